@@ -1,0 +1,61 @@
+import { readFileSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
+import { ConfigSchema, type GatewayConfig } from './schema.js';
+import { ConfigError, type ConfigIssue } from './config-error.js';
+import { ConfigSource, pointerToPath } from './source.js';
+import { substituteEnv, type EnvProblem } from './env.js';
+import { configValidator, describeAjvError, usefulErrors } from './ajv.js';
+import { resolvePolicies, type ResolvedAttachment } from './resolve-policies.js';
+import { checkSemantics } from './semantics.js';
+import { createRegistry, type PolicyRegistry } from '../policies/registry.js';
+import { deepFreeze } from './freeze.js';
+
+/** A config that passed every check, frozen: nothing on the request path validates it again. */
+export interface LoadedConfig {
+  readonly file: string;
+  readonly dir: string;
+  readonly config: GatewayConfig;
+  /** Per route (same index as config.routes): global and route policies merged, configs defaulted. */
+  readonly routePolicies: readonly (readonly ResolvedAttachment[])[];
+  /** The global attachments alone: the chain for requests no route matches. */
+  readonly globalPolicies: readonly ResolvedAttachment[];
+}
+
+export interface LoadOptions {
+  env?: NodeJS.ProcessEnv;
+  registry?: PolicyRegistry;
+}
+
+export function loadConfigFile(file: string, options: LoadOptions = {}): LoadedConfig {
+  const path = resolve(file);
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (error) {
+    const reason = (error as NodeJS.ErrnoException).code ?? 'unreadable';
+    throw new ConfigError([{ file: path, line: undefined, column: undefined, field: '', message: `cannot read file (${reason})` }]);
+  }
+  return loadConfigText(text, path, options);
+}
+
+export function loadConfigText(text: string, file: string, options: LoadOptions = {}): LoadedConfig {
+  const source = new ConfigSource(file, text);
+  const envProblems: EnvProblem[] = [];
+  const raw = substituteEnv(source.toJS() ?? {}, options.env ?? process.env, [], envProblems);
+  if (envProblems.length > 0) {
+    throw new ConfigError(envProblems.map((p) => source.issue(p.path, `environment variable ${p.name} is not set`)));
+  }
+
+  const validate = configValidator(ConfigSchema);
+  if (!validate(raw)) {
+    throw new ConfigError(usefulErrors(validate.errors ?? []).map((e) => source.issue(pointerToPath(e.instancePath), describeAjvError(e))));
+  }
+  const config = raw as GatewayConfig;
+  const registry = options.registry ?? createRegistry();
+  const issues: ConfigIssue[] = [];
+  const { routePolicies, globalPolicies } = resolvePolicies(config, registry, source, issues);
+  checkSemantics(config, source, dirname(file), issues);
+  if (issues.length > 0) throw new ConfigError(issues);
+
+  return deepFreeze({ file, dir: dirname(file), config, routePolicies, globalPolicies });
+}

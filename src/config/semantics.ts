@@ -1,0 +1,70 @@
+import { existsSync } from 'node:fs';
+import { BlockList, isIP } from 'node:net';
+import { resolve } from 'node:path';
+import type { ConfigIssue } from './config-error.js';
+import type { GatewayConfig } from './schema.js';
+import type { ConfigSource } from './source.js';
+
+/** Adds an address or CIDR to a BlockList; throws on anything net.BlockList would not take. */
+export function addCidr(list: BlockList, cidr: string): void {
+  const slash = cidr.indexOf('/');
+  const address = slash === -1 ? cidr : cidr.slice(0, slash);
+  const family = isIP(address);
+  if (family === 0) throw new Error(`"${cidr}" is not an IP address or CIDR block`);
+  const type = family === 4 ? 'ipv4' : 'ipv6';
+  if (slash === -1) {
+    list.addAddress(address, type);
+    return;
+  }
+  const prefixText = cidr.slice(slash + 1);
+  const prefix = Number(prefixText);
+  if (!/^[0-9]{1,3}$/.test(prefixText) || prefix > (family === 4 ? 32 : 128)) throw new Error(`"${cidr}" has an invalid prefix length`);
+  list.addSubnet(address, prefix, type);
+}
+
+/** Checks the schema cannot express: references between sections, files, addresses, uniqueness. */
+export function checkSemantics(config: GatewayConfig, source: ConfigSource, dir: string, issues: ConfigIssue[]): void {
+  const names = new Set<string>();
+  config.routes.forEach((route, i) => {
+    if (names.has(route.name)) issues.push(source.issue(['routes', i, 'name'], `duplicate route name "${route.name}"`));
+    names.add(route.name);
+    if (config.upstreams[route.forward.upstream] === undefined) {
+      issues.push(source.issue(['routes', i, 'forward', 'upstream'], `unknown upstream "${route.forward.upstream}"`));
+    }
+  });
+  config.server.trustedProxies.forEach((cidr, i) => {
+    try {
+      addCidr(new BlockList(), cidr);
+    } catch (error) {
+      issues.push(source.issue(['server', 'trustedProxies', i], (error as Error).message));
+    }
+  });
+  const ports = new Set<string>();
+  config.server.listeners.forEach((listener, i) => {
+    const key = `${listener.host}:${listener.port}`;
+    if (listener.port !== 0 && ports.has(key)) issues.push(source.issue(['server', 'listeners', i, 'port'], `${key} is used twice`));
+    ports.add(key);
+    if (listener.tls !== undefined) {
+      for (const field of ['cert', 'key'] as const) {
+        if (!existsSync(resolve(dir, listener.tls[field]))) {
+          issues.push(source.issue(['server', 'listeners', i, 'tls', field], `file not found: ${listener.tls[field]}`));
+        }
+      }
+    }
+  });
+  for (const [name, upstream] of Object.entries(config.upstreams)) {
+    upstream.targets.forEach((target, i) => {
+      try {
+        new URL(target.url);
+      } catch {
+        issues.push(source.issue(['upstreams', name, 'targets', i, 'url'], `invalid URL "${target.url}"`));
+      }
+    });
+    for (const field of ['ca', 'cert', 'key'] as const) {
+      const file = upstream.tls?.[field];
+      if (file !== undefined && !existsSync(resolve(dir, file))) {
+        issues.push(source.issue(['upstreams', name, 'tls', field], `file not found: ${file}`));
+      }
+    }
+  }
+}

@@ -1,0 +1,114 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { GatewayError } from '../errors/index.js';
+import type { ErrorCode } from '../errors/catalogue.js';
+
+/** Who is calling, once an authenticator has said so. Filled by the authentication issue's policies. */
+export interface Principal {
+  readonly consumerId?: string;
+  readonly subject?: string;
+  readonly scopes?: readonly string[];
+  readonly method: string;
+  readonly claims?: Readonly<Record<string, unknown>>;
+}
+
+export type DecisionOutcome = 'allow' | 'deny' | 'reply' | 'error';
+
+/** What the pipeline decided and which policy decided it: one line of the decision log. */
+export interface Decision {
+  outcome: DecisionOutcome;
+  policy: string | undefined;
+  code: ErrorCode | undefined;
+  reason: string | undefined;
+}
+
+/** A would-be denial of a policy in `mode: monitor`: logged, not enforced. */
+export interface MonitorHit {
+  readonly policy: string;
+  readonly code: ErrorCode;
+  readonly reason: string | undefined;
+}
+
+/** An answer the gateway gives itself without calling the upstream (a CORS preflight, say). */
+export interface LocalReply {
+  status: number;
+  headers: Record<string, string>;
+  body?: string;
+}
+
+/** The compiled route a request matched; the proxy fills in the concrete type. */
+export interface RouteInfo {
+  readonly name: string;
+  readonly methods: readonly string[] | undefined;
+}
+
+/**
+ * Everything a policy may read or set for one request. One instance per request, built by the
+ * listener with a fixed shape (V8 keeps it monomorphic); policies store their own per-request data
+ * under `state`, keyed by policy name.
+ */
+export class RequestContext {
+  readonly req: IncomingMessage;
+  readonly res: ServerResponse;
+  readonly startedAt: number;
+  requestId = '';
+  /** The client as resolved through trusted proxies (X-Forwarded-For / Forwarded). */
+  clientIp = '';
+  /** The TCP peer. */
+  remoteAddress = '';
+  /** True when the TCP peer is one of `server.trustedProxies`. */
+  fromTrustedProxy = false;
+  method: string;
+  /** The normalised path (dot segments removed, percent-encoding canonical): the same for routing, policies and upstream. */
+  path = '/';
+  /** The raw query string without `?`, or '' */
+  query = '';
+  /** Lower-case host without port. */
+  host = '';
+  protocol: 'http' | 'https' = 'http';
+  route: RouteInfo | undefined = undefined;
+  params: Record<string, string | undefined> = {};
+  principal: Principal | undefined = undefined;
+  decision: Decision = { outcome: 'allow', policy: undefined, code: undefined, reason: undefined };
+  monitorHits: MonitorHit[] | undefined = undefined;
+  reply: LocalReply | undefined = undefined;
+  error: GatewayError | undefined = undefined;
+  /** Headers policies add to the upstream request (identity headers, say). Incoming copies are removed. */
+  upstreamHeaders: Record<string, string> | undefined = undefined;
+  /** Set by `request-size-limit`: the forwarder counts a streamed body against it. */
+  maxBodyBytes: number | undefined = undefined;
+  upstreamName: string | undefined = undefined;
+  upstreamTarget: string | undefined = undefined;
+  upstreamStartedAt = 0;
+  upstreamLatencyMs: number | undefined = undefined;
+  status = 0;
+  bytesIn = 0;
+  bytesOut = 0;
+  readonly state: Map<string, unknown> = new Map();
+
+  constructor(req: IncomingMessage, res: ServerResponse, startedAt: number) {
+    this.req = req;
+    this.res = res;
+    this.startedAt = startedAt;
+    this.method = req.method ?? 'GET';
+  }
+
+  /** Request header by lower-case name (first value when repeated, comma-joined by Node otherwise). */
+  header(name: string): string | undefined {
+    const value = this.req.headers[name];
+    return Array.isArray(value) ? value[0] : value;
+  }
+
+  /** Adds a header for the upstream request. */
+  setUpstreamHeader(name: string, value: string): void {
+    (this.upstreamHeaders ??= {})[name.toLowerCase()] = value;
+  }
+
+  /** Ends the request phases with a gateway-made answer; `forward` is skipped, response hooks still run. */
+  respond(status: number, headers: Record<string, string> = {}, body?: string): void {
+    this.reply = body === undefined ? { status, headers } : { status, headers, body };
+  }
+
+  recordMonitorHit(hit: MonitorHit): void {
+    (this.monitorHits ??= []).push(hit);
+  }
+}

@@ -1,0 +1,132 @@
+import type { Logger } from 'pino';
+import { GatewayError, isGatewayError } from '../errors/index.js';
+import type { GatewayMetrics } from '../observability/metrics.js';
+import type { RequestContext } from './context.js';
+import type { HeaderList } from './header-list.js';
+import type { FailureMode, PolicyInstance, PolicyMode } from './policy.js';
+import type { Phase } from './phases.js';
+
+/** One policy attached to one route, with its resolved mode and failure mode. */
+export interface PipelineStep {
+  readonly name: string;
+  readonly phase: Phase;
+  readonly mode: PolicyMode;
+  readonly failureMode: FailureMode;
+  readonly instance: PolicyInstance;
+}
+
+type Handle = (ctx: RequestContext) => void | Promise<void>;
+
+/**
+ * A route's chain, built once at load and never changed: request steps in phase order, response
+ * hooks in reverse, log hooks last. Running it allocates nothing per step on the synchronous path;
+ * an asynchronous policy switches the rest of the chain onto promises.
+ */
+export class Pipeline {
+  readonly steps: readonly PipelineStep[];
+  private readonly requestSteps: readonly PipelineStep[];
+  private readonly handles: readonly Handle[];
+  private readonly responseSteps: readonly PipelineStep[];
+  private readonly logSteps: readonly PipelineStep[];
+
+  constructor(
+    steps: readonly PipelineStep[],
+    private readonly logger: Logger,
+    private readonly metrics: GatewayMetrics,
+  ) {
+    this.steps = steps;
+    this.requestSteps = steps.filter((s) => s.instance.handle !== undefined);
+    this.handles = this.requestSteps.map((s) => s.instance.handle!.bind(s.instance));
+    this.responseSteps = steps.filter((s) => s.instance.onResponse !== undefined).reverse();
+    this.logSteps = steps.filter((s) => s.instance.log !== undefined);
+  }
+
+  /** Runs the request phases. Throws (or rejects with) a GatewayError on an enforced denial. */
+  runRequest(ctx: RequestContext): void | Promise<void> {
+    return this.runFrom(ctx, 0);
+  }
+
+  private runFrom(ctx: RequestContext, start: number): void | Promise<void> {
+    const handles = this.handles;
+    for (let i = start; i < handles.length; i++) {
+      if (ctx.reply !== undefined) return;
+      let result: void | Promise<void>;
+      try {
+        result = handles[i]!(ctx);
+      } catch (error) {
+        this.onStepError(ctx, this.requestSteps[i]!, error);
+        continue;
+      }
+      if (result !== undefined) {
+        const next = i + 1;
+        const step = this.requestSteps[i]!;
+        return result.then(
+          () => this.runFrom(ctx, next),
+          (error: unknown) => {
+            this.onStepError(ctx, step, error);
+            return this.runFrom(ctx, next);
+          },
+        );
+      }
+    }
+    if (ctx.reply !== undefined && ctx.decision.outcome === 'allow') ctx.decision.outcome = 'reply';
+  }
+
+  /** Denials are rethrown unless the step monitors; faults follow the step's failure mode. */
+  private onStepError(ctx: RequestContext, step: PipelineStep, error: unknown): void {
+    if (isGatewayError(error)) {
+      if (step.mode === 'monitor') {
+        ctx.recordMonitorHit({ policy: step.name, code: error.code, reason: error.reason ?? error.detail });
+        this.metrics.policyDecision(step.name, 'monitor');
+        return;
+      }
+      ctx.decision.outcome = 'deny';
+      ctx.decision.policy = step.name;
+      ctx.decision.code = error.code;
+      ctx.decision.reason = error.reason ?? error.detail;
+      this.metrics.policyDecision(step.name, 'deny');
+      throw error;
+    }
+    this.metrics.policyFault(step.name);
+    this.logger.error(
+      { err: error, policy: step.name, request_id: ctx.requestId, failure_mode: step.failureMode },
+      'policy fault',
+    );
+    if (step.failureMode === 'open') return;
+    ctx.decision.outcome = 'error';
+    ctx.decision.policy = step.name;
+    ctx.decision.code = 'GW_POLICY_UNAVAILABLE';
+    ctx.decision.reason = 'policy fault with failureMode closed';
+    throw new GatewayError('GW_POLICY_UNAVAILABLE', { reason: `policy ${step.name} failed`, cause: error });
+  }
+
+  /** Lets each policy edit the response head, last attached first. A throwing hook is logged and skipped. */
+  runResponse(ctx: RequestContext, head: HeaderList, status: number): void {
+    const steps = this.responseSteps;
+    for (let i = 0; i < steps.length; i++) {
+      const step = steps[i]!;
+      try {
+        step.instance.onResponse!(ctx, head, status);
+      } catch (error) {
+        this.metrics.policyFault(step.name);
+        this.logger.error({ err: error, policy: step.name, request_id: ctx.requestId }, 'response hook fault');
+      }
+    }
+  }
+
+  runLog(ctx: RequestContext): void {
+    const steps = this.logSteps;
+    for (let i = 0; i < steps.length; i++) {
+      const step = steps[i]!;
+      try {
+        step.instance.log!(ctx);
+      } catch (error) {
+        this.logger.error({ err: error, policy: step.name, request_id: ctx.requestId }, 'log hook fault');
+      }
+    }
+  }
+
+  async close(): Promise<void> {
+    await Promise.allSettled(this.steps.map((s) => s.instance.close?.()));
+  }
+}

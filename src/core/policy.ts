@@ -1,0 +1,59 @@
+import type { TSchema } from '@sinclair/typebox';
+import type { Logger } from 'pino';
+import type { HeaderList } from './header-list.js';
+import type { RequestContext } from './context.js';
+import type { Phase } from './phases.js';
+import type { GatewayMetrics } from '../observability/metrics.js';
+
+export type PolicyMode = 'enforce' | 'monitor';
+export type FailureMode = 'open' | 'closed';
+
+/** What a policy may use from the outside world. Injected, so tests can pass real or in-memory backends. */
+export interface PolicyDeps {
+  readonly logger: Logger;
+  readonly metrics: GatewayMetrics;
+  /** Milliseconds since the epoch; tests pass a fake. */
+  readonly now: () => number;
+  /** The route this instance serves, or '*' for the not-found chain. */
+  readonly routeName: string;
+  /** Folder of the config file, for resolving relative paths in policy config. */
+  readonly configDir: string;
+}
+
+/** The per-route instance a descriptor's `create` returns. Every hook is optional. */
+export interface PolicyInstance {
+  /**
+   * Runs in the descriptor's phase. Return nothing to continue, throw a `GatewayError` to deny,
+   * call `ctx.respond()` to answer locally. May return a promise; a synchronous policy should not.
+   * Any other thrown error is an infrastructure fault, handled per `failureMode`.
+   */
+  handle?(ctx: RequestContext): void | Promise<void>;
+  /** Edits the response head (upstream, local reply or error) before it is written. Synchronous. */
+  onResponse?(ctx: RequestContext, head: HeaderList, status: number): void;
+  /** Observes the finished exchange. Cannot change it; must not throw. */
+  log?(ctx: RequestContext): void;
+  /** Releases timers and connections when the config snapshot is retired. */
+  close?(): void | Promise<void>;
+}
+
+export interface PolicyDescriptor<Config = unknown> {
+  readonly name: string;
+  readonly version: string;
+  readonly phase: Phase;
+  readonly description: string;
+  /** TypeBox schema: every field described, defaulted, bounded, `additionalProperties: false`. */
+  readonly schema: TSchema;
+  /** Whether `mode: monitor` makes sense (a policy that only adds headers has nothing to monitor). */
+  readonly supportsMonitor: boolean;
+  /** Default for infrastructure faults: `closed` for authentication and authorization. */
+  readonly defaultFailureMode: FailureMode;
+  /** Called once per route at load with validated, defaulted, frozen config. Compile everything here. */
+  create(config: Config, deps: PolicyDeps): PolicyInstance;
+}
+
+/** A descriptor with its config type erased, as the registry holds them. */
+export type AnyPolicyDescriptor = PolicyDescriptor<any>;
+
+export function definePolicy<Config>(descriptor: PolicyDescriptor<Config>): PolicyDescriptor<Config> {
+  return Object.freeze(descriptor);
+}

@@ -1,0 +1,142 @@
+/**
+ * Every error the gateway can send to a client, in one place. `docs/errors.md` is generated from
+ * this list (`portcullis errors-doc`), and a test keeps the two in step. Codes are stable API:
+ * never rename one, only add. Titles are client-safe; details go to the log.
+ */
+export interface ErrorSpec {
+  readonly status: number;
+  readonly title: string;
+  /** Why a client sees it and what to do: rendered into docs/errors.md, never sent on the wire. */
+  readonly description: string;
+}
+
+export const ERROR_CATALOGUE = {
+  GW_BAD_REQUEST: {
+    status: 400,
+    title: 'Bad Request',
+    description: 'The request could not be parsed as HTTP/1.1 (rejected by the parser before routing).',
+  },
+  GW_REQUEST_AMBIGUOUS: {
+    status: 400,
+    title: 'Ambiguous Request',
+    description:
+      'The request framing or target could be read two ways (Transfer-Encoding other than exactly `chunked`, ' +
+      'Transfer-Encoding together with Content-Length, duplicate Content-Length or Host, an absolute-form ' +
+      'target that disagrees with Host). Refused so that no upstream can read it differently (request smuggling).',
+  },
+  GW_HEADER_INVALID: {
+    status: 400,
+    title: 'Invalid Header',
+    description: 'A header name or value holds bytes that RFC 9110 section 5 does not allow.',
+  },
+  GW_PATH_INVALID: {
+    status: 400,
+    title: 'Invalid Path',
+    description:
+      'The request path has invalid percent-encoding, an encoded NUL, a backslash, or an encoded slash ' +
+      'where the listener refuses them (`server.paths.encodedSlashes: reject`).',
+  },
+  GW_ROUTE_NOT_FOUND: {
+    status: 404,
+    title: 'Not Found',
+    description: 'No route matches the normalised path and host.',
+  },
+  GW_METHOD_NOT_ALLOWED: {
+    status: 405,
+    title: 'Method Not Allowed',
+    description: 'The route exists but not for this method; the `Allow` header lists the methods it accepts.',
+  },
+  GW_REQUEST_TIMEOUT: {
+    status: 408,
+    title: 'Request Timeout',
+    description: 'The client did not send its headers or body within the listener timeouts.',
+  },
+  GW_REQUEST_TOO_LARGE: {
+    status: 413,
+    title: 'Content Too Large',
+    description: 'The declared or streamed request body exceeds the `request-size-limit` for the route.',
+  },
+  GW_URI_TOO_LONG: {
+    status: 414,
+    title: 'URI Too Long',
+    description: 'The request target exceeds the `request-size-limit` URI limit.',
+  },
+  GW_HEADERS_TOO_LARGE: {
+    status: 431,
+    title: 'Request Header Fields Too Large',
+    description: 'The request headers exceed the listener or `request-size-limit` header limits.',
+  },
+  GW_IP_DENIED: {
+    status: 403,
+    title: 'Forbidden',
+    description: 'The client IP (resolved through trusted proxies) is denied by `ip-restriction`.',
+  },
+  GW_FORBIDDEN: {
+    status: 403,
+    title: 'Forbidden',
+    description: 'A policy refused the request. The client is not told which rule; the decision log is.',
+  },
+  GW_CORS_DENIED: {
+    status: 403,
+    title: 'Forbidden',
+    description: 'A CORS preflight came from an origin, or asked for a method or headers, that the route does not allow.',
+  },
+  GW_WEBSOCKET_NOT_ALLOWED: {
+    status: 403,
+    title: 'Forbidden',
+    description: 'An upgrade was requested on a route that does not allow WebSocket, or for a protocol other than WebSocket.',
+  },
+  GW_POLICY_UNAVAILABLE: {
+    status: 503,
+    title: 'Service Unavailable',
+    description:
+      'A policy whose `failureMode` is `closed` could not decide because a dependency failed (a store, an ' +
+      'introspection endpoint). The fault is logged and counted.',
+  },
+  GW_UPSTREAM_UNAVAILABLE: {
+    status: 502,
+    title: 'Bad Gateway',
+    description: 'The upstream refused the connection, reset it, or sent an invalid response.',
+  },
+  GW_UPSTREAM_TIMEOUT: {
+    status: 504,
+    title: 'Gateway Timeout',
+    description: 'The upstream did not connect, answer, or finish within the configured upstream timeouts.',
+  },
+  GW_NO_HEALTHY_UPSTREAM: {
+    status: 503,
+    title: 'Service Unavailable',
+    description: 'Every target of the upstream is marked unhealthy by the passive or active health checks.',
+  },
+  GW_SHUTTING_DOWN: {
+    status: 503,
+    title: 'Service Unavailable',
+    description: 'The gateway is draining for shutdown; retry against another instance.',
+  },
+  GW_INTERNAL: {
+    status: 500,
+    title: 'Internal Server Error',
+    description: 'An unexpected fault inside the gateway. Nothing about it is sent to the client; the log has the cause.',
+  },
+} as const satisfies Record<string, ErrorSpec>;
+
+export type ErrorCode = keyof typeof ERROR_CATALOGUE;
+
+export function renderErrorsMarkdown(): string {
+  const lines = [
+    '# Error codes',
+    '',
+    'Generated from `src/errors/catalogue.ts` by `npm run docs:errors`; do not edit by hand.',
+    '',
+    'Every error the gateway produces is an RFC 9457 `application/problem+json` document with the members',
+    '`type`, `title`, `status`, `detail` (4xx only, never for 5xx), `instance`, `code` and `requestId`.',
+    'Clients should branch on `code`, never on `title` or `detail`.',
+    '',
+    '| code | status | title | when |',
+    '|---|---:|---|---|',
+  ];
+  for (const [code, spec] of Object.entries(ERROR_CATALOGUE) as [string, ErrorSpec][]) {
+    lines.push(`| \`${code}\` | ${spec.status} | ${spec.title} | ${spec.description} |`);
+  }
+  return lines.join('\n') + '\n';
+}
