@@ -9,6 +9,7 @@ import { resolvePolicies, type ResolvedAttachment } from './resolve-policies.js'
 import { checkSemantics } from './semantics.js';
 import { createRegistry, type PolicyRegistry } from '../policies/registry.js';
 import { deepFreeze } from './freeze.js';
+import { Router, RoutePathError } from '../proxy/router.js';
 
 /** A config that passed every check, frozen: nothing on the request path validates it again. */
 export interface LoadedConfig {
@@ -19,6 +20,8 @@ export interface LoadedConfig {
   readonly routePolicies: readonly (readonly ResolvedAttachment[])[];
   /** The global attachments alone: the chain for requests no route matches. */
   readonly globalPolicies: readonly ResolvedAttachment[];
+  /** Builds a located issue for a config path, for errors found later (when policies compile). */
+  readonly locate: (path: readonly (string | number)[], message: string) => ConfigIssue;
 }
 
 export interface LoadOptions {
@@ -55,7 +58,19 @@ export function loadConfigText(text: string, file: string, options: LoadOptions 
   const issues: ConfigIssue[] = [];
   const { routePolicies, globalPolicies } = resolvePolicies(config, registry, source, issues);
   checkSemantics(config, source, dirname(file), issues);
+  checkRoutePaths(config, source, issues);
   if (issues.length > 0) throw new ConfigError(issues);
 
-  return deepFreeze({ file, dir: dirname(file), config, routePolicies, globalPolicies });
+  const locate = (path: readonly (string | number)[], message: string) => source.issue(path, message);
+  return deepFreeze({ file, dir: dirname(file), config, routePolicies, globalPolicies, locate });
+}
+
+/** Registers every route path in a throwaway router, so conflicts and bad templates fail at load. */
+function checkRoutePaths(config: GatewayConfig, source: ConfigSource, issues: ConfigIssue[]): void {
+  try {
+    new Router(config.routes, config.routes);
+  } catch (error) {
+    if (!(error instanceof RoutePathError)) throw error;
+    issues.push(source.issue(['routes', error.routeIndex, 'match', 'paths', error.pathIndex], error.message));
+  }
 }

@@ -12,6 +12,8 @@ export interface ResolvedAttachment {
   readonly mode: PolicyMode;
   readonly failureMode: FailureMode;
   readonly config: Readonly<Record<string, unknown>>;
+  /** Where the attachment stands in the file (the route's, when it overrides a global one). */
+  readonly path: readonly (string | number)[];
 }
 
 type Path = (string | number)[];
@@ -64,6 +66,7 @@ function resolveOne(
     mode,
     failureMode: local?.attachment.failureMode ?? global?.attachment.failureMode ?? descriptor.defaultFailureMode,
     config: merged,
+    path: where.path,
   };
 }
 

@@ -1,11 +1,23 @@
 import type { AnyPolicyDescriptor } from '../core/policy.js';
+import { allowedMethodsPolicy } from './allowed-methods/index.js';
+import { corsPolicy } from './cors/index.js';
+import { ipRestrictionPolicy } from './ip-restriction/index.js';
+import { requestSizeLimitPolicy } from './request-size-limit/index.js';
+import { securityHeadersPolicy } from './security-headers/index.js';
 import { templatePolicy } from './template/index.js';
 
 /**
  * Every built-in policy, listed explicitly: no discovery, no side-effect imports. The order here
  * is only the order of `portcullis schema` output; execution order comes from phases.
  */
-export const BUILTIN_POLICIES: readonly AnyPolicyDescriptor[] = Object.freeze([templatePolicy]);
+export const BUILTIN_POLICIES: readonly AnyPolicyDescriptor[] = Object.freeze([
+  templatePolicy,
+  ipRestrictionPolicy,
+  requestSizeLimitPolicy,
+  allowedMethodsPolicy,
+  corsPolicy,
+  securityHeadersPolicy,
+]);
 
 export type PolicyRegistry = ReadonlyMap<string, AnyPolicyDescriptor>;
 

@@ -1,0 +1,144 @@
+// Runs one scenario: start the proxy, wait for it, check it really proxies, warm up, measure
+// `runs` windows (load result + /proc CPU of the process tree), stop it. Never throws for a
+// failure of the proxy under test: the row carries the error instead.
+import { performance } from 'node:perf_hooks';
+import { UPSTREAM_BODY } from './nginx.mjs';
+import { BENCH_HEADERS, excerpt, runLoad } from './load.mjs';
+import { clockTicksPerSecond, cpuSnapshot, cpuTicksBetween, rssMb, stop } from './procs.mjs';
+import { freePort, request, waitReady } from './net.mjs';
+
+const MAX_ERROR_SHARE = 0.01; // above 1% failed responses the figures are not a proxy's figures
+
+export async function runScenario(name, def, ctx, log) {
+  const row = { name, ok: false, error: null, notes: [], runs: [], reference: !!def.reference };
+  let handle = null;
+  let port;
+  let rootPid;
+  try {
+    if (def.direct) {
+      port = ctx.upstreamPort;
+      rootPid = ctx.upstream.pid;
+    } else {
+      port = await freePort();
+      const started = def.start(ctx, port);
+      if (started.error) {
+        row.error = started.error;
+        return row;
+      }
+      handle = started.handle;
+      rootPid = handle.pid;
+      const ready = await waitReady(port, { handle, deadlineMs: started.readyMs });
+      if (!ready.ok) {
+        row.error = `did not start: ${ready.reason}; stderr: ${excerpt(handle.stderr || handle.stdout)}`;
+        return row;
+      }
+    }
+
+    const sanity = await checkProxying(port);
+    if (sanity) {
+      row.error = `sanity check failed: ${sanity}`;
+      return row;
+    }
+    if (def.policiesCheck) row.notes.push(...(await checkPolicies(port)));
+
+    const url = `http://127.0.0.1:${port}/`;
+    const loadOpts = { connections: ctx.opts.connections, cpus: ctx.layout.load, taskset: ctx.taskset };
+    if (ctx.opts.warmup > 0) {
+      log(`  ${name}: warm-up ${ctx.opts.warmup}s`);
+      const w = await runLoad(ctx.load, url, { ...loadOpts, seconds: ctx.opts.warmup });
+      if (w.error) {
+        row.error = `warm-up failed: ${w.error}`;
+        return row;
+      }
+    }
+    const hz = clockTicksPerSecond();
+    for (let i = 0; i < ctx.opts.runs; i++) {
+      const before = cpuSnapshot(rootPid);
+      const t0 = performance.now();
+      const r = await runLoad(ctx.load, url, { ...loadOpts, seconds: ctx.opts.duration });
+      const wall = (performance.now() - t0) / 1000;
+      const after = cpuSnapshot(rootPid);
+      const rss = rssMb(rootPid);
+      if (handle && handle.exitCode !== undefined) {
+        row.error = `exited with ${handle.exitCode} during the run; stderr: ${excerpt(handle.stderr)}`;
+        return row;
+      }
+      if (r.error) {
+        row.error = r.error;
+        return row;
+      }
+      const cpuSeconds = cpuTicksBetween(before, after) / hz;
+      const run = {
+        rps: r.rps,
+        p50_ms: r.p50_ms,
+        p99_ms: r.p99_ms,
+        cpu_us_per_req: r.requests > 0 ? (cpuSeconds * 1e6) / r.requests : null,
+        cpu_util: cpuSeconds / wall,
+        rss_mb: rss,
+        requests: r.requests,
+        errors: r.errors,
+      };
+      row.runs.push(run);
+      log(
+        `  ${name}: run ${i + 1}/${ctx.opts.runs}: ${Math.round(run.rps)} req/s, ` +
+          `${fmt(run.cpu_us_per_req)} us CPU/req, ${Math.round(run.cpu_util * 100)}% CPU, p99 ${fmt(run.p99_ms, 2)} ms`,
+      );
+    }
+    Object.assign(row, medianRun(row.runs));
+    const errShare = row.errors / Math.max(1, row.requests);
+    if (errShare > MAX_ERROR_SHARE) {
+      row.error = `${row.errors} of ${row.requests} responses failed (non-2xx or socket errors): figures not valid`;
+      return row;
+    }
+    if (row.errors > 0) row.notes.push(`${row.errors} failed responses of ${row.requests}`);
+    row.ok = true;
+    return row;
+  } catch (err) {
+    row.error = `harness error: ${err.stack ?? err}`;
+    return row;
+  } finally {
+    if (handle) {
+      await stop(handle);
+      if (!row.ok && !row.error) row.error = 'stopped';
+    }
+  }
+}
+
+/** The run with the median req/s (lower middle for an even count), figures taken together. */
+export function medianRun(runs) {
+  const sorted = [...runs].sort((a, b) => a.rps - b.rps);
+  return { ...sorted[Math.floor((sorted.length - 1) / 2)] };
+}
+
+/** null when the port proxies to the upstream (200 and its body), else what went wrong. */
+async function checkProxying(port) {
+  try {
+    const r = await request(port, { headers: BENCH_HEADERS, timeoutMs: 5000 });
+    if (r.status !== 200) return `GET / answered ${r.status}: ${excerpt(r.body, 200)}`;
+    if (!r.body.includes(UPSTREAM_BODY)) return `GET / answered 200 without the upstream's body: ${excerpt(r.body, 200)}`;
+    return null;
+  } catch (err) {
+    return `GET / failed: ${err.message}`;
+  }
+}
+
+/** Warnings when the core policies do not look active (the row is still measured). */
+async function checkPolicies(port) {
+  const notes = [];
+  try {
+    const r = await request(port, { headers: BENCH_HEADERS, timeoutMs: 5000 });
+    const h = r.headers;
+    const security = ['x-content-type-options', 'x-frame-options', 'referrer-policy', 'content-security-policy'];
+    if (!security.some((k) => k in h)) notes.push('warning: no security header in the response (security-headers inactive?)');
+    if (!('access-control-allow-origin' in h)) notes.push('warning: no Access-Control-Allow-Origin for an allowed Origin (cors inactive?)');
+    const d = await request(port, { method: 'DELETE', headers: BENCH_HEADERS, timeoutMs: 5000 });
+    if (d.status < 400) notes.push(`warning: DELETE answered ${d.status}, expected 405 (allowed-methods inactive?)`);
+  } catch (err) {
+    notes.push(`warning: policy check failed: ${err.message}`);
+  }
+  return notes;
+}
+
+export function fmt(n, digits = 1) {
+  return n === null || n === undefined || !Number.isFinite(n) ? '-' : n.toFixed(digits);
+}

@@ -1,0 +1,146 @@
+// The report: a Markdown table with ratios, one line per target of the issue, and the JSON file.
+import { writeFileSync } from 'node:fs';
+import { fmt } from './measure.mjs';
+import { REFERENCE_NAME } from './scenarios.mjs';
+
+const TARGETS = {
+  bareCpu: 110, // us of CPU per request, portcullis-bare
+  vsFastGateway: 2, // portcullis-bare req/s over fast-gateway req/s
+  policiesOverhead: 0.15, // portcullis-core-policies CPU per request over portcullis-bare
+  twoWorkers: 1.8, // 2 workers req/s over 1 worker req/s
+};
+
+const ratio = (a, b) => (a != null && b != null && b > 0 && Number.isFinite(a) ? a / b : null);
+const x = (r) => (r === null ? '-' : `${r.toFixed(2)}x`);
+const int = (n) => (n == null || !Number.isFinite(n) ? '-' : Math.round(n).toLocaleString('en-US'));
+
+export function renderTable(rows) {
+  const by = Object.fromEntries(rows.filter((r) => r.ok).map((r) => [r.name, r]));
+  const direct = by.direct;
+  const nginx = by.nginx;
+  const head = [
+    '| scenario | req/s | p50 ms | p99 ms | CPU us/req | RSS MB | req/s vs direct | req/s vs nginx | CPU vs nginx | proxy CPU % |',
+    '|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|',
+  ];
+  const lines = rows.map((r) => {
+    const label = r.reference ? `${r.name} (reference)` : r.name;
+    if (!r.ok) return `| ${label} | failed (see below) | | | | | | | | |`;
+    const mark = r.name === 'direct' ? '*' : '';
+    return (
+      `| ${label} | ${int(r.rps)} | ${fmt(r.p50_ms, 2)} | ${fmt(r.p99_ms, 2)} | ${fmt(r.cpu_us_per_req)}${mark} | ` +
+      `${fmt(r.rss_mb)}${mark} | ${x(ratio(r.rps, direct?.rps))} | ${x(ratio(r.rps, nginx?.rps))} | ` +
+      `${r.name === 'direct' ? '-' : x(ratio(r.cpu_us_per_req, nginx?.cpu_us_per_req))} | ${Math.round(r.cpu_util * 100)}${mark} |`
+    );
+  });
+  const foot = [];
+  if (rows.some((r) => r.name === 'direct' && r.ok)) {
+    foot.push('\\* direct: no proxy in the path; CPU, RSS and CPU % are those of the upstream.');
+  }
+  for (const r of rows) {
+    if (!r.ok) foot.push(`- **${r.name}** failed: ${oneLine(r.error)}`);
+    for (const n of r.notes) foot.push(`- ${r.name}: ${n}`);
+    if (r.ok && r.runs.length > 1) foot.push(`- ${r.name}: req/s of the runs ${r.runs.map((u) => int(u.rps)).join(' / ')} (median run shown)`);
+  }
+  return [...head, ...lines, ...(foot.length ? ['', ...foot] : [])].join('\n');
+}
+
+function oneLine(text) {
+  return String(text ?? '').replace(/\s*\n\s*/g, ' | ').slice(0, 1200);
+}
+
+/** Evaluates the issue's targets; each { id, text, status: met | not met | n/a, value }. */
+export function evaluateTargets(rows, layout) {
+  const by = Object.fromEntries(rows.filter((r) => r.ok).map((r) => [r.name, r]));
+  const failed = (name) => (rows.some((r) => r.name === name) ? `${name} failed` : `${name} not run`);
+  const out = [];
+  const add = (id, text, ok, value, detail) =>
+    out.push({ id, text, status: ok === null ? 'n/a' : ok ? 'met' : 'not met', value, detail });
+
+  const bare = by['portcullis-bare'];
+  add(
+    'bare-cpu',
+    `portcullis-bare CPU <= ${TARGETS.bareCpu} us/request`,
+    bare ? bare.cpu_us_per_req <= TARGETS.bareCpu : null,
+    bare ? round(bare.cpu_us_per_req, 1) : null,
+    bare ? `${fmt(bare.cpu_us_per_req)} us/request` : failed('portcullis-bare'),
+  );
+
+  const fg = by['fast-gateway'];
+  const rFg = bare && fg ? ratio(bare.rps, fg.rps) : null;
+  add(
+    'bare-vs-fast-gateway',
+    `portcullis-bare req/s >= ${TARGETS.vsFastGateway}x fast-gateway`,
+    rFg === null ? null : rFg >= TARGETS.vsFastGateway,
+    round(rFg, 3),
+    rFg === null
+      ? !bare ? failed('portcullis-bare') : failed('fast-gateway')
+      : `${x(rFg)} (${int(bare.rps)} vs ${int(fg.rps)} req/s; CPU per request ${x(ratio(fg.cpu_us_per_req, bare.cpu_us_per_req))} less)`,
+  );
+
+  const pol = by['portcullis-core-policies'];
+  const overhead = bare && pol ? ratio(pol.cpu_us_per_req, bare.cpu_us_per_req) - 1 : null;
+  add(
+    'core-policies-overhead',
+    `core policies add <= ${TARGETS.policiesOverhead * 100}% (CPU per request over portcullis-bare)`,
+    overhead === null ? null : overhead <= TARGETS.policiesOverhead,
+    round(overhead, 4),
+    overhead === null
+      ? !bare ? failed('portcullis-bare') : failed('portcullis-core-policies')
+      : `${pct(overhead)} CPU/request (${fmt(pol.cpu_us_per_req)} vs ${fmt(bare.cpu_us_per_req)} us); ` +
+        `req/s ${pct(ratio(pol.rps, bare.rps) - 1)}`,
+  );
+
+  const two = by['portcullis-bare-2-workers'];
+  const one = layout.separate2w ? bare : by[REFERENCE_NAME];
+  const oneName = layout.separate2w ? 'portcullis-bare' : REFERENCE_NAME;
+  const r2 = two && one ? ratio(two.rps, one.rps) : null;
+  let detail = r2 === null ? (!two ? failed('portcullis-bare-2-workers') : failed(oneName)) : `${x(r2)} (${int(two.rps)} vs ${int(one.rps)} req/s of ${oneName})`;
+  if (r2 !== null && !layout.separate2w) {
+    detail +=
+      `; NOT a fair test on this machine: the gateway's 2 CPUs are shared with the load generator and the upstream` +
+      (bare ? `; vs portcullis-bare on its own CPU: ${x(ratio(two.rps, bare.rps))}` : '');
+  }
+  add('two-workers', `2 workers >= ${TARGETS.twoWorkers}x the req/s of 1`, r2 === null ? null : r2 >= TARGETS.twoWorkers, round(r2, 3), detail);
+  return out;
+}
+
+export function renderTargets(targets) {
+  return targets.map((t) => `- [${t.status === 'met' ? 'x' : ' '}] ${t.text}: **${t.status}**: ${t.detail}`).join('\n');
+}
+
+const pct = (r) => (r === null || !Number.isFinite(r) ? '-' : `${r >= 0 ? '+' : ''}${(r * 100).toFixed(1)}%`);
+function round(n, d) {
+  return n === null || n === undefined || !Number.isFinite(n) ? null : Number(n.toFixed(d));
+}
+
+function jsonRow(r) {
+  const o = {
+    name: r.name,
+    rps: r.ok ? round(r.rps, 1) : null,
+    p50_ms: r.ok ? round(r.p50_ms, 3) : null,
+    p99_ms: r.ok ? round(r.p99_ms, 3) : null,
+    cpu_us_per_req: r.ok ? round(r.cpu_us_per_req, 2) : null,
+    rss_mb: r.ok ? round(r.rss_mb, 1) : null,
+  };
+  if (r.ok) {
+    o.cpu_util = round(r.cpu_util, 3);
+    o.requests = r.requests;
+    o.errors = r.errors;
+    if (r.runs.length > 1) o.runs_rps = r.runs.map((u) => round(u.rps, 1));
+    if (r.name === 'direct') o.cpu_of = 'upstream';
+  } else {
+    o.error = r.error;
+  }
+  if (r.notes.length) o.notes = r.notes;
+  return o;
+}
+
+export function writeJson(file, rows, targets, meta) {
+  const doc = {
+    scenarios: rows.filter((r) => !r.reference).map(jsonRow),
+    reference: rows.filter((r) => r.reference).map(jsonRow),
+    targets,
+    meta,
+  };
+  writeFileSync(file, JSON.stringify(doc, null, 2) + '\n');
+}

@@ -1,0 +1,43 @@
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { Registry } from 'prom-client';
+
+export interface AdminSources {
+  /** Text exposition of the metrics (one registry, or the cluster's aggregate). */
+  metrics(): Promise<{ contentType: string; body: string }>;
+  /** Ready when listeners are bound and the gateway is not draining. */
+  ready(): boolean;
+}
+
+export function registrySource(registry: Registry): AdminSources['metrics'] {
+  return async () => ({ contentType: registry.contentType, body: await registry.metrics() });
+}
+
+/**
+ * The admin listener: health for liveness, ready for load balancers, metrics for Prometheus. It
+ * binds to loopback by default and serves nothing that changes state.
+ */
+export function createAdminServer(sources: AdminSources): Server {
+  return createServer((req: IncomingMessage, res: ServerResponse) => {
+    const path = (req.url ?? '/').split('?')[0];
+    if (req.method !== 'GET' && req.method !== 'HEAD') return send(res, 405, { status: 'method not allowed' }, { allow: 'GET, HEAD' });
+    if (path === '/health') return send(res, 200, { status: 'ok' });
+    if (path === '/ready') return sources.ready() ? send(res, 200, { status: 'ready' }) : send(res, 503, { status: 'not ready' });
+    if (path === '/metrics') {
+      sources.metrics().then(
+        ({ contentType, body }) => {
+          res.writeHead(200, { 'content-type': contentType, 'cache-control': 'no-store' });
+          res.end(body);
+        },
+        () => send(res, 500, { status: 'metrics unavailable' }),
+      );
+      return;
+    }
+    send(res, 404, { status: 'not found' });
+  });
+}
+
+function send(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
+  const text = JSON.stringify(body);
+  res.writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text), 'cache-control': 'no-store', ...headers });
+  res.end(text);
+}

@@ -1,0 +1,192 @@
+import type { Dispatcher } from 'undici';
+import type { RequestContext } from '../core/context.js';
+import { HeaderList } from '../core/header-list.js';
+import type { Pipeline } from '../core/pipeline.js';
+import { GatewayError } from '../errors/index.js';
+import { sendError } from './respond.js';
+import type { Upstream } from './upstream.js';
+import type { UpstreamTarget } from './upstream-target.js';
+
+/** Response headers that belong to the upstream connection, not to the client's (RFC 9110 section 7.6.1). */
+const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'proxy-connection', 'transfer-encoding', 'upgrade', 'te', 'trailer']);
+const CONNECT_FAILURES = new Set(['ECONNREFUSED', 'UND_ERR_CONNECT_TIMEOUT', 'EHOSTUNREACH', 'ENETUNREACH', 'EAI_AGAIN', 'ENOTFOUND']);
+const IDEMPOTENT = new Set(['GET', 'HEAD', 'OPTIONS', 'PUT', 'DELETE', 'TRACE']);
+
+export interface ForwardRequest {
+  readonly upstream: Upstream;
+  readonly pipeline: Pipeline;
+  readonly path: string;
+  readonly headers: string[];
+  readonly hasBody: boolean;
+  readonly requestIdHeader: string;
+}
+
+/**
+ * One proxied exchange over undici's raw dispatch handler: the cheapest path undici offers (no
+ * stream objects, no header objects), with back-pressure both ways: `onData` returning false pauses
+ * the upstream socket until the client drains, and the request body is piped by undici itself.
+ * The legacy handler form (onConnect/onHeaders/...) is the one undici 7 runs without a wrapper.
+ */
+export class ForwardCall implements Dispatcher.DispatchHandler {
+  private abortUpstream: ((reason?: Error) => void) | undefined;
+  private abortReason: Error | undefined;
+  private resume: (() => void) | undefined;
+  private totalTimer: NodeJS.Timeout | undefined;
+  private started = false;
+  private done = false;
+  private attemptOpen = false;
+  private attempts = 0;
+  private target: UpstreamTarget | undefined;
+
+  constructor(
+    private readonly ctx: RequestContext,
+    private readonly request: ForwardRequest,
+  ) {}
+
+  start(): void {
+    const { upstream } = this.request;
+    if (upstream.totalTimeoutMs > 0) {
+      this.totalTimer = setTimeout(
+        () => this.abort(new GatewayError('GW_UPSTREAM_TIMEOUT', { reason: 'total upstream timeout' })),
+        upstream.totalTimeoutMs,
+      );
+    }
+    this.dispatchTo(upstream.pick(Date.now()));
+  }
+
+  private dispatchTo(target: UpstreamTarget | undefined): void {
+    const { ctx, request } = this;
+    if (target === undefined) {
+      this.settle(new GatewayError('GW_NO_HEALTHY_UPSTREAM', { reason: `no available target in upstream ${request.upstream.name}` }));
+      return;
+    }
+    this.target = target;
+    this.attempts++;
+    this.attemptOpen = true;
+    this.abortUpstream = undefined;
+    target.inflight++;
+    ctx.upstreamTarget = target.origin;
+    ctx.upstreamStartedAt = performance.now();
+    target.pool.dispatch(
+      { origin: target.origin, method: ctx.method, path: request.path, headers: request.headers, body: request.hasBody ? ctx.req : null },
+      this,
+    );
+  }
+
+  /** A limit tripped or the total timeout fired: stop talking to the upstream and answer with `reason`. */
+  abort(reason: GatewayError): void {
+    if (this.done) return;
+    this.abortReason = reason;
+    if (this.abortUpstream !== undefined) this.abortUpstream(reason); // undici answers with onError(reason)
+    else this.settle(reason); // still queued in the pool: onConnect aborts it when its turn comes
+  }
+
+  /** The client went away: stop the upstream exchange, answer nobody. */
+  clientClosed(): void {
+    if (this.done) return;
+    this.finish();
+    this.abortReason = new Error('client closed the connection');
+    this.abortUpstream?.(this.abortReason);
+  }
+
+  onConnect(abort: (reason?: Error) => void): void {
+    if (this.done) abort(this.abortReason);
+    else this.abortUpstream = abort;
+  }
+
+  onHeaders(statusCode: number, rawHeaders: Buffer[], resume: () => void): boolean {
+    if (this.done) return false;
+    if (statusCode < 200) return true; // 1xx: informational, not relayed (100-continue is answered by Node itself)
+    const { ctx, request } = this;
+    this.started = true;
+    this.resume = resume;
+    ctx.upstreamLatencyMs = performance.now() - ctx.upstreamStartedAt;
+    ctx.status = statusCode;
+    const head = new HeaderList();
+    let connectionListed: string | undefined;
+    for (let i = 0; i < rawHeaders.length; i += 2) {
+      const name = rawHeaders[i]!.toString('latin1').toLowerCase();
+      const value = rawHeaders[i + 1]!.toString('latin1');
+      if (HOP_BY_HOP.has(name)) {
+        if (name === 'connection') connectionListed = value;
+        continue;
+      }
+      head.entries.push(name, value);
+    }
+    if (connectionListed !== undefined) for (const token of connectionListed.split(',')) head.delete(token.trim().toLowerCase());
+    head.set(request.requestIdHeader, ctx.requestId);
+    request.pipeline.runResponse(ctx, head, statusCode);
+    ctx.res.writeHead(statusCode, head.entries);
+    return true;
+  }
+
+  onData(chunk: Buffer): boolean {
+    if (this.done) return false;
+    this.ctx.bytesOut += chunk.length;
+    if (this.ctx.res.write(chunk)) return true;
+    this.ctx.res.once('drain', this.resume!);
+    return false;
+  }
+
+  onComplete(): void {
+    if (this.done) return;
+    this.endAttempt();
+    this.request.upstream.recordSuccess(this.target!);
+    this.finish();
+    this.ctx.res.end();
+  }
+
+  onError(error: Error): void {
+    this.endAttempt();
+    if (this.done) return;
+    const { request } = this;
+    if (error instanceof GatewayError) {
+      this.settle(error);
+      return;
+    }
+    const code = (error as { code?: string }).code ?? 'UNKNOWN';
+    request.upstream.recordFailure(this.target!, Date.now(), code);
+    if (!this.started && this.canRetry(code)) {
+      this.dispatchTo(request.upstream.pick(Date.now(), this.target));
+      return;
+    }
+    this.settle(upstreamError(error, code, request.upstream.name));
+  }
+
+  private canRetry(code: string): boolean {
+    return (
+      CONNECT_FAILURES.has(code) &&
+      !this.request.hasBody &&
+      IDEMPOTENT.has(this.ctx.method) &&
+      this.attempts <= this.request.upstream.retries &&
+      !this.ctx.res.destroyed
+    );
+  }
+
+  /** Ends the exchange with an error: a problem+json if nothing was sent yet, a cut connection otherwise. */
+  private settle(error: GatewayError): void {
+    if (this.done) return;
+    this.finish();
+    if (this.started) this.ctx.res.destroy();
+    else sendError(this.ctx, this.request.pipeline, error, this.request.requestIdHeader);
+  }
+
+  private endAttempt(): void {
+    if (!this.attemptOpen) return;
+    this.attemptOpen = false;
+    this.target!.inflight--;
+  }
+
+  private finish(): void {
+    this.done = true;
+    if (this.totalTimer !== undefined) clearTimeout(this.totalTimer);
+  }
+}
+
+function upstreamError(error: Error, code: string, upstream: string): GatewayError {
+  const timeout = code === 'UND_ERR_HEADERS_TIMEOUT' || code === 'UND_ERR_CONNECT_TIMEOUT' || code === 'UND_ERR_BODY_TIMEOUT';
+  return new GatewayError(timeout ? 'GW_UPSTREAM_TIMEOUT' : 'GW_UPSTREAM_UNAVAILABLE', {
+    reason: `upstream ${upstream}: ${code}`,
+    cause: error,
+  });
+}

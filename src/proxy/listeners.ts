@@ -1,0 +1,78 @@
+import { readFileSync } from 'node:fs';
+import { createServer as createHttpServer, type IncomingMessage, type Server, type ServerOptions, type ServerResponse } from 'node:http';
+import { createServer as createHttpsServer } from 'node:https';
+import { resolve } from 'node:path';
+import type { Duplex } from 'node:stream';
+import type { ListenerConfig, ServerConfig } from '../config/schema.js';
+import { parseByteSize, parseDuration } from '../config/units.js';
+
+/**
+ * TLS 1.2 and 1.3 only, forward-secret AEAD suites only (Mozilla "intermediate" for TLS 1.2; TLS
+ * 1.3 suites are all acceptable and configured separately by Node).
+ */
+export const TLS12_CIPHERS = [
+  'ECDHE-ECDSA-AES128-GCM-SHA256',
+  'ECDHE-RSA-AES128-GCM-SHA256',
+  'ECDHE-ECDSA-AES256-GCM-SHA384',
+  'ECDHE-RSA-AES256-GCM-SHA384',
+  'ECDHE-ECDSA-CHACHA20-POLY1305',
+  'ECDHE-RSA-CHACHA20-POLY1305',
+].join(':');
+
+export interface ListenerHandlers {
+  request(req: IncomingMessage, res: ServerResponse, protocol: 'http' | 'https'): void;
+  upgrade(req: IncomingMessage, socket: Duplex, head: Buffer, protocol: 'http' | 'https'): void;
+  clientError(error: Error & { code?: string }, socket: Duplex): void;
+}
+
+/** Client-side limits: slow or oversized clients are cut off by Node before they cost us more. */
+function serverOptions(server: ServerConfig): ServerOptions {
+  const headersTimeout = parseDuration(server.timeouts.headers);
+  const requestTimeout = Math.max(parseDuration(server.timeouts.request), headersTimeout);
+  return {
+    headersTimeout,
+    requestTimeout,
+    keepAliveTimeout: parseDuration(server.timeouts.keepAlive),
+    // Node checks the two timeouts above on this interval (30 s by default, far too coarse).
+    connectionsCheckingInterval: Math.max(100, Math.min(1000, Math.floor(headersTimeout / 4))),
+    maxHeaderSize: parseByteSize(server.limits.maxHeaderBytes),
+    requireHostHeader: true,
+    joinDuplicateHeaders: false,
+    insecureHTTPParser: false,
+  };
+}
+
+export function createListener(listener: ListenerConfig, server: ServerConfig, configDir: string, handlers: ListenerHandlers): Server {
+  const options = serverOptions(server);
+  const protocol = listener.tls === undefined ? 'http' : 'https';
+  const onRequest = (req: IncomingMessage, res: ServerResponse) => handlers.request(req, res, protocol);
+  const srv =
+    listener.tls === undefined
+      ? createHttpServer(options, onRequest)
+      : createHttpsServer(
+          {
+            ...options,
+            cert: readFileSync(resolve(configDir, listener.tls.cert)),
+            key: readFileSync(resolve(configDir, listener.tls.key)),
+            minVersion: listener.tls.minVersion,
+            ciphers: TLS12_CIPHERS,
+            honorCipherOrder: true,
+          },
+          onRequest,
+        );
+  srv.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => handlers.upgrade(req, socket, head, protocol));
+  srv.on('clientError', (error: Error & { code?: string }, socket: Duplex) => handlers.clientError(error, socket));
+  if (protocol === 'https') srv.on('tlsClientError', (_error: Error, socket: Duplex) => socket.destroy());
+  return srv;
+}
+
+export function listen(srv: Server, host: string, port: number): Promise<number> {
+  return new Promise((resolvePort, reject) => {
+    srv.once('error', reject);
+    srv.listen(port, host, () => {
+      srv.off('error', reject);
+      const address = srv.address();
+      resolvePort(typeof address === 'object' && address !== null ? address.port : port);
+    });
+  });
+}

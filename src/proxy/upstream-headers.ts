@@ -1,0 +1,37 @@
+import type { RequestContext } from '../core/context.js';
+import type { ScannedHead } from './request-head.js';
+import type { CompiledRoute } from './runtime.js';
+
+/**
+ * The header list sent upstream: the client's end-to-end headers, Host, the forwarding headers
+ * (RFC 7239 `Forwarded` and the X-Forwarded-* trio, extended only when the peer is a trusted
+ * proxy, rebuilt otherwise), the request id, and whatever policies added (identity headers), whose
+ * incoming copies are removed so a client cannot inject them.
+ */
+export function buildUpstreamHeaders(ctx: RequestContext, scan: ScannedHead, route: CompiledRoute, targetHost: string, requestIdHeader: string): string[] {
+  let headers = scan.forward;
+  const added = ctx.upstreamHeaders;
+  if (added !== undefined) {
+    const filtered: string[] = [];
+    for (let i = 0; i < headers.length; i += 2) if (added[headers[i]!] === undefined) filtered.push(headers[i]!, headers[i + 1]!);
+    headers = filtered;
+    for (const name in added) headers.push(name, added[name]!);
+  }
+  const clientHost = ctx.req.headers.host ?? '';
+  headers.push('host', route.preserveHost && clientHost !== '' ? clientHost : targetHost);
+  const peer = ctx.remoteAddress;
+  const trusted = ctx.fromTrustedProxy;
+  const xff = trusted && scan.forwardedFor !== undefined ? `${scan.forwardedFor}, ${peer}` : peer;
+  headers.push('x-forwarded-for', xff);
+  headers.push('x-forwarded-proto', trusted ? (ctx.req.headers['x-forwarded-proto'] as string | undefined) ?? ctx.protocol : ctx.protocol);
+  if (clientHost !== '') headers.push('x-forwarded-host', trusted ? (ctx.req.headers['x-forwarded-host'] as string | undefined) ?? clientHost : clientHost);
+  const element = `for=${forwardedNode(peer)};proto=${ctx.protocol}${clientHost === '' ? '' : `;host="${clientHost}"`}`;
+  headers.push('forwarded', trusted && scan.forwarded !== undefined ? `${scan.forwarded}, ${element}` : element);
+  headers.push(requestIdHeader, ctx.requestId);
+  return headers;
+}
+
+/** RFC 7239 section 6: IPv6 nodes are bracketed and quoted. */
+function forwardedNode(ip: string): string {
+  return ip.includes(':') ? `"[${ip}]"` : ip;
+}
