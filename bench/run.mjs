@@ -132,7 +132,7 @@ async function main() {
   process.stdout.write(out.join('\n') + '\n'); // the header now, the table when measured
 
   // -- the scenarios, one at a time
-  const ctx = { opts, repoRoot, benchDir, tmpDir, taskset, layout, nginx, load, upstream, upstreamPort };
+  const ctx = { opts, cpuCount: os.cpus().length, repoRoot, benchDir, tmpDir, taskset, layout, nginx, load, upstream, upstreamPort };
   const defs = scenarios(ctx);
   const rows = [];
   for (const name of names) {

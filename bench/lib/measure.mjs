@@ -4,7 +4,15 @@
 import { performance } from 'node:perf_hooks';
 import { UPSTREAM_BODY } from './nginx.mjs';
 import { BENCH_HEADERS, excerpt, runLoad } from './load.mjs';
-import { clockTicksPerSecond, cpuSnapshot, cpuTicksBetween, rssMb, stop } from './procs.mjs';
+import {
+  clockTicksPerSecond,
+  cpuSnapshot,
+  cpuTicksBetween,
+  machineBusyTicks,
+  rssMb,
+  selfAndReapedTicks,
+  stop,
+} from './procs.mjs';
 import { freePort, request, waitReady } from './net.mjs';
 
 const MAX_ERROR_SHARE = 0.01; // above 1% failed responses the figures are not a proxy's figures
@@ -39,7 +47,6 @@ export async function runScenario(name, def, ctx, log) {
       row.error = `sanity check failed: ${sanity}`;
       return row;
     }
-    if (def.policiesCheck) row.notes.push(...(await checkPolicies(port)));
 
     const url = `http://127.0.0.1:${port}/`;
     const loadOpts = { connections: ctx.opts.connections, cpus: ctx.layout.load, taskset: ctx.taskset };
@@ -47,33 +54,42 @@ export async function runScenario(name, def, ctx, log) {
       log(`  ${name}: warm-up ${ctx.opts.warmup}s`);
       const w = await runLoad(ctx.load, url, { ...loadOpts, seconds: ctx.opts.warmup });
       if (w.error) {
-        row.error = `warm-up failed: ${w.error}`;
+        row.error = `warm-up failed: ${died(handle) ?? w.error}`;
         return row;
       }
     }
     const hz = clockTicksPerSecond();
     for (let i = 0; i < ctx.opts.runs; i++) {
       const before = cpuSnapshot(rootPid);
+      const upBefore = def.direct ? null : cpuSnapshot(ctx.upstream.pid);
+      const [busy0, self0] = [machineBusyTicks(), selfAndReapedTicks()];
       const t0 = performance.now();
       const r = await runLoad(ctx.load, url, { ...loadOpts, seconds: ctx.opts.duration });
       const wall = (performance.now() - t0) / 1000;
       const after = cpuSnapshot(rootPid);
+      const upTicks = def.direct ? 0 : cpuTicksBetween(upBefore, cpuSnapshot(ctx.upstream.pid));
+      const [busy1, self1] = [machineBusyTicks(), selfAndReapedTicks()];
       const rss = rssMb(rootPid);
-      if (handle && handle.exitCode !== undefined) {
-        row.error = `exited with ${handle.exitCode} during the run; stderr: ${excerpt(handle.stderr)}`;
+      if (died(handle)) {
+        row.error = `during the run: ${died(handle)}`;
         return row;
       }
       if (r.error) {
         row.error = r.error;
         return row;
       }
-      const cpuSeconds = cpuTicksBetween(before, after) / hz;
+      const proxyTicks = cpuTicksBetween(before, after);
+      const cpuSeconds = proxyTicks / hz;
+      // CPU used by everything that is not this benchmark, as a share of the whole machine
+      const otherTicks = busy1 - busy0 - proxyTicks - upTicks - (self1 - self0);
+      const otherLoad = Math.max(0, otherTicks / hz / (wall * ctx.cpuCount));
       const run = {
         rps: r.rps,
         p50_ms: r.p50_ms,
         p99_ms: r.p99_ms,
         cpu_us_per_req: r.requests > 0 ? (cpuSeconds * 1e6) / r.requests : null,
         cpu_util: cpuSeconds / wall,
+        other_load: otherLoad,
         rss_mb: rss,
         requests: r.requests,
         errors: r.errors,
@@ -90,7 +106,18 @@ export async function runScenario(name, def, ctx, log) {
       row.error = `${row.errors} of ${row.requests} responses failed (non-2xx or socket errors): figures not valid`;
       return row;
     }
+    // after the measurement, so that a policy bug cannot cost the figures
+    if (def.policiesCheck) {
+      row.notes.push(...(await checkPolicies(port)));
+      if (died(handle)) row.notes.push(`warning: the gateway died during the policy check: ${died(handle)}`);
+    }
     if (row.errors > 0) row.notes.push(`${row.errors} failed responses of ${row.requests}`);
+    if (row.other_load > 0.05) {
+      row.notes.push(
+        `other processes used ${Math.round(row.other_load * 100)}% of the machine during the run: ` +
+          'req/s and latency are disturbed (CPU us/req much less)',
+      );
+    }
     row.ok = true;
     return row;
   } catch (err) {
@@ -102,6 +129,12 @@ export async function runScenario(name, def, ctx, log) {
       if (!row.ok && !row.error) row.error = 'stopped';
     }
   }
+}
+
+/** Why the child is gone (exit status and stderr excerpt), or null while it runs. */
+function died(handle) {
+  if (!handle || handle.exitCode === undefined) return null;
+  return `the process exited with ${handle.exitCode}; stderr: ${excerpt(handle.stderr || handle.stdout)}`;
 }
 
 /** The run with the median req/s (lower middle for an even count), figures taken together. */

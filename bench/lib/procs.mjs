@@ -215,3 +215,17 @@ export function allowedCpus(taskset, fallbackCount) {
   }
   return Array.from({ length: fallbackCount }, (_, i) => i);
 }
+
+/** Busy clock ticks of the whole machine (all CPUs) from /proc/stat: everything but idle and iowait. */
+export function machineBusyTicks() {
+  const f = readFileSync('/proc/stat', 'utf8').split('\n')[0].trim().split(/\s+/).slice(1).map(Number);
+  const [user, nice, system, , , irq, softirq, steal = 0] = f;
+  return user + nice + system + irq + softirq + steal;
+}
+
+/** This process's CPU ticks plus those of its reaped children (the load generator runs). */
+export function selfAndReapedTicks() {
+  const rest = readFileSync('/proc/self/stat', 'utf8');
+  const f = rest.slice(rest.lastIndexOf(')') + 2).split(' ');
+  return Number(f[11]) + Number(f[12]) + Number(f[13]) + Number(f[14]); // fields 14-17
+}

@@ -74,7 +74,7 @@ export function evaluateTargets(rows, layout) {
     round(rFg, 3),
     rFg === null
       ? !bare ? failed('portcullis-bare') : failed('fast-gateway')
-      : `${x(rFg)} (${int(bare.rps)} vs ${int(fg.rps)} req/s; CPU per request ${x(ratio(fg.cpu_us_per_req, bare.cpu_us_per_req))} less)`,
+      : `${x(rFg)} (${int(bare.rps)} vs ${int(fg.rps)} req/s; fast-gateway uses ${x(ratio(fg.cpu_us_per_req, bare.cpu_us_per_req))} the CPU per request)`,
   );
 
   const pol = by['portcullis-core-policies'];
@@ -124,6 +124,7 @@ function jsonRow(r) {
   };
   if (r.ok) {
     o.cpu_util = round(r.cpu_util, 3);
+    o.other_load = round(r.other_load, 3);
     o.requests = r.requests;
     o.errors = r.errors;
     if (r.runs.length > 1) o.runs_rps = r.runs.map((u) => round(u.rps, 1));
