@@ -2,6 +2,7 @@
 // `runs` windows (load result + /proc CPU of the process tree), stop it. Never throws for a
 // failure of the proxy under test: the row carries the error instead.
 import { performance } from 'node:perf_hooks';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { UPSTREAM_BODY } from './nginx.mjs';
 import { BENCH_HEADERS, excerpt, runLoad } from './load.mjs';
 import {
@@ -109,6 +110,7 @@ export async function runScenario(name, def, ctx, log) {
     // after the measurement, so that a policy bug cannot cost the figures
     if (def.policiesCheck) {
       row.notes.push(...(await checkPolicies(port)));
+      await Promise.race([handle.exited, sleep(500)]); // a crash shows as an exit shortly after
       if (died(handle)) row.notes.push(`warning: the gateway died during the policy check: ${died(handle)}`);
     }
     if (row.errors > 0) row.notes.push(`${row.errors} failed responses of ${row.requests}`);
@@ -134,7 +136,12 @@ export async function runScenario(name, def, ctx, log) {
 /** Why the child is gone (exit status and stderr excerpt), or null while it runs. */
 function died(handle) {
   if (!handle || handle.exitCode === undefined) return null;
-  return `the process exited with ${handle.exitCode}; stderr: ${excerpt(handle.stderr || handle.stdout)}`;
+  return `the process exited with ${handle.exitCode}; stderr: ${headTail(handle.stderr || handle.stdout)}`;
+}
+
+function headTail(text, head = 400, tail = 300) {
+  const t = String(text ?? '').trim();
+  return t.length > head + tail + 20 ? `${t.slice(0, head)} [...] ${t.slice(-tail)}` : t || '(no output)';
 }
 
 /** The run with the median req/s (lower middle for an even count), figures taken together. */

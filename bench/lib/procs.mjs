@@ -101,7 +101,11 @@ function signalGroup(pid, signal) {
 
 /** Stops one child's process group: SIGTERM (or `signal`), then SIGKILL after `graceMs`. */
 export async function stop(handle, { signal = 'SIGTERM', graceMs = 4000 } = {}) {
-  if (!handle || handle.exitCode !== undefined) return;
+  if (!handle) return;
+  if (handle.exitCode !== undefined) {
+    signalGroup(handle.pid, 'SIGKILL'); // the leader is gone; sweep whatever is left of its group
+    return;
+  }
   signalGroup(handle.pid, signal);
   const done = await Promise.race([handle.exited.then(() => true), sleep(graceMs).then(() => false)]);
   // the leader may be gone while workers of its group linger: always sweep the group

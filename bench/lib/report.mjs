@@ -38,7 +38,7 @@ export function renderTable(rows) {
   }
   for (const r of rows) {
     if (!r.ok) foot.push(`- **${r.name}** failed: ${oneLine(r.error)}`);
-    for (const n of r.notes) foot.push(`- ${r.name}: ${n}`);
+    for (const n of r.notes) foot.push(`- ${r.name}: ${oneLine(n)}`);
     if (r.ok && r.runs.length > 1) foot.push(`- ${r.name}: req/s of the runs ${r.runs.map((u) => int(u.rps)).join(' / ')} (median run shown)`);
   }
   return [...head, ...lines, ...(foot.length ? ['', ...foot] : [])].join('\n');

@@ -28,6 +28,13 @@ export function handleClientError(error: Error & { code?: string }, socket: Sock
     socket.destroy();
     return;
   }
+  // The parser can fail on bytes after a request we already answered (a refused smuggling attempt's
+  // tail): one answer per request, so just finish sending ours and close.
+  const inProgress = (socket as Socket & { _httpMessage?: { headersSent?: boolean } })._httpMessage;
+  if (inProgress?.headersSent === true) {
+    socket.end();
+    return;
+  }
   const gatewayError = new GatewayError(codeFor(error.code), { reason: error.code ?? error.message });
   const body = problemBody(gatewayError, undefined);
   socket.end(

@@ -1,3 +1,4 @@
+import type { Readable } from 'node:stream';
 import type { Dispatcher } from 'undici';
 import type { RequestContext } from '../core/context.js';
 import { HeaderList } from '../core/header-list.js';
@@ -17,7 +18,8 @@ export interface ForwardRequest {
   readonly pipeline: Pipeline;
   readonly path: string;
   readonly headers: string[];
-  readonly hasBody: boolean;
+  /** The client's body (or a counting stream over it), null when the request has none. */
+  readonly body: Readable | null;
   readonly requestIdHeader: string;
 }
 
@@ -68,7 +70,7 @@ export class ForwardCall implements Dispatcher.DispatchHandler {
     ctx.upstreamTarget = target.origin;
     ctx.upstreamStartedAt = performance.now();
     target.pool.dispatch(
-      { origin: target.origin, method: ctx.method, path: request.path, headers: request.headers, body: request.hasBody ? ctx.req : null },
+      { origin: target.origin, method: ctx.method, path: request.path, headers: request.headers, body: request.body },
       this,
     );
   }
@@ -156,7 +158,7 @@ export class ForwardCall implements Dispatcher.DispatchHandler {
   private canRetry(code: string): boolean {
     return (
       CONNECT_FAILURES.has(code) &&
-      !this.request.hasBody &&
+      this.request.body === null &&
       IDEMPOTENT.has(this.ctx.method) &&
       this.attempts <= this.request.upstream.retries &&
       !this.ctx.res.destroyed

@@ -1,4 +1,5 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { Transform } from 'node:stream';
 import { RequestContext } from '../core/context.js';
 import type { Pipeline } from '../core/pipeline.js';
 import { GatewayError } from '../errors/index.js';
@@ -38,7 +39,7 @@ export function handleRequest(runtime: GatewayRuntime, req: IncomingMessage, res
           ? new GatewayError('GW_ROUTE_NOT_FOUND', { reason: 'no route matches' })
           : new GatewayError('GW_METHOD_NOT_ALLOWED', { reason: 'route exists for other methods', headers: { allow: found.allow.join(', ') } });
       // The global chain still runs first: a denied IP learns nothing about which paths exist.
-      return continueWith(runtime.notFound.runRequest(ctx), () => {
+      return continueWith(() => runtime.notFound.runRequest(ctx), () => {
         if (ctx.reply !== undefined) sendLocalReply(ctx, runtime.notFound, runtime.requestIdHeader);
         else sendError(ctx, runtime.notFound, denial, runtime.requestIdHeader);
       }, ctx, runtime);
@@ -53,7 +54,7 @@ export function handleRequest(runtime: GatewayRuntime, req: IncomingMessage, res
     return;
   }
 
-  continueWith(route.pipeline.runRequest(ctx), () => {
+  continueWith(() => route.pipeline.runRequest(ctx), () => {
     if (ctx.reply !== undefined) {
       sendLocalReply(ctx, route.pipeline, runtime.requestIdHeader);
       return;
@@ -62,47 +63,66 @@ export function handleRequest(runtime: GatewayRuntime, req: IncomingMessage, res
   }, ctx, runtime, route.pipeline);
 }
 
-/** Runs `next` after the chain, synchronously when the chain was synchronous. */
-function continueWith(result: void | Promise<void>, next: () => void, ctx: RequestContext, runtime: GatewayRuntime, pipeline: Pipeline = runtime.notFound): void {
+/** Runs the chain, then `next`: synchronously when the chain was synchronous. A denial goes to sendError. */
+function continueWith(
+  chain: () => void | Promise<void>,
+  next: () => void,
+  ctx: RequestContext,
+  runtime: GatewayRuntime,
+  pipeline: Pipeline = runtime.notFound,
+): void {
   const fail = (error: unknown) => sendError(ctx, pipeline, asGatewayError(error), runtime.requestIdHeader);
-  if (result === undefined) {
-    try {
+  let result: void | Promise<void>;
+  try {
+    result = chain();
+    if (result === undefined) {
       next();
-    } catch (error) {
-      fail(error);
+      return;
     }
+  } catch (error) {
+    fail(error);
     return;
   }
-  result.then(next, fail).catch(fail);
+  result.then(next).catch(fail);
 }
 
 function forward(runtime: GatewayRuntime, ctx: RequestContext, route: CompiledRoute, scan: ScannedHead): ForwardCall {
   const upstream = route.upstream;
   const target = upstream.targets[0]!;
   const path = upstreamPath(route, ctx.path);
-  const call = new ForwardCall(ctx, {
+  const call: ForwardCall = new ForwardCall(ctx, {
     upstream,
     pipeline: route.pipeline,
     path: ctx.query === '' ? path : `${path}?${ctx.query}`,
     headers: buildUpstreamHeaders(ctx, scan, route, target.hostHeader, runtime.requestIdHeader),
-    hasBody: scan.hasBody,
+    body: !scan.hasBody ? null : scan.contentLength === undefined ? countedBody(ctx, (): ForwardCall => call) : ctx.req,
     requestIdHeader: runtime.requestIdHeader,
   });
   ctx.bytesIn = scan.contentLength ?? 0;
-  const limit = ctx.maxBodyBytes;
-  if (scan.hasBody && scan.contentLength === undefined) countStreamedBody(ctx, call, limit);
   call.start();
   return call;
 }
 
-/** A chunked body is counted as it streams; past the limit the exchange is aborted with 413. */
-function countStreamedBody(ctx: RequestContext, call: ForwardCall, limit: number | undefined): void {
-  ctx.req.on('data', (chunk: Buffer) => {
-    ctx.bytesIn += chunk.length;
-    if (limit !== undefined && ctx.bytesIn > limit) {
-      call.abort(new GatewayError('GW_REQUEST_TOO_LARGE', { reason: `streamed body over ${limit} bytes`, detail: 'The request body is too large.' }));
-    }
+/**
+ * A chunked body has no declared size: it is counted as it streams (for the log, and against
+ * `request-size-limit`), and past the limit the exchange is aborted with 413. A Transform keeps
+ * undici's back-pressure on the client socket intact.
+ */
+function countedBody(ctx: RequestContext, call: () => ForwardCall): Transform {
+  const limit = ctx.maxBodyBytes;
+  const counter = new Transform({
+    transform(chunk: Buffer, _encoding, done) {
+      ctx.bytesIn += chunk.length;
+      if (limit !== undefined && ctx.bytesIn > limit) {
+        call().abort(new GatewayError('GW_REQUEST_TOO_LARGE', { reason: `streamed body over ${limit} bytes`, detail: 'The request body is too large.' }));
+        done();
+        return;
+      }
+      done(null, chunk);
+    },
   });
+  ctx.req.on('error', (error) => counter.destroy(error));
+  return ctx.req.pipe(counter);
 }
 
 function finishRequest(runtime: GatewayRuntime, ctx: RequestContext, pipeline: Pipeline): void {

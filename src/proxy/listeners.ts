@@ -36,7 +36,8 @@ function serverOptions(server: ServerConfig): ServerOptions {
     // Node checks the two timeouts above on this interval (30 s by default, far too coarse).
     connectionsCheckingInterval: Math.max(100, Math.min(1000, Math.floor(headersTimeout / 4))),
     maxHeaderSize: parseByteSize(server.limits.maxHeaderBytes),
-    requireHostHeader: true,
+    // Checked in prepare.ts instead, so the refusal is problem+json like every other.
+    requireHostHeader: false,
     joinDuplicateHeaders: false,
     insecureHTTPParser: false,
   };

@@ -14,12 +14,24 @@ import { parseHost, parseTarget } from './target.js';
  */
 export function prepareRequest(runtime: GatewayRuntime, ctx: RequestContext): ScannedHead {
   const req = ctx.req;
-  const scan = scanRequestHead(req.rawHeaders, runtime.requestIdHeader);
+  // Who is asking and the request id come first, so that even a refused request is logged with both.
   const peer = canonicalIp(req.socket.remoteAddress ?? '');
   ctx.remoteAddress = peer;
   ctx.fromTrustedProxy = runtime.trustedProxies.trusts(peer);
-  ctx.clientIp = ctx.fromTrustedProxy ? runtime.trustedProxies.resolveClient(peer, scan.forwardedFor) : peer;
-  ctx.requestId = ctx.fromTrustedProxy && acceptableRequestId(scan.incomingRequestId) ? scan.incomingRequestId : randomUUID();
+  if (ctx.fromTrustedProxy) {
+    // Node joins repeated X-Forwarded-For headers with ", ", which is what the walk expects.
+    ctx.clientIp = runtime.trustedProxies.resolveClient(peer, req.headers['x-forwarded-for'] as string | undefined);
+    const incoming = req.headers[runtime.requestIdHeader];
+    ctx.requestId = typeof incoming === 'string' && acceptableRequestId(incoming) ? incoming : randomUUID();
+  } else {
+    ctx.clientIp = peer;
+    ctx.requestId = randomUUID();
+  }
+  // HTTP/1.1 requires Host (RFC 9112 section 3.2); Node's own check answers without problem+json, so it is off and done here.
+  if (req.headers.host === undefined && req.httpVersionMinor >= 1) {
+    throw new GatewayError('GW_BAD_REQUEST', { reason: 'HTTP/1.1 request without Host', detail: 'The Host header is required.' });
+  }
+  const scan = scanRequestHead(req.rawHeaders, runtime.requestIdHeader);
   const target = parseTarget(req.url ?? '/', req.headers.host);
   ctx.query = target.query;
   ctx.host = parseHost(req.headers.host);
