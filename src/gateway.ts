@@ -1,6 +1,6 @@
-import type { Server } from 'node:http';
+import type { Server, ServerResponse } from 'node:http';
 import type { Logger } from 'pino';
-import { loadConfigFile, type LoadedConfig } from './config/load.js';
+import { loadConfigFile, loadConfigText, type LoadedConfig } from './config/load.js';
 import { parseDuration } from './config/units.js';
 import { createAdminServer, registrySource, type AdminSources } from './admin/admin-server.js';
 import { GatewayMetrics } from './observability/metrics.js';
@@ -31,6 +31,10 @@ export class Gateway {
   private readonly servers: Server[] = [];
   private adminServer: Server | undefined;
   private draining = false;
+  private closing: Promise<void> | undefined;
+  /** Responses not yet closed, across every snapshot (a reload's retired ones included). */
+  private readonly live = new Set<ServerResponse>();
+  private onIdle: (() => void) | undefined;
   readonly ports: number[] = [];
   adminPort: number | undefined;
 
@@ -61,6 +65,7 @@ export class Gateway {
     for (const listener of config.server.listeners) {
       const srv = createListener(listener, config.server, dir, {
         request: (req, res, protocol) => {
+          this.track(res);
           if (this.draining) res.shouldKeepAlive = false;
           handleRequest(this.runtime, req, res, protocol);
         },
@@ -104,34 +109,85 @@ export class Gateway {
   }
 
   /** Reads the config file again; a bad file is logged and refused, the running config stays. */
-  async reloadFromFile(): Promise<boolean> {
+  reloadFromFile(): Promise<boolean> {
+    return this.tryReload(() => loadConfigFile(this.runtime.loaded.file));
+  }
+
+  /** Reloads from config text (the cluster primary sends the text it validated, so workers agree). */
+  reloadFromText(text: string, file = this.runtime.loaded.file): Promise<boolean> {
+    return this.tryReload(() => loadConfigText(text, file));
+  }
+
+  private async tryReload(load: () => LoadedConfig): Promise<boolean> {
+    let loaded: LoadedConfig;
     try {
-      await this.reload(loadConfigFile(this.runtime.loaded.file));
+      loaded = load();
+    } catch (error) {
+      // reload() counts its own rejections; a file that does not even load is counted here.
+      this.metrics.configReloads.labels('rejected').inc();
+      this.logger.error({ err: error }, 'config reload refused; the previous config keeps serving');
+      return false;
+    }
+    try {
+      await this.reload(loaded);
       return true;
     } catch (error) {
-      this.metrics.configReloads.labels('rejected').inc();
       this.logger.error({ err: error }, 'config reload refused; the previous config keeps serving');
       return false;
     }
   }
 
-  /** Stops accepting, lets in-flight requests finish up to the deadline, then closes everything. */
-  async close(deadlineMs = parseDuration(this.runtime.loaded.config.server.timeouts.shutdown)): Promise<void> {
+  /**
+   * Stops accepting, lets in-flight requests finish up to the deadline, then closes everything.
+   * Safe to call more than once (a signal and the cluster primary may both ask): every call
+   * shares the first one's drain.
+   */
+  close(deadlineMs = parseDuration(this.runtime.loaded.config.server.timeouts.shutdown)): Promise<void> {
+    this.closing ??= this.drainAndClose(deadlineMs);
+    return this.closing;
+  }
+
+  private track(res: ServerResponse): void {
+    this.live.add(res);
+    res.once('close', () => {
+      this.live.delete(res);
+      if (this.live.size === 0) this.onIdle?.();
+    });
+  }
+
+  private async drainAndClose(deadlineMs: number): Promise<void> {
     this.draining = true;
+    // Responses not started yet announce `Connection: close` (RFC 9112 section 9.6), so their
+    // clients reconnect (to another instance) instead of reusing a connection about to close.
+    for (const res of this.live) if (!res.headersSent) res.shouldKeepAlive = false;
     for (const srv of this.servers) {
       srv.close();
       srv.closeIdleConnections();
     }
-    const drained = this.runtime.retire();
-    let timer: NodeJS.Timeout | undefined;
-    const deadline = new Promise<'deadline'>((resolve) => (timer = setTimeout(() => resolve('deadline'), deadlineMs)));
-    const outcome = await Promise.race([drained.then(() => 'drained' as const), deadline]);
-    clearTimeout(timer);
-    if (outcome === 'deadline') this.logger.warn({ inflight: this.runtime.inflight }, 'shutdown deadline reached; closing connections');
+    // Waits on every live response, not on the current snapshot alone: requests still running on
+    // a snapshot retired by a reload, and requests that arrive on kept-alive connections while
+    // draining, finish too.
+    const outcome = await this.drained(deadlineMs);
+    if (outcome === 'deadline') this.logger.warn({ inflight: this.live.size }, 'shutdown deadline reached; closing connections');
     for (const srv of this.servers) srv.closeAllConnections();
     await this.runtime.close();
-    await new Promise<void>((resolve) => (this.adminServer ? this.adminServer.close(() => resolve()) : resolve()));
+    await new Promise<void>((resolve) => {
+      if (this.adminServer === undefined) return resolve();
+      this.adminServer.close(() => resolve());
+      this.adminServer.closeAllConnections();
+    });
     this.logger.info({ outcome }, 'gateway stopped');
     this.logger.flush?.();
+  }
+
+  private drained(deadlineMs: number): Promise<'drained' | 'deadline'> {
+    if (this.live.size === 0) return Promise.resolve('drained');
+    return new Promise((resolve) => {
+      const timer = setTimeout(() => resolve('deadline'), deadlineMs);
+      this.onIdle = () => {
+        clearTimeout(timer);
+        resolve('drained');
+      };
+    });
   }
 }

@@ -21,6 +21,8 @@ export function publishSchema(policies: readonly AnyPolicyDescriptor[]): Record<
   rootProps.policies = { ...rootProps.policies, items: ref };
   const routeItems = (rootProps.routes!.items as Record<string, unknown>).properties as Record<string, Record<string, unknown>>;
   routeItems.policies = { ...routeItems.policies, items: ref };
+  relaxDefaulted(root);
+  relaxDefaulted(attachment);
   return {
     $schema: 'http://json-schema.org/draft-07/schema#',
     $id: 'https://portcullis.dev/schema/portcullis.schema.json',
@@ -28,4 +30,20 @@ export function publishSchema(policies: readonly AnyPolicyDescriptor[]): Record<
     ...root,
     $defs: defs,
   };
+}
+
+/** A field with a default may be left out of the file: editors must not flag it as missing. */
+function relaxDefaulted(node: unknown): void {
+  if (Array.isArray(node)) {
+    for (const item of node) relaxDefaulted(item);
+    return;
+  }
+  if (node === null || typeof node !== 'object') return;
+  const schema = node as Record<string, unknown>;
+  const props = schema.properties as Record<string, Record<string, unknown>> | undefined;
+  if (props !== undefined && Array.isArray(schema.required)) {
+    schema.required = (schema.required as string[]).filter((name) => props[name]?.default === undefined);
+    if ((schema.required as string[]).length === 0) delete schema.required;
+  }
+  for (const value of Object.values(schema)) relaxDefaulted(value);
 }

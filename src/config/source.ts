@@ -11,7 +11,7 @@ export class ConfigSource {
     text: string,
   ) {
     // uniqueKeys: a duplicated key is an error, not a silent "last one wins".
-    this.doc = parseDocument(text, { lineCounter: this.lines, uniqueKeys: true, prettyErrors: false });
+    this.doc = parseDocument(text, { lineCounter: this.lines, uniqueKeys: true, prettyErrors: true });
     if (this.doc.errors.length > 0) {
       throw new ConfigError(
         this.doc.errors.map((e) => ({

@@ -21,6 +21,8 @@ export interface ForwardRequest {
   /** The client's body (or a counting stream over it), null when the request has none. */
   readonly body: Readable | null;
   readonly requestIdHeader: string;
+  /** Keep the client's Host; otherwise every attempt names the target it goes to (RFC 9110 section 7.2). */
+  readonly preserveHost: boolean;
 }
 
 /**
@@ -39,11 +41,17 @@ export class ForwardCall implements Dispatcher.DispatchHandler {
   private attemptOpen = false;
   private attempts = 0;
   private target: UpstreamTarget | undefined;
+  /** Targets already tried, so a retry goes somewhere else; allocated only on a retry. */
+  private tried: UpstreamTarget[] | undefined;
+  /** Index of the Host value in `request.headers`. */
+  private readonly hostIndex: number;
 
   constructor(
     private readonly ctx: RequestContext,
     private readonly request: ForwardRequest,
-  ) {}
+  ) {
+    this.hostIndex = request.preserveHost ? -1 : hostValueIndex(request.headers);
+  }
 
   start(): void {
     const { upstream } = this.request;
@@ -63,6 +71,7 @@ export class ForwardCall implements Dispatcher.DispatchHandler {
       return;
     }
     this.target = target;
+    if (this.hostIndex !== -1) request.headers[this.hostIndex] = target.hostHeader;
     this.attempts++;
     this.attemptOpen = true;
     this.abortUpstream = undefined;
@@ -103,6 +112,7 @@ export class ForwardCall implements Dispatcher.DispatchHandler {
     this.started = true;
     this.resume = resume;
     ctx.upstreamLatencyMs = performance.now() - ctx.upstreamStartedAt;
+    request.upstream.recordLatency(ctx.upstreamLatencyMs / 1000);
     ctx.status = statusCode;
     const head = new HeaderList();
     let connectionListed: string | undefined;
@@ -149,8 +159,10 @@ export class ForwardCall implements Dispatcher.DispatchHandler {
     const code = (error as { code?: string }).code ?? 'UNKNOWN';
     request.upstream.recordFailure(this.target!, Date.now(), code);
     if (!this.started && this.canRetry(code)) {
-      this.dispatchTo(request.upstream.pick(Date.now(), this.target));
-      return;
+      (this.tried ??= []).push(this.target!);
+      const next = request.upstream.pick(Date.now(), this.tried);
+      // No other target left: the client learns the real failure (502/504), not "no healthy upstream".
+      if (next !== undefined) return this.dispatchTo(next);
     }
     this.settle(upstreamError(error, code, request.upstream.name));
   }
@@ -183,6 +195,12 @@ export class ForwardCall implements Dispatcher.DispatchHandler {
     this.done = true;
     if (this.totalTimer !== undefined) clearTimeout(this.totalTimer);
   }
+}
+
+/** The Host entry `buildUpstreamHeaders` appended: the last one, searched among names only. */
+function hostValueIndex(headers: readonly string[]): number {
+  for (let i = headers.length - 2; i >= 0; i -= 2) if (headers[i] === 'host') return i + 1;
+  return -1;
 }
 
 function upstreamError(error: Error, code: string, upstream: string): GatewayError {

@@ -97,6 +97,7 @@ function forward(runtime: GatewayRuntime, ctx: RequestContext, route: CompiledRo
     headers: buildUpstreamHeaders(ctx, scan, route, target.hostHeader, runtime.requestIdHeader),
     body: !scan.hasBody ? null : scan.contentLength === undefined ? countedBody(ctx, (): ForwardCall => call) : ctx.req,
     requestIdHeader: runtime.requestIdHeader,
+    preserveHost: route.preserveHost,
   });
   ctx.bytesIn = scan.contentLength ?? 0;
   call.start();

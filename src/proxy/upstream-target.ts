@@ -1,5 +1,7 @@
 import { readFileSync } from 'node:fs';
+import { isIP } from 'node:net';
 import { resolve } from 'node:path';
+import type { ConnectionOptions } from 'node:tls';
 import { Pool } from 'undici';
 import { parseDuration } from '../config/units.js';
 import type { UpstreamConfig } from '../config/schema.js';
@@ -12,6 +14,11 @@ export class UpstreamTarget {
   readonly hostHeader: string;
   readonly weight: number;
   readonly pool: Pool;
+  /**
+   * TLS settings for connections to an https:// target, read from disk once at load: the pool,
+   * the health probe and WebSocket tunnels all use them, so no request reads a file.
+   */
+  readonly tls: ConnectionOptions | undefined;
   inflight = 0;
   consecutiveFailures = 0;
   /** Passive health: down until this time (ms since epoch); 0 when up. */
@@ -28,8 +35,7 @@ export class UpstreamTarget {
     this.origin = this.url.origin;
     this.hostHeader = this.url.host;
     this.weight = weight;
-    const tls = config.tls;
-    const read = (file: string | undefined) => (file === undefined ? undefined : readFileSync(resolve(configDir, file)));
+    this.tls = this.url.protocol === 'https:' ? tlsOptions(this.url, config, configDir) : undefined;
     this.pool = new Pool(this.origin, {
       connections: config.connections,
       pipelining: 1,
@@ -39,21 +45,34 @@ export class UpstreamTarget {
       keepAliveTimeout: 4_000,
       // Let our own request-size and header policies decide; undici must not re-limit the upstream head.
       maxHeaderSize: 64 * 1024,
-      connect:
-        this.url.protocol === 'https:'
-          ? {
-              ca: read(tls?.ca),
-              cert: read(tls?.cert),
-              key: read(tls?.key),
-              servername: tls?.servername ?? this.url.hostname,
-              rejectUnauthorized: tls?.rejectUnauthorized ?? true,
-              minVersion: 'TLSv1.2',
-            }
-          : undefined,
+      connect: this.tls,
     });
   }
 
   isAvailable(now: number): boolean {
     return this.activeHealthy && (this.downUntil === 0 || this.downUntil <= now);
   }
+}
+
+/**
+ * `ca` replaces the default roots for this upstream (a private CA trusts only itself); `cert`/`key`
+ * present a client certificate (mutual TLS, RFC 8446 section 4.4.2). The certificate is always
+ * verified against `servername` or the URL host unless `rejectUnauthorized` is false.
+ */
+function tlsOptions(url: URL, config: UpstreamConfig, configDir: string): ConnectionOptions {
+  const tls = config.tls;
+  const read = (file: string | undefined) => (file === undefined ? undefined : readFileSync(resolve(configDir, file)));
+  // RFC 6066 section 3: SNI carries host names only, never IP literals. For an IP target Node
+  // checks the certificate's IP SANs against the host instead.
+  const hostname = url.hostname.replace(/^\[|\]$/g, '');
+  const servername = tls?.servername ?? (isIP(hostname) === 0 ? hostname : undefined);
+  const options: ConnectionOptions = {
+    ca: read(tls?.ca),
+    cert: read(tls?.cert),
+    key: read(tls?.key),
+    rejectUnauthorized: tls?.rejectUnauthorized ?? true,
+    minVersion: 'TLSv1.2',
+  };
+  if (servername !== undefined) options.servername = servername;
+  return options;
 }

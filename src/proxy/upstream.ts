@@ -1,3 +1,4 @@
+import type { Duplex } from 'node:stream';
 import type { Logger } from 'pino';
 import { parseDuration } from '../config/units.js';
 import type { UpstreamConfig } from '../config/schema.js';
@@ -13,10 +14,14 @@ export class Upstream {
   readonly targets: readonly UpstreamTarget[];
   readonly retries: number;
   readonly totalTimeoutMs: number;
+  /** Open WebSocket tunnels (client and upstream sockets): cut when this upstream is closed. */
+  readonly tunnels = new Set<Duplex>();
   private readonly leastRequests: boolean;
   private readonly passiveFailures: number;
   private readonly cooldownMs: number;
   private readonly checker: ActiveHealthChecker | undefined;
+  /** Where least-requests starts looking, so ties rotate instead of always going to the first target. */
+  private cursor = 0;
 
   constructor(
     readonly name: string,
@@ -40,31 +45,35 @@ export class Upstream {
     this.checker?.start();
   }
 
-  /** A target to send to, avoiding `exclude` (the one that just failed) when another is available. */
-  pick(now: number, exclude?: UpstreamTarget): UpstreamTarget | undefined {
+  /** An available target, never one in `exclude` (those a retry already tried); undefined when none is left. */
+  pick(now: number, exclude?: readonly UpstreamTarget[]): UpstreamTarget | undefined {
     const targets = this.targets;
-    if (targets.length === 1) {
+    if (targets.length === 1 && exclude === undefined) {
       const only = targets[0]!;
-      return only !== exclude && only.isAvailable(now) ? only : undefined;
+      return only.isAvailable(now) ? only : undefined;
     }
     return this.leastRequests ? this.pickLeast(now, exclude) : this.pickWeighted(now, exclude);
   }
 
-  private pickLeast(now: number, exclude?: UpstreamTarget): UpstreamTarget | undefined {
+  private pickLeast(now: number, exclude?: readonly UpstreamTarget[]): UpstreamTarget | undefined {
+    const targets = this.targets;
+    const start = this.cursor;
     let best: UpstreamTarget | undefined;
-    for (const t of this.targets) {
-      if (t === exclude || !t.isAvailable(now)) continue;
+    for (let n = 0; n < targets.length; n++) {
+      const t = targets[(start + n) % targets.length]!;
+      if (exclude?.includes(t) === true || !t.isAvailable(now)) continue;
       if (best === undefined || t.inflight / t.weight < best.inflight / best.weight) best = t;
     }
+    this.cursor = (start + 1) % targets.length;
     return best;
   }
 
-  /** Smooth weighted round robin: spreads heavier targets evenly instead of in bursts. */
-  private pickWeighted(now: number, exclude?: UpstreamTarget): UpstreamTarget | undefined {
+  /** Smooth weighted round robin (nginx): spreads heavier targets evenly instead of in bursts. */
+  private pickWeighted(now: number, exclude?: readonly UpstreamTarget[]): UpstreamTarget | undefined {
     let best: UpstreamTarget | undefined;
     let total = 0;
     for (const t of this.targets) {
-      if (t === exclude || !t.isAvailable(now)) continue;
+      if (exclude?.includes(t) === true || !t.isAvailable(now)) continue;
       t.currentWeight += t.weight;
       total += t.weight;
       if (best === undefined || t.currentWeight > best.currentWeight) best = t;
@@ -73,7 +82,10 @@ export class Upstream {
     return best;
   }
 
-  /** Passive health: a connect failure, reset or timeout. */
+  /**
+   * Passive health: a connect failure, reset or timeout. Once a cooldown has passed the target
+   * gets traffic again; its failure count is kept, so one more failure sends it back down at once.
+   */
   recordFailure(target: UpstreamTarget, now: number, code: string): void {
     this.metrics.upstreamError(this.name, code);
     if (this.passiveFailures === 0) return;
@@ -93,8 +105,15 @@ export class Upstream {
     }
   }
 
+  /** Time from dispatch to the response head. */
+  recordLatency(seconds: number): void {
+    this.metrics.upstream(this.name, seconds);
+  }
+
   async close(): Promise<void> {
     this.checker?.stop();
-    await Promise.allSettled(this.targets.map((t) => t.pool.close()));
+    for (const socket of this.tunnels) socket.destroy();
+    this.tunnels.clear();
+    await Promise.allSettled([...this.targets.map((t) => t.pool.close()), this.checker?.close()]);
   }
 }

@@ -36,26 +36,43 @@ export function watchConfig(file: string, reload: () => void): FSWatcher | undef
   }
 }
 
+export interface RunOptions extends GatewayOptions {
+  /** Watch the config file and reload on change (false in cluster workers: the primary watches). */
+  watch?: boolean;
+  /** Reload on SIGHUP; when false SIGHUP is ignored (cluster workers: the primary coordinates). */
+  hangup?: boolean;
+}
+
 /** Runs one gateway process until SIGTERM/SIGINT; shared by `start` and cluster workers. */
-export async function runGateway(loaded: LoadedConfig, options: GatewayOptions & { watch?: boolean } = {}): Promise<Gateway> {
+export async function runGateway(loaded: LoadedConfig, options: RunOptions = {}): Promise<Gateway> {
   const gateway = await Gateway.start(loaded, options);
-  const reload = () => void gateway.reloadFromFile();
-  process.on('SIGHUP', reload);
-  const watcher = options.watch === false ? undefined : watchConfig(loaded.file, reload);
-  let stopping = false;
+  const reload = (trigger: string) => {
+    gateway.logger.info({ trigger }, 'config reload requested');
+    void gateway.reloadFromFile();
+  };
+  // Installed even when not reloading: SIGHUP's default action would kill the process.
+  process.on('SIGHUP', options.hangup === false ? () => undefined : () => reload('SIGHUP'));
+  const watcher = options.watch === false ? undefined : watchConfig(loaded.file, () => reload('file'));
   const stop = (signal: string) => {
-    if (stopping) return;
-    stopping = true;
-    gateway.logger.info({ signal }, 'shutting down');
     watcher?.close();
-    gateway.close().then(
-      () => process.exit(0),
-      () => process.exit(1),
-    );
+    drainAndExit(gateway, signal);
   };
   process.once('SIGTERM', () => stop('SIGTERM'));
   process.once('SIGINT', () => stop('SIGINT'));
   return gateway;
+}
+
+const exiting = new WeakSet<Gateway>();
+
+/** Drains the gateway, then exits 0 (1 if closing failed). Later calls for the same gateway do nothing. */
+export function drainAndExit(gateway: Gateway, reason: string): void {
+  if (exiting.has(gateway)) return;
+  exiting.add(gateway);
+  gateway.logger.info({ reason }, 'shutting down');
+  gateway.close().then(
+    () => process.exit(0),
+    () => process.exit(1),
+  );
 }
 
 /** `portcullis start --config FILE` */
@@ -70,8 +87,7 @@ export async function startCommand(args: ParsedArgs): Promise<number | undefined
   const workers = loaded.config.server.workers;
   if (workers !== 1) {
     const { runCluster } = await import('../../cluster/primary.js');
-    await runCluster(loaded);
-    return undefined;
+    return runCluster(loaded);
   }
   await runGateway(loaded);
   return undefined;

@@ -1,9 +1,10 @@
 import { ConfigError, formatIssue } from '../../config/config-error.js';
+import { compileCheck } from '../../config/compile-check.js';
 import { loadConfigFile } from '../../config/load.js';
 import type { ParsedArgs } from '../args.js';
 
 /** `portcullis validate FILE`: exit 0 when the file would load, 1 with one line per issue otherwise. */
-export function validateCommand(args: ParsedArgs): number {
+export async function validateCommand(args: ParsedArgs): Promise<number> {
   const file = args.positionals[0];
   if (file === undefined) {
     process.stderr.write('usage: portcullis validate FILE\n');
@@ -11,6 +12,7 @@ export function validateCommand(args: ParsedArgs): number {
   }
   try {
     const loaded = loadConfigFile(file);
+    await compileCheck(loaded);
     process.stdout.write(`${loaded.file}: ok (${loaded.config.routes.length} routes, ${Object.keys(loaded.config.upstreams).length} upstreams)\n`);
     return 0;
   } catch (error) {

@@ -1,0 +1,33 @@
+/**
+ * The IPC messages between the cluster primary and its workers. prom-client's own metric requests
+ * travel on the same channel with their own `type`s; everything here is prefixed so neither side
+ * mistakes the other's.
+ */
+
+/** Primary to worker. */
+export type PrimaryMessage =
+  /** The config to start with: the last one the primary validated and the workers accepted. */
+  | { type: 'portcullis:config'; file: string; text: string }
+  /** Swap in this config; answer with `reloaded` and the same `seq`. */
+  | { type: 'portcullis:reload'; seq: number; file: string; text: string }
+  /** Drain and exit. */
+  | { type: 'portcullis:shutdown' };
+
+/** Worker to primary. */
+export type WorkerMessage =
+  /** Sent once the worker listens for messages: asks for the config. */
+  | { type: 'portcullis:hello' }
+  /** Every listener is bound: the worker takes traffic. */
+  | { type: 'portcullis:listening'; ports: number[] }
+  | { type: 'portcullis:reloaded'; seq: number; ok: boolean };
+
+const PRIMARY_TYPES = new Set(['portcullis:config', 'portcullis:reload', 'portcullis:shutdown']);
+const WORKER_TYPES = new Set(['portcullis:hello', 'portcullis:listening', 'portcullis:reloaded']);
+
+export function isPrimaryMessage(message: unknown): message is PrimaryMessage {
+  return typeof message === 'object' && message !== null && PRIMARY_TYPES.has((message as { type?: unknown }).type as string);
+}
+
+export function isWorkerMessage(message: unknown): message is WorkerMessage {
+  return typeof message === 'object' && message !== null && WORKER_TYPES.has((message as { type?: unknown }).type as string);
+}

@@ -1,0 +1,64 @@
+import cluster from 'node:cluster';
+import { AggregatorRegistry } from 'prom-client';
+import { loadConfigText } from '../config/load.js';
+import type { Gateway } from '../gateway.js';
+import { createLogger } from '../observability/logger.js';
+import { GatewayMetrics } from '../observability/metrics.js';
+import { drainAndExit, runGateway } from '../cli/commands/start.js';
+import { isPrimaryMessage, type PrimaryMessage, type WorkerMessage } from './protocol.js';
+
+function send(message: WorkerMessage): void {
+  if (process.connected) process.send?.(message);
+}
+
+/**
+ * A cluster worker: asks the primary for the config, runs the gateway on the listeners the cluster
+ * shares (the primary accepts connections and hands them out round-robin), applies the reloads
+ * and the shutdown the primary sends. The primary serves the admin listener and watches the file.
+ */
+export async function runWorker(): Promise<void> {
+  // The primary coordinates reloads; a SIGHUP sent to the whole process group must not kill us.
+  process.on('SIGHUP', () => undefined);
+  let gateway: Gateway | undefined;
+  let shutdownRequested = false;
+  const first = new Promise<Extract<PrimaryMessage, { type: 'portcullis:config' }>>((resolve) => {
+    process.on('message', (message: unknown) => {
+      if (!isPrimaryMessage(message)) return;
+      if (message.type === 'portcullis:config') resolve(message);
+      else if (message.type === 'portcullis:reload') void reload(gateway, message.seq, message.text, message.file);
+      else if (gateway === undefined) shutdownRequested = true;
+      else drainAndExit(gateway, 'primary');
+    });
+  });
+  // The listener is attached: messages sent before it would have been dropped, so ask only now.
+  send({ type: 'portcullis:hello' });
+  const { file, text } = await first;
+  if (shutdownRequested) process.exit(0);
+
+  const loaded = loadConfigText(text, file);
+  const logger = createLogger(loaded.config.logging).child({ worker: cluster.worker?.id });
+  const metrics = new GatewayMetrics();
+  // Constructing one attaches prom-client's answer to the primary's metric requests; the gateway's
+  // registry is not the global one, so it must be named for aggregation.
+  new AggregatorRegistry();
+  AggregatorRegistry.setRegistries([metrics.registry]);
+
+  gateway = await runGateway(loaded, { admin: false, watch: false, hangup: false, logger, metrics });
+  if (shutdownRequested) return drainAndExit(gateway, 'primary');
+  send({ type: 'portcullis:listening', ports: gateway.ports });
+}
+
+async function reload(gateway: Gateway | undefined, seq: number, text: string, file: string): Promise<void> {
+  // A worker still starting will get the new config from the primary when it asks; nothing to do.
+  if (gateway === undefined) return send({ type: 'portcullis:reloaded', seq, ok: true });
+  const ok = await gateway.reloadFromText(text, file);
+  send({ type: 'portcullis:reloaded', seq, ok });
+}
+
+// Entry point: the primary forks this file (cluster.setupPrimary({ exec })).
+if (cluster.isWorker) {
+  runWorker().catch((error: unknown) => {
+    process.stderr.write(`portcullis worker ${process.pid}: ${(error as Error).stack ?? String(error)}\n`);
+    process.exit(1);
+  });
+}
