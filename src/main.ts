@@ -2,6 +2,7 @@
 import { parseArgs } from './cli/args.js';
 import { renderErrorsMarkdown } from './errors/index.js';
 import { publishSchema } from './config/publish-schema.js';
+import { renderConfigReference } from './config/render-reference.js';
 import { BUILTIN_POLICIES } from './policies/registry.js';
 import { validateCommand } from './cli/commands/validate.js';
 import { startCommand } from './cli/commands/start.js';
@@ -14,6 +15,7 @@ const USAGE = `usage: portcullis <command>
   validate FILE         check a config file offline; names file, line and field of each problem
   schema                print the config JSON Schema (for editors)
   errors-doc            print docs/errors.md from the error catalogue
+  config-doc            print docs/configuration-reference.md from the schemas
 `;
 
 async function main(argv: string[]): Promise<number | undefined> {
@@ -28,6 +30,9 @@ async function main(argv: string[]): Promise<number | undefined> {
       return validateCommand(args);
     case 'schema':
       process.stdout.write(JSON.stringify(publishSchema(BUILTIN_POLICIES), null, 2) + '\n');
+      return 0;
+    case 'config-doc':
+      process.stdout.write(renderConfigReference(BUILTIN_POLICIES));
       return 0;
     case 'errors-doc':
       process.stdout.write(renderErrorsMarkdown());

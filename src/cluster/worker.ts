@@ -19,13 +19,24 @@ function send(message: WorkerMessage): void {
 export async function runWorker(): Promise<void> {
   // The primary coordinates reloads; a SIGHUP sent to the whole process group must not kill us.
   process.on('SIGHUP', () => undefined);
+  // Answer the primary's metric requests from the start: it asks every connected worker and would
+  // wait for one that does not answer. Constructing an AggregatorRegistry attaches prom-client's
+  // answering listener; the gateway's registry is not the global one, so it must be named.
+  const metrics = new GatewayMetrics();
+  new AggregatorRegistry();
+  AggregatorRegistry.setRegistries([metrics.registry]);
   let gateway: Gateway | undefined;
   let shutdownRequested = false;
+  let queued: Extract<PrimaryMessage, { type: 'portcullis:reload' }> | undefined;
   const first = new Promise<Extract<PrimaryMessage, { type: 'portcullis:config' }>>((resolve) => {
     process.on('message', (message: unknown) => {
       if (!isPrimaryMessage(message)) return;
       if (message.type === 'portcullis:config') resolve(message);
-      else if (message.type === 'portcullis:reload') void reload(gateway, message.seq, message.text, message.file);
+      else if (message.type === 'portcullis:reload') {
+        // Arrived while the gateway starts on the previous config: applied once it listens.
+        if (gateway === undefined) queued = message;
+        else void reload(gateway, message);
+      }
       else if (gateway === undefined) shutdownRequested = true;
       else drainAndExit(gateway, 'primary');
     });
@@ -37,22 +48,16 @@ export async function runWorker(): Promise<void> {
 
   const loaded = loadConfigText(text, file);
   const logger = createLogger(loaded.config.logging).child({ worker: cluster.worker?.id });
-  const metrics = new GatewayMetrics();
-  // Constructing one attaches prom-client's answer to the primary's metric requests; the gateway's
-  // registry is not the global one, so it must be named for aggregation.
-  new AggregatorRegistry();
-  AggregatorRegistry.setRegistries([metrics.registry]);
 
   gateway = await runGateway(loaded, { admin: false, watch: false, hangup: false, logger, metrics });
   if (shutdownRequested) return drainAndExit(gateway, 'primary');
+  if (queued !== undefined) await reload(gateway, queued);
   send({ type: 'portcullis:listening', ports: gateway.ports });
 }
 
-async function reload(gateway: Gateway | undefined, seq: number, text: string, file: string): Promise<void> {
-  // A worker still starting will get the new config from the primary when it asks; nothing to do.
-  if (gateway === undefined) return send({ type: 'portcullis:reloaded', seq, ok: true });
-  const ok = await gateway.reloadFromText(text, file);
-  send({ type: 'portcullis:reloaded', seq, ok });
+async function reload(gateway: Gateway, message: Extract<PrimaryMessage, { type: 'portcullis:reload' }>): Promise<void> {
+  const ok = await gateway.reloadFromText(message.text, message.file);
+  send({ type: 'portcullis:reloaded', seq: message.seq, ok });
 }
 
 // Entry point: the primary forks this file (cluster.setupPrimary({ exec })).

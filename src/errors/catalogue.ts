@@ -126,7 +126,7 @@ export function renderErrorsMarkdown(): string {
   const lines = [
     '# Error codes',
     '',
-    'Generated from `src/errors/catalogue.ts` by `npm run docs:errors`; do not edit by hand.',
+    'Generated from `src/errors/catalogue.ts` by `npm run docs`; do not edit by hand.',
     '',
     'Every error the gateway produces is an RFC 9457 `application/problem+json` document with the members',
     '`type`, `title`, `status`, `detail` (4xx only, never for 5xx), `instance`, `code` and `requestId`.',

@@ -1,3 +1,4 @@
+import { constants as cryptoConstants } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { createServer as createHttpServer, type IncomingMessage, type Server, type ServerOptions, type ServerResponse } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
@@ -7,8 +8,9 @@ import type { ListenerConfig, ServerConfig } from '../config/schema.js';
 import { parseByteSize, parseDuration } from '../config/units.js';
 
 /**
- * TLS 1.2 and 1.3 only, forward-secret AEAD suites only (Mozilla "intermediate" for TLS 1.2; TLS
- * 1.3 suites are all acceptable and configured separately by Node).
+ * TLS 1.2 and 1.3 only (RFC 8996 deprecates 1.0 and 1.1), forward-secret AEAD suites only for 1.2
+ * (RFC 9325 section 4.2; Mozilla "intermediate"). TLS 1.3 suites are all AEAD and forward secret;
+ * Node keeps its defaults for them because this list names none (RFC 8446 section 9.1).
  */
 export const TLS12_CIPHERS = [
   'ECDHE-ECDSA-AES128-GCM-SHA256',
@@ -56,8 +58,12 @@ export function createListener(listener: ListenerConfig, server: ServerConfig, c
             cert: readFileSync(resolve(configDir, listener.tls.cert)),
             key: readFileSync(resolve(configDir, listener.tls.key)),
             minVersion: listener.tls.minVersion,
+            maxVersion: 'TLSv1.3',
             ciphers: TLS12_CIPHERS,
             honorCipherOrder: true,
+            // TLS 1.2 renegotiation costs the server a full handshake per client request (a cheap
+            // DoS) and buys nothing here; TLS 1.3 removed it altogether (RFC 8446 section 4.6).
+            secureOptions: cryptoConstants.SSL_OP_NO_RENEGOTIATION,
           },
           onRequest,
         );

@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { publishSchema } from '../../src/config/publish-schema.js';
+import { renderConfigReference } from '../../src/config/render-reference.js';
 import { renderErrorsMarkdown } from '../../src/errors/index.js';
 import { BUILTIN_POLICIES } from '../../src/policies/registry.js';
 
@@ -63,13 +64,20 @@ describe('portcullis CLI', () => {
     const printed = JSON.parse(result.stdout) as Record<string, unknown>;
     expect(printed).toEqual(publishSchema(BUILTIN_POLICIES));
     const committed = JSON.parse(readFileSync(join(root, 'schema/portcullis.schema.json'), 'utf8')) as unknown;
-    expect(committed, 'run `node dist/main.js schema > schema/portcullis.schema.json`').toEqual(printed);
+    expect(committed, 'run `npm run docs`').toEqual(printed);
     const attachment = (printed.$defs as Record<string, { properties: { name: { enum: string[] } } }>).policyAttachment;
     expect(attachment.properties.name.enum).toEqual(expect.arrayContaining(['cors', 'ip-restriction', 'security-headers']));
   });
 
   it('docs/errors.md is generated from the catalogue and up to date', () => {
-    expect(readFileSync(join(root, 'docs/errors.md'), 'utf8'), 'run `npm run docs:errors`').toBe(renderErrorsMarkdown());
+    expect(readFileSync(join(root, 'docs/errors.md'), 'utf8'), 'run `npm run docs`').toBe(renderErrorsMarkdown());
+  });
+
+  it('docs/configuration-reference.md is generated from the schemas and up to date', () => {
+    const generated = renderConfigReference(BUILTIN_POLICIES);
+    expect(readFileSync(join(root, 'docs/configuration-reference.md'), 'utf8'), 'run `npm run docs`').toBe(generated);
+    expect(generated).toContain('| `server.timeouts.headers` |');
+    expect(generated).toContain('## Policy `cors`');
   });
 
   it('unknown commands exit 2 with usage', () => {
