@@ -28,7 +28,7 @@ export async function runCluster(loaded: LoadedConfig): Promise<number | undefin
   // Read again to hold the exact text workers receive (the file may have changed since `loaded`).
   let current: { text: string; loaded: LoadedConfig };
   try {
-    current = readConfig(loaded.file);
+    current = await readConfig(loaded.file);
   } catch (error) {
     if (!(error instanceof ConfigError)) throw error;
     for (const issue of error.issues) process.stderr.write(`${formatIssue(issue)}\n`);
@@ -81,7 +81,7 @@ class ClusterPrimary {
     for (let i = 0; i < this.desired; i++) this.fork();
 
     const reload = (trigger: string) => {
-      if (!this.stopping) this.reload.request(trigger, this.liveWorkers());
+      if (!this.stopping) void this.reload.request(trigger, () => (this.stopping ? [] : this.liveWorkers()));
     };
     process.on('SIGHUP', () => reload('SIGHUP'));
     this.watcher = watchConfig(this.loaded.file, () => reload('file'));

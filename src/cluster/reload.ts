@@ -2,11 +2,15 @@ import { readFileSync } from 'node:fs';
 import type { Worker } from 'node:cluster';
 import type { Logger } from 'pino';
 import { ConfigError, formatIssue } from '../config/config-error.js';
+import { compileCheck } from '../config/compile-check.js';
 import { loadConfigText, type LoadedConfig } from '../config/load.js';
 import type { PrimaryMessage } from './protocol.js';
 
-/** Reads and validates the config file; throws ConfigError with every located issue. */
-export function readConfig(file: string): { text: string; loaded: LoadedConfig } {
+/**
+ * Reads, validates and compiles the config file (every policy's `create`, without binding
+ * anything); throws ConfigError with every located issue.
+ */
+export async function readConfig(file: string): Promise<{ text: string; loaded: LoadedConfig }> {
   let text: string;
   try {
     text = readFileSync(file, 'utf8');
@@ -14,7 +18,9 @@ export function readConfig(file: string): { text: string; loaded: LoadedConfig }
     const reason = (error as NodeJS.ErrnoException).code ?? 'unreadable';
     throw new ConfigError([{ file, line: undefined, column: undefined, field: '', message: `cannot read file (${reason})` }]);
   }
-  return { text, loaded: loadConfigText(text, file) };
+  const loaded = loadConfigText(text, file);
+  await compileCheck(loaded);
+  return { text, loaded };
 }
 
 interface Pending {
@@ -34,6 +40,8 @@ interface Pending {
 export class ClusterReload {
   private seq = 0;
   private pending: Pending | undefined;
+  /** Reloads run one after the other: a burst of triggers cannot interleave their reads. */
+  private queue: Promise<void> = Promise.resolve();
 
   constructor(
     private readonly loaded: LoadedConfig,
@@ -42,15 +50,21 @@ export class ClusterReload {
     private readonly logger: Logger,
   ) {}
 
-  request(trigger: string, workers: readonly Worker[]): void {
+  /** Validates the file and, if it is good, sends it to the workers `workers()` returns then. */
+  request(trigger: string, workers: () => readonly Worker[]): Promise<void> {
+    this.queue = this.queue.then(() => this.run(trigger, workers));
+    return this.queue;
+  }
+
+  private async run(trigger: string, workers: () => readonly Worker[]): Promise<void> {
     const file = this.loaded.file;
     this.logger.info({ trigger }, 'config reload requested');
     let next: { text: string; loaded: LoadedConfig };
     try {
-      next = readConfig(file);
+      next = await readConfig(file);
     } catch (error) {
-      if (!(error instanceof ConfigError)) throw error;
-      this.logger.error({ trigger, issues: error.issues.map(formatIssue) }, 'config reload refused; the previous config keeps serving');
+      const issues = error instanceof ConfigError ? error.issues.map(formatIssue) : [String(error)];
+      this.logger.error({ trigger, issues }, 'config reload refused; the previous config keeps serving');
       return;
     }
     this.warnRestartOnly(next.loaded);
@@ -58,7 +72,7 @@ export class ClusterReload {
     this.pending = { seq, startedAt: performance.now(), previous: this.text, waiting: new Set(), applied: 0, refused: 0 };
     this.text = next.text;
     const message: PrimaryMessage = { type: 'portcullis:reload', seq, file, text: next.text };
-    for (const worker of workers) {
+    for (const worker of workers()) {
       if (!worker.isConnected()) continue;
       this.pending.waiting.add(worker.id);
       worker.send(message);
@@ -89,8 +103,8 @@ export class ClusterReload {
       this.logger.info(fields, 'config reloaded on all workers');
       return;
     }
-    // The file passed validation but failed to compile in the workers (a policy refused its
-    // config; their logs say why). They kept their config; so do workers started from now on.
+    // The config compiled here but not in the workers (something in their environment differs;
+    // their logs say what). They kept their config; so do workers started from now on.
     if (pending.applied === 0) this.text = pending.previous;
     this.logger.error(fields, 'workers refused the config; see their log lines');
   }

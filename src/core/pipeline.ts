@@ -49,7 +49,6 @@ export class Pipeline {
   private runFrom(ctx: RequestContext, start: number): void | Promise<void> {
     const handles = this.handles;
     for (let i = start; i < handles.length; i++) {
-      if (ctx.reply !== undefined) return;
       let result: void | Promise<void>;
       try {
         result = handles[i]!(ctx);
@@ -61,15 +60,23 @@ export class Pipeline {
         const next = i + 1;
         const step = this.requestSteps[i]!;
         return result.then(
-          () => this.runFrom(ctx, next),
+          () => (this.replied(ctx, step) ? undefined : this.runFrom(ctx, next)),
           (error: unknown) => {
             this.onStepError(ctx, step, error);
             return this.runFrom(ctx, next);
           },
         );
       }
+      if (this.replied(ctx, this.requestSteps[i]!)) return;
     }
-    if (ctx.reply !== undefined && ctx.decision.outcome === 'allow') ctx.decision.outcome = 'reply';
+  }
+
+  /** A policy answered locally (`ctx.respond`): the chain ends and the decision names it. */
+  private replied(ctx: RequestContext, step: PipelineStep): boolean {
+    if (ctx.reply === undefined) return false;
+    ctx.decision.outcome = 'reply';
+    ctx.decision.policy = step.name;
+    return true;
   }
 
   /** Denials are rethrown unless the step monitors; faults follow the step's failure mode. */
