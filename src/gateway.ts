@@ -4,7 +4,7 @@ import { loadConfigFile, loadConfigText, type LoadedConfig } from './config/load
 import { parseDuration } from './config/units.js';
 import { createAdminServer, registrySource, type AdminSources } from './admin/admin-server.js';
 import { GatewayMetrics } from './observability/metrics.js';
-import { createLogger } from './observability/logger.js';
+import { createLoggers } from './observability/logger.js';
 import { handleClientError } from './proxy/client-error.js';
 import { handleRequest } from './proxy/handle-request.js';
 import { createListener, listen } from './proxy/listeners.js';
@@ -14,6 +14,8 @@ import type { Socket } from 'node:net';
 
 export interface GatewayOptions {
   logger?: Logger;
+  /** Where access lines go; defaults to `logger` when that is given. */
+  accessLogger?: Logger;
   metrics?: GatewayMetrics;
   /** Serve the admin listener from this process (false in cluster workers: the primary serves it). */
   admin?: boolean;
@@ -44,11 +46,13 @@ export class Gateway {
     readonly metrics: GatewayMetrics,
     private readonly options: GatewayOptions,
   ) {
-    this.runtime = new GatewayRuntime(loaded, { logger, metrics, now: options.now ?? Date.now });
+    this.runtime = new GatewayRuntime(loaded, { logger, accessLogger: options.accessLogger ?? logger, metrics, now: options.now ?? Date.now });
   }
 
   static async start(loaded: LoadedConfig, options: GatewayOptions = {}): Promise<Gateway> {
-    const logger = options.logger ?? createLogger(loaded.config.logging);
+    const loggers = options.logger === undefined ? createLoggers(loaded.config.logging) : undefined;
+    const logger = options.logger ?? loggers!.logger;
+    if (loggers !== undefined) options = { ...options, accessLogger: loggers.access };
     const metrics = options.metrics ?? new GatewayMetrics();
     const gateway = new Gateway(loaded, logger, metrics, options);
     await gateway.bind();

@@ -133,6 +133,6 @@ function finishRequest(runtime: GatewayRuntime, ctx: RequestContext, pipeline: P
   ctx.status = status;
   runtime.deps.metrics.request(ctx.route?.name ?? '*', ctx.method, status, seconds);
   pipeline.runLog(ctx);
-  if (runtime.accessLog) writeAccessLog(runtime.deps.logger, ctx, seconds, aborted);
+  if (runtime.accessLog) writeAccessLog(runtime.deps.accessLogger, ctx, seconds, aborted);
   runtime.release();
 }

@@ -25,6 +25,8 @@ export interface CompiledRoute extends RouteInfo {
 
 export interface RuntimeDeps {
   readonly logger: Logger;
+  /** Access lines: same destination, no redaction pass (see observability/logger.ts). */
+  readonly accessLogger: Logger;
   readonly metrics: GatewayMetrics;
   readonly now: () => number;
 }

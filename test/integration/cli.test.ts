@@ -66,7 +66,7 @@ describe('portcullis CLI', () => {
     const committed = JSON.parse(readFileSync(join(root, 'schema/portcullis.schema.json'), 'utf8')) as unknown;
     expect(committed, 'run `npm run docs`').toEqual(printed);
     const attachment = (printed.$defs as Record<string, { properties: { name: { enum: string[] } } }>).policyAttachment;
-    expect(attachment.properties.name.enum).toEqual(expect.arrayContaining(['cors', 'ip-restriction', 'security-headers']));
+    expect(attachment!.properties.name.enum).toEqual(expect.arrayContaining(['cors', 'ip-restriction', 'security-headers']));
   });
 
   it('docs/errors.md is generated from the catalogue and up to date', () => {
