@@ -1,22 +1,20 @@
-import { connect as netConnect, type Socket } from 'node:net';
-import { connect as tlsConnect } from 'node:tls';
-import { ServerResponse, type IncomingMessage } from 'node:http';
+import { request as httpRequest, ServerResponse, type IncomingMessage, type RequestOptions } from 'node:http';
+import { request as httpsRequest } from 'node:https';
+import type { Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { parseDuration } from '../config/units.js';
 import { RequestContext } from '../core/context.js';
+import { HeaderList } from '../core/header-list.js';
 import type { Pipeline } from '../core/pipeline.js';
 import { GatewayError } from '../errors/index.js';
 import { writeAccessLog } from '../observability/access-log.js';
+import { HOP_BY_HOP } from './forward.js';
 import { prepareRequest } from './prepare.js';
 import { asGatewayError, sendError, sendLocalReply } from './respond.js';
 import { upstreamPath, type CompiledRoute, type GatewayRuntime } from './runtime.js';
 import type { Upstream } from './upstream.js';
 import type { UpstreamTarget } from './upstream-target.js';
 import { buildUpstreamHeaders } from './upstream-headers.js';
-
-/** RFC 9110 section 5.5: a field value holds no CR, LF or NUL; anything a policy added is checked once more. */
-const INVALID_VALUE = /[^\t\x20-\x7e\x80-\xff]/;
-const STATUS_LINE = /^HTTP\/1\.[01] (\d{3})/;
 
 /** One upgrade request: the context, the chain that ran (for log hooks) and how it ended. */
 interface Upgrade {
@@ -31,10 +29,10 @@ interface Upgrade {
 
 /**
  * WebSocket pass-through (RFC 6455 section 4): the upgrade request goes through the same checks and
- * the same route chain as any request; once allowed, the handshake and then the frames are piped
- * both ways untouched (extensions and subprotocols are negotiated end to end). Only a GET with
- * `Upgrade: websocket` (RFC 6455 section 4.1) is accepted, and only on routes with
- * `forward.websocket: true`; any other protocol (h2c, ...) is refused with 403.
+ * the same route chain as any request; once allowed it is sent to one target, and after the
+ * target's 101 the frames are piped both ways untouched (extensions and subprotocols are negotiated
+ * end to end). Only a GET with `Upgrade: websocket` (RFC 6455 section 4.1) is accepted, and only on
+ * routes with `forward.websocket: true`; any other protocol (h2c, ...) is refused with 403.
  */
 export function handleUpgrade(runtime: GatewayRuntime, req: IncomingMessage, socket: Duplex, head: Buffer, protocol: 'http' | 'https'): void {
   runtime.acquire();
@@ -48,7 +46,10 @@ export function handleUpgrade(runtime: GatewayRuntime, req: IncomingMessage, soc
     const found = runtime.router.lookup(ctx.method, ctx.path, ctx.host);
     if (found.kind !== 'found') {
       // The global chain still runs first, as for any request: a denied IP learns nothing about paths.
-      const denial = new GatewayError('GW_ROUTE_NOT_FOUND', { reason: 'no route for upgrade' });
+      const denial =
+        found.kind === 'not-found'
+          ? new GatewayError('GW_ROUTE_NOT_FOUND', { reason: 'no route for upgrade' })
+          : new GatewayError('GW_METHOD_NOT_ALLOWED', { reason: 'route exists for other methods', headers: { allow: found.allow.join(', ') } });
       return then(runtime.notFound.runRequest(ctx), () => (ctx.reply !== undefined ? answerLocally(upgrade) : refuse(upgrade, denial)), fail);
     }
     const route = found.match.route;
@@ -66,7 +67,8 @@ export function handleUpgrade(runtime: GatewayRuntime, req: IncomingMessage, soc
       if (target === undefined) throw new GatewayError('GW_NO_HEALTHY_UPSTREAM', { reason: 'no target for upgrade' });
       const headers = buildUpstreamHeaders(ctx, scan, route, target.hostHeader, runtime.requestIdHeader);
       headers.push('connection', 'upgrade', 'upgrade', 'websocket');
-      tunnel(upgrade, route, target, requestHead(upstreamPath(route, ctx.path), ctx.query, headers), head);
+      const path = upstreamPath(route, ctx.path);
+      tunnel(upgrade, route, target, ctx.query === '' ? path : `${path}?${ctx.query}`, headers, head);
     }, fail);
   } catch (error) {
     fail(error);
@@ -86,61 +88,101 @@ function then(result: void | Promise<void>, next: () => void, fail: (error: unkn
   result.then(next).catch(fail);
 }
 
-function requestHead(path: string, query: string, headers: string[]): string {
-  let out = `GET ${path}${query === '' ? '' : `?${query}`} HTTP/1.1\r\n`;
-  for (let i = 0; i < headers.length; i += 2) {
-    if (INVALID_VALUE.test(headers[i + 1]!)) throw new GatewayError('GW_INTERNAL', { reason: `invalid value for upstream header ${headers[i]}` });
-    out += `${headers[i]}: ${headers[i + 1]}\r\n`;
-  }
-  return out + '\r\n';
-}
-
 /**
- * Connects to the target and, once connected, pipes both ways with back-pressure. Either side
- * closing or failing destroys the other: a half-dead tunnel would hold two sockets forever.
+ * Asks the target to switch protocols with Node's HTTP client, so the answer is parsed, not
+ * guessed: only a 101 to websocket opens the tunnel. Any other answer is relayed as an ordinary
+ * response and the connection closed; piping bytes before seeing 101 would let a client whose
+ * upgrade the upstream declined keep talking to it directly, past every policy (request smuggling).
  */
-function tunnel(upgrade: Upgrade, route: CompiledRoute, target: UpstreamTarget, head: string, early: Buffer): void {
+function tunnel(upgrade: Upgrade, route: CompiledRoute, target: UpstreamTarget, path: string, headers: string[], early: Buffer): void {
   const { ctx, client } = upgrade;
   if (client.destroyed) return finish(upgrade);
   const upstream = route.upstream;
-  const port = Number(target.url.port || (target.tls === undefined ? 80 : 443));
-  const host = target.url.hostname.replace(/^\[|\]$/g, '');
-  const socket: Socket = target.tls === undefined ? netConnect({ host, port }) : tlsConnect({ ...target.tls, host, port });
+  const options: RequestOptions = {
+    ...target.tls,
+    host: target.url.hostname.replace(/^\[|\]$/g, ''),
+    port: Number(target.url.port || (target.tls === undefined ? 80 : 443)),
+    method: 'GET',
+    path,
+    headers,
+    agent: false,
+    timeout: parseDuration(upstream.config.timeouts.connect),
+  };
+  const req = target.tls === undefined ? httpRequest(options) : httpsRequest(options);
   ctx.upstreamTarget = target.origin;
   ctx.upstreamStartedAt = performance.now();
-  track(upstream, client, socket);
-  socket.setTimeout(parseDuration(upstream.config.timeouts.connect), () => socket.destroy(timeoutError()));
-  const onConnectError = (error: Error & { code?: string }) => {
+  client.once('close', () => {
+    req.destroy();
+    finish(upgrade);
+  });
+  // Connected: from here the handshake answer has timeouts.headers to arrive.
+  req.once('socket', (socket: Socket) =>
+    socket.once(target.tls === undefined ? 'connect' : 'secureConnect', () => req.setTimeout(parseDuration(upstream.config.timeouts.headers))),
+  );
+  req.on('timeout', () => req.destroy(Object.assign(new Error('upstream timeout'), { code: 'ETIMEDOUT' })));
+  req.once('error', (error: Error & { code?: string }) => {
     upstream.recordFailure(target, Date.now(), error.code ?? 'UNKNOWN');
     const code = error.code === 'ETIMEDOUT' ? 'GW_UPSTREAM_TIMEOUT' : 'GW_UPSTREAM_UNAVAILABLE';
     refuse(upgrade, new GatewayError(code, { reason: `websocket upstream ${upstream.name}: ${error.code ?? error.message}`, cause: error }));
-  };
-  socket.once('error', onConnectError);
-  client.once('close', () => {
-    socket.destroy();
-    finish(upgrade);
   });
-  socket.once(target.tls === undefined ? 'connect' : 'secureConnect', () => {
-    socket.off('error', onConnectError);
-    socket.setTimeout(0);
-    socket.setNoDelay(true);
-    socket.on('error', () => client.destroy());
-    socket.once('close', () => client.destroy());
-    socket.once('data', (chunk: Buffer) => {
-      // The handshake answer (101, or the upstream's refusal) goes to the client as is; it is read
-      // here only for the access log.
-      ctx.status = Number(STATUS_LINE.exec(chunk.toString('latin1', 0, 16))?.[1] ?? 0);
-      ctx.upstreamLatencyMs = performance.now() - ctx.upstreamStartedAt;
-      upstream.recordSuccess(target);
-    });
-    socket.on('data', (chunk: Buffer) => (ctx.bytesOut += chunk.length));
-    client.on('data', (chunk: Buffer) => (ctx.bytesIn += chunk.length));
-    socket.write(head);
-    if (early.length > 0) socket.write(early);
-    socket.pipe(client);
-    client.pipe(socket);
-    // An open tunnel no longer holds its snapshot (a reload need not wait for it); its upstream owns it.
-    release(upgrade);
+  req.once('response', (res: IncomingMessage) => relayDecline(upgrade, res, () => req.destroy()));
+  req.once('upgrade', (res: IncomingMessage, socket: Socket, head: Buffer) => {
+    if ((res.headers.upgrade ?? '').toLowerCase() !== 'websocket') {
+      socket.destroy();
+      return refuse(upgrade, new GatewayError('GW_UPSTREAM_UNAVAILABLE', { reason: `upstream switched to ${res.headers.upgrade ?? '?'}` }));
+    }
+    upstream.recordSuccess(target);
+    splice(upgrade, upstream, res, socket, head, early);
+  });
+  req.end();
+}
+
+/** The upstream said 101: relay its answer, then pipe both ways with back-pressure until either side closes. */
+function splice(upgrade: Upgrade, upstream: Upstream, res: IncomingMessage, socket: Socket, head: Buffer, early: Buffer): void {
+  const { ctx, client } = upgrade;
+  ctx.status = 101;
+  ctx.upstreamLatencyMs = performance.now() - ctx.upstreamStartedAt;
+  track(upstream, client, socket);
+  socket.setTimeout(0);
+  socket.setNoDelay(true);
+  socket.on('error', () => client.destroy());
+  socket.once('close', () => client.destroy());
+  client.once('close', () => socket.destroy());
+  let answer = `HTTP/1.1 101 ${res.statusMessage ?? 'Switching Protocols'}\r\n`;
+  for (let i = 0; i < res.rawHeaders.length; i += 2) answer += `${res.rawHeaders[i]}: ${res.rawHeaders[i + 1]}\r\n`;
+  client.write(`${answer}${upgrade.runtime.requestIdHeader}: ${ctx.requestId}\r\n\r\n`);
+  if (head.length > 0) client.write(head);
+  if (early.length > 0) socket.write(early);
+  socket.on('data', (chunk: Buffer) => (ctx.bytesOut += chunk.length));
+  client.on('data', (chunk: Buffer) => (ctx.bytesIn += chunk.length));
+  socket.pipe(client);
+  client.pipe(socket);
+  // An open tunnel no longer holds its snapshot (a reload need not wait for it); its upstream owns it.
+  release(upgrade);
+}
+
+/**
+ * The upstream declined the upgrade (401, 426, ...): its answer goes to the client like any
+ * response (hop-by-hop headers dropped, response hooks run), and then both connections close.
+ */
+function relayDecline(upgrade: Upgrade, res: IncomingMessage, closeUpstream: () => void): void {
+  const { ctx } = upgrade;
+  const status = res.statusCode ?? 502;
+  ctx.upstreamLatencyMs = performance.now() - ctx.upstreamStartedAt;
+  const head = new HeaderList();
+  for (let i = 0; i < res.rawHeaders.length; i += 2) {
+    const name = res.rawHeaders[i]!.toLowerCase();
+    if (!HOP_BY_HOP.has(name)) head.entries.push(name, res.rawHeaders[i + 1]!);
+  }
+  for (const token of (res.headers.connection ?? '').split(',')) head.delete(token.trim().toLowerCase());
+  head.set(upgrade.runtime.requestIdHeader, ctx.requestId);
+  upgrade.pipeline.runResponse(ctx, head, status);
+  ctx.res.once('close', closeUpstream);
+  respondOnSocket(upgrade, () => {
+    ctx.status = status;
+    ctx.res.writeHead(status, head.entries);
+    res.on('data', (chunk: Buffer) => (ctx.bytesOut += chunk.length));
+    res.pipe(ctx.res);
   });
 }
 
@@ -150,10 +192,6 @@ function track(upstream: Upstream, client: Duplex, socket: Socket): void {
     upstream.tunnels.add(s);
     s.once('close', () => upstream.tunnels.delete(s));
   }
-}
-
-function timeoutError(): Error {
-  return Object.assign(new Error('connect timeout'), { code: 'ETIMEDOUT' });
 }
 
 /**
