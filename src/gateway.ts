@@ -75,6 +75,10 @@ export class Gateway {
         },
         upgrade: (req, socket, head, protocol) => handleUpgrade(this.runtime, req, socket, head, protocol),
         clientError: (error, socket) => handleClientError(error, socket as Socket, this.logger, this.metrics),
+        tlsError: (error, socket) => {
+          this.metrics.tlsHandshakeErrors.labels(listener.name).inc();
+          this.logger.debug({ listener: listener.name, code: error.code, client_ip: (socket as Socket).remoteAddress }, 'TLS handshake failed');
+        },
       });
       this.servers.push(srv);
       this.ports.push(await listen(srv, listener.host, listener.port));

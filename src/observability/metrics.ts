@@ -17,6 +17,7 @@ export class GatewayMetrics {
   readonly inflight: Gauge;
   readonly targetHealth: Gauge<'upstream' | 'target'>;
   readonly configReloads: Counter<'result'>;
+  readonly tlsHandshakeErrors: Counter<'listener'>;
   private readonly requestChildren = new Map<string, { count: Counter.Internal; duration: Histogram.Internal<string> }>();
   private readonly upstreamChildren = new Map<string, Histogram.Internal<string>>();
 
@@ -72,6 +73,12 @@ export class GatewayMetrics {
       name: 'portcullis_config_reloads_total',
       help: 'Config reloads, by result (applied or rejected)',
       labelNames: ['result'],
+      registers,
+    });
+    this.tlsHandshakeErrors = new Counter({
+      name: 'portcullis_tls_handshake_errors_total',
+      help: 'TLS handshakes refused (old protocol, no shared cipher, bad record), by listener',
+      labelNames: ['listener'],
       registers,
     });
     if (options.defaultMetrics !== false) collectDefaultMetrics({ register: this.registry, prefix: 'portcullis_' });

@@ -25,6 +25,8 @@ export interface ListenerHandlers {
   request(req: IncomingMessage, res: ServerResponse, protocol: 'http' | 'https'): void;
   upgrade(req: IncomingMessage, socket: Duplex, head: Buffer, protocol: 'http' | 'https'): void;
   clientError(error: Error & { code?: string }, socket: Duplex): void;
+  /** A TLS handshake failed (old protocol version, no shared cipher, garbage): counted, logged at debug. */
+  tlsError(error: Error & { code?: string }, socket: Duplex): void;
 }
 
 /** Client-side limits: slow or oversized clients are cut off by Node before they cost us more. */
@@ -69,7 +71,12 @@ export function createListener(listener: ListenerConfig, server: ServerConfig, c
         );
   srv.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => handlers.upgrade(req, socket, head, protocol));
   srv.on('clientError', (error: Error & { code?: string }, socket: Duplex) => handlers.clientError(error, socket));
-  if (protocol === 'https') srv.on('tlsClientError', (_error: Error, socket: Duplex) => socket.destroy());
+  if (protocol === 'https') {
+    srv.on('tlsClientError', (error: Error & { code?: string }, socket: Duplex) => {
+      handlers.tlsError(error, socket);
+      socket.destroy();
+    });
+  }
   return srv;
 }
 

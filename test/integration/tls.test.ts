@@ -104,6 +104,8 @@ routes:
     expect(outcome.error).toMatch(/ERR_SSL/);
     expect(outcome.bytes).toBe(0);
     expect(upstream.seen).toHaveLength(before);
+    // Refused handshakes are counted, so a scan or a downgrade attempt shows on the dashboard.
+    await expect.poll(async () => (await gw.gateway.metrics.registry.getSingleMetricAsString('portcullis_tls_handshake_errors_total'))).toMatch(/listener="main"\} [1-9]/);
   });
 
   it('refuses a TLS 1.2 client that offers only a weak, non-forward-secret cipher', async () => {
