@@ -172,11 +172,10 @@ export class Gateway {
       srv.close();
       srv.closeIdleConnections();
     }
-    // Waits on every live response, not on the current snapshot alone: requests still running on
-    // a snapshot retired by a reload, and requests that arrive on kept-alive connections while
-    // draining, finish too.
     const outcome = await this.drained(deadlineMs);
-    if (outcome === 'deadline') this.logger.warn({ inflight: this.live.size }, 'shutdown deadline reached; closing connections');
+    if (outcome === 'deadline') {
+      this.logger.warn({ inflight: Math.max(this.live.size, this.runtime.inflight) }, 'shutdown deadline reached; closing connections');
+    }
     for (const srv of this.servers) srv.closeAllConnections();
     await this.runtime.close();
     await new Promise<void>((resolve) => {
@@ -188,14 +187,23 @@ export class Gateway {
     this.logger.flush?.();
   }
 
+  /**
+   * The current snapshot's requests and WebSocket tunnels first, then every live response: requests
+   * still running on a snapshot retired by a reload, and requests that arrived on kept-alive
+   * connections meanwhile, finish too.
+   */
   private drained(deadlineMs: number): Promise<'drained' | 'deadline'> {
-    if (this.live.size === 0) return Promise.resolve('drained');
-    return new Promise((resolve) => {
-      const timer = setTimeout(() => resolve('deadline'), deadlineMs);
-      this.onIdle = () => {
-        clearTimeout(timer);
-        resolve('drained');
-      };
-    });
+    let timer: NodeJS.Timeout | undefined;
+    const deadline = new Promise<'deadline'>((resolve) => (timer = setTimeout(() => resolve('deadline'), deadlineMs)));
+    const drained = this.runtime
+      .retire()
+      .then(() => this.noLiveResponses())
+      .then(() => 'drained' as const);
+    return Promise.race([drained, deadline]).finally(() => clearTimeout(timer));
+  }
+
+  private noLiveResponses(): Promise<void> {
+    if (this.live.size === 0) return Promise.resolve();
+    return new Promise((resolve) => (this.onIdle = resolve));
   }
 }

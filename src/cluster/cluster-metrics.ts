@@ -31,8 +31,13 @@ export class ClusterMetrics {
     });
   }
 
-  source(): AdminSources['metrics'] {
+  /**
+   * `answering` resolves once every worker can answer: prom-client asks every connected worker and
+   * waits (5 s, then fails) for one that dropped the question because it was still starting.
+   */
+  source(answering: () => Promise<void>): AdminSources['metrics'] {
     return async () => {
+      await answering();
       const [workers, own] = await Promise.all([this.aggregator.clusterMetrics(), this.own.metrics()]);
       return { contentType: this.aggregator.contentType, body: workers + own };
     };

@@ -42,8 +42,9 @@ export async function runCluster(loaded: LoadedConfig): Promise<number | undefin
 
 class ClusterPrimary {
   private readonly desired: number;
-  /** Live workers, by cluster id: whether they have reported every listener bound. */
-  private readonly workers = new Map<number, { worker: Worker; listening: boolean }>();
+  /** Live workers, by cluster id: whether they said hello (answer IPC) and have every listener bound. */
+  private readonly workers = new Map<number, { worker: Worker; hello: boolean; listening: boolean }>();
+  private readonly helloWaiters = new Set<() => void>();
   private readonly restarts = new RestartPolicy();
   private readonly restartTimers = new Set<NodeJS.Timeout>();
   private readonly reload: ClusterReload;
@@ -68,7 +69,7 @@ class ClusterPrimary {
   async start(): Promise<void> {
     const { admin } = this.loaded.config;
     if (admin.enabled) {
-      this.admin = createAdminServer({ metrics: this.metrics.source(), ready: () => !this.stopping && this.listening() === this.desired });
+      this.admin = createAdminServer({ metrics: this.metrics.source(() => this.answering()), ready: () => !this.stopping && this.listening() === this.desired });
       await listen(this.admin, admin.host, admin.port);
     }
     // Workers run worker.ts, not the CLI. Scheduling stays Node's default on Linux: the primary
@@ -80,8 +81,9 @@ class ClusterPrimary {
     cluster.on('exit', (worker, code, signal) => this.onExit(worker, code, signal));
     for (let i = 0; i < this.desired; i++) this.fork();
 
+    // Sent to workers that said hello; one still booting gets the new text when it does.
     const reload = (trigger: string) => {
-      if (!this.stopping) void this.reload.request(trigger, () => (this.stopping ? [] : this.liveWorkers()));
+      if (!this.stopping) void this.reload.request(trigger, () => (this.stopping ? [] : this.helloWorkers()));
     };
     process.on('SIGHUP', () => reload('SIGHUP'));
     this.watcher = watchConfig(this.loaded.file, () => reload('file'));
@@ -93,11 +95,35 @@ class ClusterPrimary {
 
   private fork(): void {
     const worker = cluster.fork();
-    this.workers.set(worker.id, { worker, listening: false });
+    this.workers.set(worker.id, { worker, hello: false, listening: false });
+    this.logger.info({ worker: worker.id, worker_pid: worker.process.pid }, 'worker forked');
   }
 
-  private liveWorkers(): Worker[] {
-    return [...this.workers.values()].map((w) => w.worker);
+  /** Resolves when every live worker has said hello (bounded: a stuck worker cannot hold /metrics). */
+  private answering(): Promise<void> {
+    if (this.allHello()) return Promise.resolve();
+    return new Promise((resolve) => {
+      const done = () => {
+        clearTimeout(timer);
+        this.helloWaiters.delete(done);
+        resolve();
+      };
+      const timer = setTimeout(done, 3_000);
+      this.helloWaiters.add(done);
+    });
+  }
+
+  private allHello(): boolean {
+    for (const w of this.workers.values()) if (!w.hello) return false;
+    return true;
+  }
+
+  private wakeHelloWaiters(): void {
+    if (this.allHello()) for (const done of [...this.helloWaiters]) done();
+  }
+
+  private helloWorkers(): Worker[] {
+    return [...this.workers.values()].filter((w) => w.hello).map((w) => w.worker);
   }
 
   private listening(): number {
@@ -115,6 +141,8 @@ class ClusterPrimary {
     if (state === undefined) return;
     switch (message.type) {
       case 'portcullis:hello':
+        state.hello = true;
+        this.wakeHelloWaiters();
         this.send(worker, { type: 'portcullis:config', file: this.loaded.file, text: this.reload.text });
         if (this.stopping) this.send(worker, { type: 'portcullis:shutdown' });
         return;
@@ -134,6 +162,7 @@ class ClusterPrimary {
   private onExit(worker: Worker, code: number | null, signal: string | null): void {
     this.workers.delete(worker.id);
     this.reload.gone(worker);
+    this.wakeHelloWaiters();
     const fields = { worker: worker.id, worker_pid: worker.process.pid, code, signal };
     if (this.stopping) {
       if (code !== 0) this.exitCode = 1;
@@ -168,7 +197,8 @@ class ClusterPrimary {
     for (const timer of this.restartTimers) clearTimeout(timer);
     this.logger.info({ reason, workers: this.workers.size }, 'shutting down');
     if (this.workers.size === 0) return this.finish();
-    for (const { worker } of this.workers.values()) this.send(worker, { type: 'portcullis:shutdown' });
+    // A worker that has not said hello yet may not hear it; it is told when it does (onMessage).
+    for (const { worker, hello } of this.workers.values()) if (hello) this.send(worker, { type: 'portcullis:shutdown' });
     const deadline = parseDuration(this.loaded.config.server.timeouts.shutdown) + SHUTDOWN_MARGIN_MS;
     setTimeout(() => {
       this.logger.warn({ workers: this.workers.size }, 'workers still running after the shutdown deadline; killing them');

@@ -1,11 +1,11 @@
 import cluster from 'node:cluster';
 import { AggregatorRegistry } from 'prom-client';
-import { loadConfigText } from '../config/load.js';
 import type { Gateway } from '../gateway.js';
-import { createLogger } from '../observability/logger.js';
 import { GatewayMetrics } from '../observability/metrics.js';
-import { drainAndExit, runGateway } from '../cli/commands/start.js';
 import { isPrimaryMessage, type PrimaryMessage, type WorkerMessage } from './protocol.js';
+
+type ConfigMessage = Extract<PrimaryMessage, { type: 'portcullis:config' }>;
+type ReloadMessage = Extract<PrimaryMessage, { type: 'portcullis:reload' }>;
 
 function send(message: WorkerMessage): void {
   if (process.connected) process.send?.(message);
@@ -25,37 +25,45 @@ export async function runWorker(): Promise<void> {
   const metrics = new GatewayMetrics();
   new AggregatorRegistry();
   AggregatorRegistry.setRegistries([metrics.registry]);
-  let gateway: Gateway | undefined;
+  // Until the gateway runs, a reload is kept for later and a shutdown noted; then both act at once.
+  let queued: ReloadMessage | undefined;
   let shutdownRequested = false;
-  let queued: Extract<PrimaryMessage, { type: 'portcullis:reload' }> | undefined;
-  const first = new Promise<Extract<PrimaryMessage, { type: 'portcullis:config' }>>((resolve) => {
+  let onReload: (message: ReloadMessage) => void = (message) => (queued = message);
+  let onShutdown: () => void = () => (shutdownRequested = true);
+  const first = new Promise<ConfigMessage>((resolve) => {
     process.on('message', (message: unknown) => {
       if (!isPrimaryMessage(message)) return;
       if (message.type === 'portcullis:config') resolve(message);
-      else if (message.type === 'portcullis:reload') {
-        // Arrived while the gateway starts on the previous config: applied once it listens.
-        if (gateway === undefined) queued = message;
-        else void reload(gateway, message);
-      }
-      else if (gateway === undefined) shutdownRequested = true;
-      else drainAndExit(gateway, 'primary');
+      else if (message.type === 'portcullis:reload') onReload(message);
+      else onShutdown();
     });
   });
   // The listener is attached: messages sent before it would have been dropped, so ask only now.
   send({ type: 'portcullis:hello' });
+  // The gateway's modules load after the hello: the sooner it goes, the sooner the primary's
+  // /metrics stops waiting for this worker (see ClusterMetrics.source).
+  const [{ loadConfigText }, { createLogger }, { drainAndExit, runGateway }] = await Promise.all([
+    import('../config/load.js'),
+    import('../observability/logger.js'),
+    import('../cli/commands/start.js'),
+  ]);
   const { file, text } = await first;
   if (shutdownRequested) process.exit(0);
 
   const loaded = loadConfigText(text, file);
   const logger = createLogger(loaded.config.logging).child({ worker: cluster.worker?.id });
-
-  gateway = await runGateway(loaded, { admin: false, watch: false, hangup: false, logger, metrics });
-  if (shutdownRequested) return drainAndExit(gateway, 'primary');
+  const gateway = await runGateway(loaded, { admin: false, watch: false, hangup: false, logger, metrics });
+  onShutdown = () => drainAndExit(gateway, 'primary');
+  onReload = (message) => void reload(gateway, message);
+  if (shutdownRequested) {
+    onShutdown();
+    return;
+  }
   if (queued !== undefined) await reload(gateway, queued);
   send({ type: 'portcullis:listening', ports: gateway.ports });
 }
 
-async function reload(gateway: Gateway, message: Extract<PrimaryMessage, { type: 'portcullis:reload' }>): Promise<void> {
+async function reload(gateway: Gateway, message: ReloadMessage): Promise<void> {
   const ok = await gateway.reloadFromText(message.text, message.file);
   send({ type: 'portcullis:reloaded', seq: message.seq, ok });
 }

@@ -67,6 +67,8 @@ export class GatewayMetrics {
       name: 'portcullis_upstream_target_healthy',
       help: '1 when an upstream target is considered healthy, 0 otherwise',
       labelNames: ['upstream', 'target'],
+      // Across cluster workers: healthy only if every worker sees it healthy.
+      aggregator: 'min',
       registers,
     });
     this.configReloads = new Counter({

@@ -54,8 +54,18 @@ export async function waitFor<T>(check: () => T | Promise<T>, timeoutMs: number,
   }
 }
 
+const tempDirs: string[] = [];
+
+/** For afterAll: removes the folders tempDir() made. */
+export function removeTempDirs(): void {
+  for (const dir of tempDirs.splice(0)) rmSync(dir, { recursive: true, force: true });
+}
+
+/** A fresh folder for config files; removeTempDirs() deletes it. */
 export function tempDir(): string {
-  return mkdtempSync(join(tmpdir(), 'portcullis-test-'));
+  const dir = mkdtempSync(join(tmpdir(), 'portcullis-test-'));
+  tempDirs.push(dir);
+  return dir;
 }
 
 /** Replaces a file the way editors and config management do: write aside, then rename over it. */
@@ -108,7 +118,8 @@ export class ChildGateway {
     live.add(this);
     this.proc.stdout!.setEncoding('utf8').on('data', (chunk: string) => this.collect(chunk));
     this.proc.stderr!.setEncoding('utf8').on('data', (chunk: string) => (this.stderr += chunk));
-    this.exited = new Promise((done) => this.proc.once('exit', (code, signal) => done({ code, signal })));
+    // 'close', not 'exit': it comes after the last output (of workers too, which share the pipes).
+    this.exited = new Promise((done) => this.proc.once('close', (code, signal) => done({ code, signal })));
     void this.exited.then(() => live.delete(this));
   }
 
