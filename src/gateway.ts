@@ -5,6 +5,7 @@ import { parseDuration } from './config/units.js';
 import { createAdminServer, registrySource, type AdminSources } from './admin/admin-server.js';
 import { GatewayMetrics } from './observability/metrics.js';
 import { createLoggers } from './observability/logger.js';
+import { AccessLog, type LineSink } from './observability/access-log.js';
 import { handleClientError } from './proxy/client-error.js';
 import { handleRequest } from './proxy/handle-request.js';
 import { createListener, listen } from './proxy/listeners.js';
@@ -14,8 +15,8 @@ import type { Socket } from 'node:net';
 
 export interface GatewayOptions {
   logger?: Logger;
-  /** Where access lines go; defaults to `logger` when that is given. */
-  accessLogger?: Logger;
+  /** Where access lines go (one JSON line each); by default the log destination. */
+  accessSink?: LineSink;
   metrics?: GatewayMetrics;
   /** Serve the admin listener from this process (false in cluster workers: the primary serves it). */
   admin?: boolean;
@@ -46,13 +47,15 @@ export class Gateway {
     readonly metrics: GatewayMetrics,
     private readonly options: GatewayOptions,
   ) {
-    this.runtime = new GatewayRuntime(loaded, { logger, accessLogger: options.accessLogger ?? logger, metrics, now: options.now ?? Date.now });
+    // Created whenever there is a sink: `logging.accessLog` is checked per snapshot, so a reload can toggle it.
+    const accessLog = options.accessSink === undefined ? undefined : new AccessLog(options.accessSink);
+    this.runtime = new GatewayRuntime(loaded, { logger, accessLog, metrics, now: options.now ?? Date.now });
   }
 
   static async start(loaded: LoadedConfig, options: GatewayOptions = {}): Promise<Gateway> {
     const loggers = options.logger === undefined ? createLoggers(loaded.config.logging) : undefined;
     const logger = options.logger ?? loggers!.logger;
-    if (loggers !== undefined) options = { ...options, accessLogger: loggers.access };
+    if (loggers !== undefined && options.accessSink === undefined) options = { ...options, accessSink: loggers.destination };
     const metrics = options.metrics ?? new GatewayMetrics();
     const gateway = new Gateway(loaded, logger, metrics, options);
     await gateway.bind();

@@ -42,7 +42,7 @@ export async function runWorker(): Promise<void> {
   send({ type: 'portcullis:hello' });
   // The gateway's modules load after the hello: the sooner it goes, the sooner the primary's
   // /metrics stops waiting for this worker (see ClusterMetrics.source).
-  const [{ loadConfigText }, { createLogger }, { drainAndExit, runGateway }] = await Promise.all([
+  const [{ loadConfigText }, { createLoggers }, { drainAndExit, runGateway }] = await Promise.all([
     import('../config/load.js'),
     import('../observability/logger.js'),
     import('../cli/commands/start.js'),
@@ -51,8 +51,9 @@ export async function runWorker(): Promise<void> {
   if (shutdownRequested) process.exit(0);
 
   const loaded = loadConfigText(text, file);
-  const logger = createLogger(loaded.config.logging).child({ worker: cluster.worker?.id });
-  const gateway = await runGateway(loaded, { admin: false, watch: false, hangup: false, logger, metrics });
+  const loggers = createLoggers(loaded.config.logging);
+  const logger = loggers.logger.child({ worker: cluster.worker?.id });
+  const gateway = await runGateway(loaded, { admin: false, watch: false, hangup: false, logger, accessSink: loggers.destination, metrics });
   onShutdown = () => drainAndExit(gateway, 'primary');
   onReload = (message) => void reload(gateway, message);
   if (shutdownRequested) {

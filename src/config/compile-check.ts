@@ -10,6 +10,6 @@ import type { LoadedConfig } from './load.js';
  * Policies must not do I/O in `create` for this to stay offline.
  */
 export async function compileCheck(loaded: LoadedConfig): Promise<void> {
-  const runtime = new GatewayRuntime(loaded, { logger: silentLogger(), accessLogger: silentLogger(), metrics: new GatewayMetrics({ defaultMetrics: false }), now: Date.now });
+  const runtime = new GatewayRuntime(loaded, { logger: silentLogger(), accessLog: undefined, metrics: new GatewayMetrics({ defaultMetrics: false }), now: Date.now });
   await runtime.close();
 }

@@ -1,34 +1,78 @@
-import type { Logger } from 'pino';
 import type { RequestContext } from '../core/context.js';
+import { isoNow } from './logger.js';
+
+/** Where access lines go: the log destination (sonic-boom), or any writable in tests. */
+export interface LineSink {
+  write(line: string): unknown;
+}
+
+/** JSON string literal, or null. JSON.stringify escapes CR, LF, quotes and every control character. */
+function str(value: string | undefined | null): string {
+  return value === undefined || value === null ? 'null' : JSON.stringify(value);
+}
+
+function num(value: number | undefined): string {
+  return value === undefined ? 'null' : String(Math.round(value * 1000) / 1000);
+}
 
 /**
  * One JSON line per request: what was asked, what was decided and by which policy, what it cost.
- * The query string and headers are never logged (they carry credentials); every string is JSON
- * escaped by pino, so CR/LF or ANSI sequences a client sends cannot start a forged line.
+ * The query string and headers are never logged (they carry credentials). Every string goes
+ * through JSON.stringify, so CR/LF or ANSI sequences a client sends cannot start a forged line.
+ *
+ * Written by hand rather than through pino: the line has a fixed shape, and pino's generic
+ * serialisation was the largest single cost on the request path (about 15 us of a 95 us request
+ * on the benchmark machine). The format matches the pino lines around it (level, time, pid).
  */
-export function writeAccessLog(logger: Logger, ctx: RequestContext, seconds: number, aborted: boolean): void {
-  const decision = ctx.decision;
-  logger.info({
-    type: 'access',
-    request_id: ctx.requestId,
-    client_ip: ctx.clientIp,
-    method: ctx.method,
-    host: ctx.host,
-    path: ctx.path,
-    route: ctx.route?.name ?? null,
-    status: ctx.status,
-    latency_ms: Math.round(seconds * 1e6) / 1e3,
-    upstream: ctx.upstreamName ?? null,
-    upstream_target: ctx.upstreamTarget ?? null,
-    upstream_latency_ms: ctx.upstreamLatencyMs === undefined ? null : Math.round(ctx.upstreamLatencyMs * 1e3) / 1e3,
-    bytes_in: ctx.bytesIn,
-    bytes_out: ctx.bytesOut,
-    principal: ctx.principal?.consumerId ?? ctx.principal?.subject ?? null,
-    decision: decision.outcome,
-    policy: decision.policy ?? null,
-    code: decision.code ?? null,
-    reason: decision.reason ?? null,
-    monitor: ctx.monitorHits ?? undefined,
-    aborted: aborted || undefined,
-  });
+export class AccessLog {
+  private readonly head = `{"level":"info","time":"`;
+  private readonly pid = `","pid":${process.pid},"type":"access","request_id":`;
+
+  constructor(private readonly sink: LineSink) {}
+
+  write(ctx: RequestContext, seconds: number, aborted: boolean): void {
+    const d = ctx.decision;
+    let line =
+      this.head +
+      isoNow() +
+      this.pid +
+      str(ctx.requestId) +
+      ',"client_ip":' +
+      str(ctx.clientIp) +
+      ',"method":' +
+      str(ctx.method) +
+      ',"host":' +
+      str(ctx.host) +
+      ',"path":' +
+      str(ctx.path) +
+      ',"route":' +
+      str(ctx.route?.name) +
+      ',"status":' +
+      ctx.status +
+      ',"latency_ms":' +
+      num(seconds * 1000) +
+      ',"upstream":' +
+      str(ctx.upstreamName) +
+      ',"upstream_target":' +
+      str(ctx.upstreamTarget) +
+      ',"upstream_latency_ms":' +
+      num(ctx.upstreamLatencyMs) +
+      ',"bytes_in":' +
+      ctx.bytesIn +
+      ',"bytes_out":' +
+      ctx.bytesOut +
+      ',"principal":' +
+      str(ctx.principal?.consumerId ?? ctx.principal?.subject) +
+      ',"decision":' +
+      str(d.outcome) +
+      ',"policy":' +
+      str(d.policy) +
+      ',"code":' +
+      str(d.code) +
+      ',"reason":' +
+      str(d.reason);
+    if (ctx.monitorHits !== undefined) line += ',"monitor":' + JSON.stringify(ctx.monitorHits);
+    if (aborted) line += ',"aborted":true';
+    this.sink.write(line + '}\n');
+  }
 }

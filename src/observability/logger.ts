@@ -47,19 +47,23 @@ function openDestination(destination: string): DestinationStream {
 }
 
 let cachedMs = 0;
-let cachedTime = '';
+let cachedIso = '';
 
 /**
- * pino's isoTime formats a Date on every line; at thousands of lines per second most lines share
- * their millisecond, so the formatted value is reused.
+ * The current time as ISO 8601. Formatting a Date on every line is measurable at thousands of
+ * lines per second, and most lines share their millisecond, so the formatted value is reused.
  */
-function isoTimeCached(): string {
+export function isoNow(): string {
   const now = Date.now();
   if (now !== cachedMs) {
     cachedMs = now;
-    cachedTime = `,"time":"${new Date(now).toISOString()}"`;
+    cachedIso = new Date(now).toISOString();
   }
-  return cachedTime;
+  return cachedIso;
+}
+
+function isoTimeCached(): string {
+  return `,"time":"${isoNow()}"`;
 }
 
 function baseOptions(level: string): pino.LoggerOptions {
@@ -76,20 +80,15 @@ export function createLogger(options: LoggerOptions, destination?: DestinationSt
   return pino({ ...baseOptions(options.level), redact: { paths: REDACT_PATHS, censor: '[redacted]' } }, dest);
 }
 
-/** The general logger and the access logger, writing to one destination. */
+/** The general logger and the destination access lines are written to (see access-log.ts). */
 export interface Loggers {
   readonly logger: Logger;
-  readonly access: Logger;
+  readonly destination: DestinationStream;
 }
 
-/**
- * The access logger skips pino's redaction: its lines are built field by field from the request
- * context and never carry headers, query strings or bodies, and redaction (wildcard path matching
- * on every call) was the largest single cost of the access log on the request path.
- */
 export function createLoggers(options: LoggerOptions): Loggers {
-  const dest = openDestination(options.destination);
-  return { logger: createLogger(options, dest), access: pino(baseOptions(options.level), dest) };
+  const destination = openDestination(options.destination);
+  return { logger: createLogger(options, destination), destination };
 }
 
 /** A logger that drops everything, for tests and benchmarks of the logger-free path. */

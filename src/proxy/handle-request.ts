@@ -3,7 +3,6 @@ import { Transform } from 'node:stream';
 import { RequestContext } from '../core/context.js';
 import type { Pipeline } from '../core/pipeline.js';
 import { GatewayError } from '../errors/index.js';
-import { writeAccessLog } from '../observability/access-log.js';
 import { ForwardCall } from './forward.js';
 import { prepareRequest } from './prepare.js';
 import type { ScannedHead } from './request-head.js';
@@ -133,6 +132,6 @@ function finishRequest(runtime: GatewayRuntime, ctx: RequestContext, pipeline: P
   ctx.status = status;
   runtime.deps.metrics.request(ctx.route?.name ?? '*', ctx.method, status, seconds);
   pipeline.runLog(ctx);
-  if (runtime.accessLog) writeAccessLog(runtime.deps.accessLogger, ctx, seconds, aborted);
+  if (runtime.accessLog) runtime.deps.accessLog?.write(ctx, seconds, aborted);
   runtime.release();
 }

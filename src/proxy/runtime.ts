@@ -1,4 +1,5 @@
 import type { Logger } from 'pino';
+import type { AccessLog } from '../observability/access-log.js';
 import type { LoadedConfig } from '../config/load.js';
 import { ConfigError } from '../config/config-error.js';
 import type { ResolvedAttachment } from '../config/resolve-policies.js';
@@ -25,8 +26,8 @@ export interface CompiledRoute extends RouteInfo {
 
 export interface RuntimeDeps {
   readonly logger: Logger;
-  /** Access lines: same destination, no redaction pass (see observability/logger.ts). */
-  readonly accessLogger: Logger;
+  /** Writes one line per request when the snapshot's `logging.accessLog` is on; undefined when there is no sink. */
+  readonly accessLog: AccessLog | undefined;
   readonly metrics: GatewayMetrics;
   readonly now: () => number;
 }

@@ -7,7 +7,6 @@ import { RequestContext } from '../core/context.js';
 import { HeaderList } from '../core/header-list.js';
 import type { Pipeline } from '../core/pipeline.js';
 import { GatewayError } from '../errors/index.js';
-import { writeAccessLog } from '../observability/access-log.js';
 import { HOP_BY_HOP } from './forward.js';
 import { prepareRequest } from './prepare.js';
 import { asGatewayError, sendError, sendLocalReply } from './respond.js';
@@ -234,7 +233,7 @@ function finish(upgrade: Upgrade): void {
   if (ctx.status === 0) ctx.status = 499;
   runtime.deps.metrics.request(ctx.route?.name ?? '*', ctx.method, ctx.status, seconds);
   upgrade.pipeline.runLog(ctx);
-  if (runtime.accessLog) writeAccessLog(runtime.deps.logger, ctx, seconds, false);
+  if (runtime.accessLog) runtime.deps.accessLog?.write(ctx, seconds, false);
   release(upgrade);
 }
 

@@ -90,7 +90,7 @@ export async function startGateway(yaml: string, options: { upstreamUrl?: string
   const loaded = loadConfigText(text, options.file ?? `${process.cwd()}/test-config.yaml`);
   const logs = new LogCapture();
   const logger = pino({ level: 'info', base: null, timestamp: false }, logs);
-  const gateway = await Gateway.start(loaded, { logger, metrics: new GatewayMetrics({ defaultMetrics: false }) });
+  const gateway = await Gateway.start(loaded, { logger, accessSink: logs, metrics: new GatewayMetrics({ defaultMetrics: false }) });
   const port = gateway.ports[0]!;
   return { gateway, port, url: `http://127.0.0.1:${port}`, logs, close: () => gateway.close(2000) };
 }
