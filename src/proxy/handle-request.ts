@@ -4,7 +4,7 @@ import { RequestContext } from '../core/context.js';
 import type { Pipeline } from '../core/pipeline.js';
 import { GatewayError } from '../errors/index.js';
 import { ForwardCall } from './forward.js';
-import { prepareRequest } from './prepare.js';
+import { prepareRequest, routeRequest } from './prepare.js';
 import type { ScannedHead } from './request-head.js';
 import { asGatewayError, sendError, sendLocalReply } from './respond.js';
 import { upstreamPath, type CompiledRoute, type GatewayRuntime } from './runtime.js';
@@ -31,23 +31,16 @@ export function handleRequest(runtime: GatewayRuntime, req: IncomingMessage, res
   let route: CompiledRoute;
   try {
     scan = prepareRequest(runtime, ctx);
-    const found = runtime.router.lookup(ctx.method, ctx.path, ctx.host);
-    if (found.kind !== 'found') {
-      const denial =
-        found.kind === 'not-found'
-          ? new GatewayError('GW_ROUTE_NOT_FOUND', { reason: 'no route matches' })
-          : new GatewayError('GW_METHOD_NOT_ALLOWED', { reason: 'route exists for other methods', headers: { allow: found.allow.join(', ') } });
+    const routed = routeRequest(runtime, ctx);
+    if (routed instanceof GatewayError) {
       // The global chain still runs first: a denied IP learns nothing about which paths exist.
       return continueWith(() => runtime.notFound.runRequest(ctx), () => {
         if (ctx.reply !== undefined) sendLocalReply(ctx, runtime.notFound, runtime.requestIdHeader);
-        else sendError(ctx, runtime.notFound, denial, runtime.requestIdHeader);
+        else sendError(ctx, runtime.notFound, routed, runtime.requestIdHeader);
       }, ctx, runtime);
     }
-    route = found.match.route;
+    route = routed;
     pipeline = route.pipeline;
-    ctx.route = route;
-    ctx.params = found.match.params;
-    ctx.upstreamName = route.upstream.name;
   } catch (error) {
     sendError(ctx, pipeline, asGatewayError(error), runtime.requestIdHeader);
     return;

@@ -4,7 +4,7 @@ import { GatewayError } from '../errors/index.js';
 import { canonicalIp } from './client-address.js';
 import { normalizePath } from './normalize-path.js';
 import { acceptableRequestId, scanRequestHead, type ScannedHead } from './request-head.js';
-import type { GatewayRuntime } from './runtime.js';
+import type { CompiledRoute, GatewayRuntime } from './runtime.js';
 import { parseHost, parseTarget } from './target.js';
 
 /**
@@ -39,4 +39,22 @@ export function prepareRequest(runtime: GatewayRuntime, ctx: RequestContext): Sc
   if (!normalized.ok) throw new GatewayError('GW_PATH_INVALID', { reason: normalized.reason, detail: 'The request path is invalid.' });
   ctx.path = normalized.path;
   return scan;
+}
+
+/**
+ * Routes a prepared request. On a match the context gets the route, its parameters and upstream;
+ * otherwise the denial to give once the global chain has run: 404, or 405 with `Allow` when the
+ * path exists for other methods (RFC 9110 section 15.5.6).
+ */
+export function routeRequest(runtime: GatewayRuntime, ctx: RequestContext): CompiledRoute | GatewayError {
+  const found = runtime.router.lookup(ctx.method, ctx.path, ctx.host);
+  if (found.kind === 'not-found') return new GatewayError('GW_ROUTE_NOT_FOUND', { reason: 'no route matches' });
+  if (found.kind === 'method-not-allowed') {
+    return new GatewayError('GW_METHOD_NOT_ALLOWED', { reason: 'route exists for other methods', headers: { allow: found.allow.join(', ') } });
+  }
+  const route = found.match.route;
+  ctx.route = route;
+  ctx.params = found.match.params;
+  ctx.upstreamName = route.upstream.name;
+  return route;
 }

@@ -8,7 +8,7 @@ import { HeaderList } from '../core/header-list.js';
 import type { Pipeline } from '../core/pipeline.js';
 import { GatewayError } from '../errors/index.js';
 import { HOP_BY_HOP } from './forward.js';
-import { prepareRequest } from './prepare.js';
+import { prepareRequest, routeRequest } from './prepare.js';
 import { asGatewayError, sendError, sendLocalReply } from './respond.js';
 import { upstreamPath, type CompiledRoute, type GatewayRuntime } from './runtime.js';
 import type { Upstream } from './upstream.js';
@@ -42,20 +42,13 @@ export function handleUpgrade(runtime: GatewayRuntime, req: IncomingMessage, soc
   const fail = (error: unknown) => refuse(upgrade, asGatewayError(error));
   try {
     const scan = prepareRequest(runtime, ctx);
-    const found = runtime.router.lookup(ctx.method, ctx.path, ctx.host);
-    if (found.kind !== 'found') {
+    const routed = routeRequest(runtime, ctx);
+    if (routed instanceof GatewayError) {
       // The global chain still runs first, as for any request: a denied IP learns nothing about paths.
-      const denial =
-        found.kind === 'not-found'
-          ? new GatewayError('GW_ROUTE_NOT_FOUND', { reason: 'no route for upgrade' })
-          : new GatewayError('GW_METHOD_NOT_ALLOWED', { reason: 'route exists for other methods', headers: { allow: found.allow.join(', ') } });
-      return then(runtime.notFound.runRequest(ctx), () => (ctx.reply !== undefined ? answerLocally(upgrade) : refuse(upgrade, denial)), fail);
+      return then(runtime.notFound.runRequest(ctx), () => (ctx.reply !== undefined ? answerLocally(upgrade) : refuse(upgrade, routed)), fail);
     }
-    const route = found.match.route;
+    const route = routed;
     upgrade.pipeline = route.pipeline;
-    ctx.route = route;
-    ctx.params = found.match.params;
-    ctx.upstreamName = route.upstream.name;
     if (ctx.method !== 'GET' || (req.headers.upgrade ?? '').trim().toLowerCase() !== 'websocket') {
       throw new GatewayError('GW_WEBSOCKET_NOT_ALLOWED', { reason: `upgrade to ${req.headers.upgrade ?? '?'} with ${ctx.method}` });
     }
