@@ -72,8 +72,12 @@ export class RequestContext {
   monitorHits: MonitorHit[] | undefined = undefined;
   reply: LocalReply | undefined = undefined;
   error: GatewayError | undefined = undefined;
-  /** Headers policies add to the upstream request (identity headers, say). Incoming copies are removed. */
-  upstreamHeaders: Record<string, string> | undefined = undefined;
+  /**
+   * Headers policies set on the upstream request (identity headers, say). Incoming copies of every
+   * name here are removed; a `null` value removes without adding, so a client cannot inject a
+   * header the gateway owns even when the gateway has nothing to put in it.
+   */
+  upstreamHeaders: Record<string, string | null> | undefined = undefined;
   /** Set by `request-size-limit`: the forwarder counts a streamed body against it. */
   maxBodyBytes: number | undefined = undefined;
   upstreamName: string | undefined = undefined;
@@ -98,8 +102,8 @@ export class RequestContext {
     return Array.isArray(value) ? value[0] : value;
   }
 
-  /** Adds a header for the upstream request. */
-  setUpstreamHeader(name: string, value: string): void {
+  /** Sets a header for the upstream request, replacing any copy the client sent; `null` only removes. */
+  setUpstreamHeader(name: string, value: string | null): void {
     (this.upstreamHeaders ??= {})[name.toLowerCase()] = value;
   }
 

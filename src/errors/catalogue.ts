@@ -66,6 +66,20 @@ export const ERROR_CATALOGUE = {
     title: 'Request Header Fields Too Large',
     description: 'The request headers exceed the listener or `request-size-limit` header limits.',
   },
+  GW_AUTHN_REQUIRED: {
+    status: 401,
+    title: 'Unauthorized',
+    description:
+      'The route requires authentication and the request carried no credential any of its methods accepts. ' +
+      '`WWW-Authenticate` lists the accepted schemes (RFC 9110 section 11.6.1).',
+  },
+  GW_AUTHN_INVALID: {
+    status: 401,
+    title: 'Unauthorized',
+    description:
+      'A credential was presented and refused (bad signature, expired, revoked, unknown key). The client is not ' +
+      'told which check failed; the decision log is.',
+  },
   GW_IP_DENIED: {
     status: 403,
     title: 'Forbidden',

@@ -5,6 +5,7 @@ import { ipRestrictionPolicy } from './ip-restriction/index.js';
 import { requestSizeLimitPolicy } from './request-size-limit/index.js';
 import { securityHeadersPolicy } from './security-headers/index.js';
 import { templatePolicy } from './template/index.js';
+import { authenticatePolicy } from './authenticate/index.js';
 
 /**
  * Every built-in policy, listed explicitly: no discovery, no side-effect imports. The order here
@@ -17,6 +18,7 @@ export const BUILTIN_POLICIES: readonly AnyPolicyDescriptor[] = Object.freeze([
   allowedMethodsPolicy,
   corsPolicy,
   securityHeadersPolicy,
+  authenticatePolicy,
 ]);
 
 export type PolicyRegistry = ReadonlyMap<string, AnyPolicyDescriptor>;

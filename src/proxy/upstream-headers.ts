@@ -15,7 +15,10 @@ export function buildUpstreamHeaders(ctx: RequestContext, scan: ScannedHead, rou
     const filtered: string[] = [];
     for (let i = 0; i < headers.length; i += 2) if (added[headers[i]!] === undefined) filtered.push(headers[i]!, headers[i + 1]!);
     headers = filtered;
-    for (const name in added) headers.push(name, added[name]!);
+    for (const name in added) {
+      const value = added[name];
+      if (value !== null && value !== undefined) headers.push(name, value);
+    }
   }
   const clientHost = ctx.req.headers.host ?? '';
   headers.push('host', route.preserveHost && clientHost !== '' ? clientHost : targetHost);

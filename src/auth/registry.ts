@@ -1,0 +1,20 @@
+import type { TSchema } from '@sinclair/typebox';
+import type { PolicyDeps } from '../core/policy.js';
+import type { Authenticator } from './authenticator.js';
+
+/** One kind of authentication method: its config schema and how to build it for a route. */
+export interface AuthenticatorFactory<Config = any> {
+  readonly type: string;
+  readonly schema: TSchema;
+  /** Runs at load with validated, defaulted config; must not do I/O (see docs/architecture.md). */
+  create(config: Config, deps: PolicyDeps): Authenticator;
+}
+
+export type AuthenticatorRegistry = ReadonlyMap<string, AuthenticatorFactory>;
+
+/** Every built-in authentication method, listed explicitly. */
+export const BUILTIN_AUTHENTICATORS: readonly AuthenticatorFactory[] = [];
+
+export function authenticatorRegistry(factories: readonly AuthenticatorFactory[] = BUILTIN_AUTHENTICATORS): AuthenticatorRegistry {
+  return new Map(factories.map((f) => [f.type, f]));
+}
