@@ -1,0 +1,88 @@
+import { createHash, createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
+import { crc32 } from 'node:zlib';
+
+/**
+ * Portcullis API keys: `pcl_<key id>_<secret><checksum>`.
+ *
+ * - `pcl_`: a fixed prefix, so secret scanners (GitHub push protection, gitleaks, trufflehog) can
+ *   recognise a leaked key with one regular expression: `\bpcl_[0-9A-Za-z]{12}_[0-9A-Za-z]{49}\b`.
+ * - key id: 12 base62 characters (~71 bits), public, stored in clear and indexed: it finds the
+ *   credential without touching the secret, and is what logs and the CLI show.
+ * - secret: 43 base62 characters drawn uniformly (256.1 bits).
+ * - checksum: 6 base62 characters of CRC-32 over everything before it, so a mistyped or invented
+ *   key is refused without a store lookup (and without costing the store anything under stuffing).
+ *
+ * The secret is high-entropy, so a fast hash is the right one at rest (a memory-hard function adds
+ * nothing against brute force of 256 bits and costs every request): SHA-256 over the whole key,
+ * optionally keyed with a server-side pepper (HMAC) so a stolen database alone cannot even be
+ * checked against candidate keys.
+ */
+export const API_KEY_PREFIX = 'pcl_';
+const ALPHABET = '0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz';
+const KEY_ID_LENGTH = 12;
+const SECRET_LENGTH = 43;
+const CHECKSUM_LENGTH = 6;
+export const API_KEY_PATTERN = /^pcl_([0-9A-Za-z]{12})_([0-9A-Za-z]{43})([0-9A-Za-z]{6})$/;
+export const API_KEY_LENGTH = API_KEY_PREFIX.length + KEY_ID_LENGTH + 1 + SECRET_LENGTH + CHECKSUM_LENGTH;
+
+/** Uniform base62 characters by rejection sampling (no modulo bias). */
+function randomBase62(length: number): string {
+  let out = '';
+  while (out.length < length) {
+    for (const byte of randomBytes(length * 2)) {
+      if (byte < 248) out += ALPHABET[byte % 62];
+      if (out.length === length) break;
+    }
+  }
+  return out;
+}
+
+function base62(value: number, width: number): string {
+  let out = '';
+  let rest = value >>> 0;
+  for (let i = 0; i < width; i++) {
+    out = ALPHABET[rest % 62] + out;
+    rest = Math.floor(rest / 62);
+  }
+  return out;
+}
+
+function checksum(body: string): string {
+  return base62(crc32(body), CHECKSUM_LENGTH);
+}
+
+export interface GeneratedKey {
+  /** The full key: shown once, never stored. */
+  readonly key: string;
+  readonly keyId: string;
+}
+
+export function generateApiKey(): GeneratedKey {
+  const keyId = randomBase62(KEY_ID_LENGTH);
+  const body = `${API_KEY_PREFIX}${keyId}_${randomBase62(SECRET_LENGTH)}`;
+  return { key: body + checksum(body), keyId };
+}
+
+export type ParsedKey = { ok: true; keyId: string } | { ok: false; reason: 'format' | 'checksum' };
+
+/** Shape and checksum only: no store, no secret comparison. */
+export function parseApiKey(candidate: string): ParsedKey {
+  if (candidate.length !== API_KEY_LENGTH) return { ok: false, reason: 'format' };
+  const match = API_KEY_PATTERN.exec(candidate);
+  if (match === null) return { ok: false, reason: 'format' };
+  const body = candidate.slice(0, API_KEY_LENGTH - CHECKSUM_LENGTH);
+  return match[3] === checksum(body) ? { ok: true, keyId: match[1]! } : { ok: false, reason: 'checksum' };
+}
+
+/** What the store keeps: `sha256:<hex>` or, with a pepper, `hmac-sha256:<hex>`. */
+export function hashApiKey(key: string, pepper?: Buffer): string {
+  if (pepper === undefined) return `sha256:${createHash('sha256').update(key).digest('hex')}`;
+  return `hmac-sha256:${createHmac('sha256', pepper).update(key).digest('hex')}`;
+}
+
+/** Constant-time comparison of a presented key against a stored hash. */
+export function apiKeyMatches(key: string, storedHash: string, pepper?: Buffer): boolean {
+  const expected = Buffer.from(storedHash);
+  const actual = Buffer.from(hashApiKey(key, pepper));
+  return expected.length === actual.length && timingSafeEqual(expected, actual);
+}
