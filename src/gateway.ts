@@ -5,7 +5,7 @@ import { parseDuration } from './config/units.js';
 import { createAdminServer, registrySource, type AdminSources } from './admin/admin-server.js';
 import { GatewayMetrics } from './observability/metrics.js';
 import { createLoggers } from './observability/logger.js';
-import { AccessLog, type LineSink } from './observability/access-log.js';
+import { AccessLog, BatchedSink, type LineSink } from './observability/access-log.js';
 import { handleClientError } from './proxy/client-error.js';
 import { handleRequest } from './proxy/handle-request.js';
 import { createListener, listen } from './proxy/listeners.js';
@@ -55,7 +55,7 @@ export class Gateway {
   static async start(loaded: LoadedConfig, options: GatewayOptions = {}): Promise<Gateway> {
     const loggers = options.logger === undefined ? createLoggers(loaded.config.logging) : undefined;
     const logger = options.logger ?? loggers!.logger;
-    if (loggers !== undefined && options.accessSink === undefined) options = { ...options, accessSink: loggers.destination };
+    if (loggers !== undefined && options.accessSink === undefined) options = { ...options, accessSink: new BatchedSink(loggers.destination) };
     const metrics = options.metrics ?? new GatewayMetrics();
     const gateway = new Gateway(loaded, logger, metrics, options);
     await gateway.bind();
@@ -187,6 +187,7 @@ export class Gateway {
       this.adminServer.closeAllConnections();
     });
     this.logger.info({ outcome }, 'gateway stopped');
+    if (this.options.accessSink instanceof BatchedSink) this.options.accessSink.close();
     this.logger.flush?.();
   }
 

@@ -42,10 +42,11 @@ export async function runWorker(): Promise<void> {
   send({ type: 'portcullis:hello' });
   // The gateway's modules load after the hello: the sooner it goes, the sooner the primary's
   // /metrics stops waiting for this worker (see ClusterMetrics.source).
-  const [{ loadConfigText }, { createLoggers }, { drainAndExit, runGateway }] = await Promise.all([
+  const [{ loadConfigText }, { createLoggers }, { drainAndExit, runGateway }, { BatchedSink }] = await Promise.all([
     import('../config/load.js'),
     import('../observability/logger.js'),
     import('../cli/commands/start.js'),
+    import('../observability/access-log.js'),
   ]);
   const { file, text } = await first;
   if (shutdownRequested) process.exit(0);
@@ -53,7 +54,7 @@ export async function runWorker(): Promise<void> {
   const loaded = loadConfigText(text, file);
   const loggers = createLoggers(loaded.config.logging);
   const logger = loggers.logger.child({ worker: cluster.worker?.id });
-  const gateway = await runGateway(loaded, { admin: false, watch: false, hangup: false, logger, accessSink: loggers.destination, metrics });
+  const gateway = await runGateway(loaded, { admin: false, watch: false, hangup: false, logger, accessSink: new BatchedSink(loggers.destination), metrics });
   onShutdown = () => drainAndExit(gateway, 'primary');
   onReload = (message) => void reload(gateway, message);
   if (shutdownRequested) {

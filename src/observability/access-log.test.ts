@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { makeContext } from '../../test/helpers/context.js';
-import { AccessLog } from './access-log.js';
+import { AccessLog, BatchedSink } from './access-log.js';
 
 function capture() {
   const lines: string[] = [];
@@ -58,5 +58,27 @@ describe('AccessLog', () => {
     ctx.recordMonitorHit({ policy: 'cors', code: 'GW_CORS_DENIED', reason: 'origin' });
     log.write(ctx, 0, false);
     expect((JSON.parse(lines[0]!) as { monitor: unknown }).monitor).toEqual([{ policy: 'cors', code: 'GW_CORS_DENIED', reason: 'origin' }]);
+  });
+});
+
+describe('BatchedSink', () => {
+  it('hands lines over in batches, in order, once the batch is full', () => {
+    const writes: string[] = [];
+    const sink = new BatchedSink({ write: (chunk: string) => writes.push(chunk) }, 20, 60_000);
+    sink.write('aaaaaaaaa\n');
+    expect(writes).toEqual([]);
+    sink.write('bbbbbbbbb\n');
+    expect(writes).toEqual(['aaaaaaaaa\nbbbbbbbbb\n']);
+    sink.close();
+  });
+
+  it('flushes a partial batch on its timer and on close, losing nothing', async () => {
+    const writes: string[] = [];
+    const sink = new BatchedSink({ write: (chunk: string) => writes.push(chunk) }, 1 << 20, 20);
+    sink.write('one\n');
+    await expect.poll(() => writes, { timeout: 2000 }).toEqual(['one\n']);
+    sink.write('two\n');
+    sink.close();
+    expect(writes).toEqual(['one\n', 'two\n']);
   });
 });
