@@ -7,11 +7,13 @@ import { BUILTIN_POLICIES } from './policies/registry.js';
 import { validateCommand } from './cli/commands/validate.js';
 import { startCommand } from './cli/commands/start.js';
 import { quickstartCommand } from './cli/commands/quickstart.js';
+import { authServerCommand } from './cli/commands/auth-server.js';
 
 const USAGE = `usage: portcullis <command>
 
   start --config FILE   run the gateway
   quickstart            run the bundled example with its demo upstream (npm start)
+  auth-server --config FILE  run the bundled OAuth server (docs/auth-server.md)
   validate FILE         check a config file offline; names file, line and field of each problem
   schema                print the config JSON Schema (for editors)
   errors-doc            print docs/errors.md from the error catalogue
@@ -26,6 +28,8 @@ async function main(argv: string[]): Promise<number | undefined> {
       return startCommand(args);
     case 'quickstart':
       return quickstartCommand(args);
+    case 'auth-server':
+      return authServerCommand(args);
     case 'validate':
       return validateCommand(args);
     case 'schema':

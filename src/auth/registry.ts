@@ -1,6 +1,7 @@
 import type { TSchema } from '@sinclair/typebox';
 import type { PolicyDeps } from '../core/policy.js';
 import type { Authenticator } from './authenticator.js';
+import { createJwtAuthenticator, JwtMethodSchema, type JwtMethodConfig } from './jwt/index.js';
 
 /** One kind of authentication method: its config schema and how to build it for a route. */
 export interface AuthenticatorFactory<Config = any> {
@@ -12,8 +13,14 @@ export interface AuthenticatorFactory<Config = any> {
 
 export type AuthenticatorRegistry = ReadonlyMap<string, AuthenticatorFactory>;
 
+const jwt: AuthenticatorFactory<JwtMethodConfig> = {
+  type: 'jwt',
+  schema: JwtMethodSchema,
+  create: (config, deps) => createJwtAuthenticator(config, deps),
+};
+
 /** Every built-in authentication method, listed explicitly. */
-export const BUILTIN_AUTHENTICATORS: readonly AuthenticatorFactory[] = [];
+export const BUILTIN_AUTHENTICATORS: readonly AuthenticatorFactory[] = [jwt];
 
 export function authenticatorRegistry(factories: readonly AuthenticatorFactory[] = BUILTIN_AUTHENTICATORS): AuthenticatorRegistry {
   return new Map(factories.map((f) => [f.type, f]));

@@ -1,5 +1,7 @@
 import { Type, type Static } from '@sinclair/typebox';
 import { ByteSize, CidrString, Duration, HttpMethod, section, strictObject } from './types-common.js';
+import { StateConfigSchema } from '../state/config.js';
+import { StorageConfigSchema } from '../storage/config.js';
 
 const TlsListener = strictObject(
   {
@@ -228,6 +230,8 @@ export const ConfigSchema = strictObject(
       description: 'Policies attached to every route (and to unmatched requests); routes may override or disable them',
     }),
     routes: Type.Array(Route, { minItems: 1, description: 'Routes, matched by host, path and method' }),
+    storage: Type.Optional(StorageConfigSchema),
+    state: Type.Optional(StateConfigSchema),
   },
   'Portcullis gateway configuration',
 );

@@ -1,0 +1,10 @@
+export { AuthServerSchema, AuthServerClientSchema, AuthServerResourceSchema } from './schema.js';
+export type { AuthServerConfig, AuthServerClient, AuthServerResource } from './schema.js';
+export { loadAuthServerConfigFile, loadAuthServerConfigText, checkAuthServerConfig } from './load.js';
+export type { LoadedAuthServerConfig, AuthServerProblem } from './load.js';
+export { startAuthServer } from './server.js';
+export type { RunningAuthServer, StartAuthServerOptions } from './server.js';
+export { loadSigningKeys, KeyConfigError } from './keys.js';
+export type { SigningKeys } from './keys.js';
+export { MemoryAdapterState, createMemoryAdapter } from './memory-adapter.js';
+export type { MemoryAdapterOptions } from './memory-adapter.js';

@@ -1,0 +1,6 @@
+import type { PoolClient } from 'pg';
+import type { Migration } from '../../migration.js';
+import { initial } from './001-initial.js';
+
+/** In version order; append only. A released migration is never edited: add the next one. */
+export const POSTGRES_MIGRATIONS: readonly Migration<PoolClient>[] = [initial];

@@ -1,0 +1,122 @@
+/**
+ * The entities the gateway keeps durably, and the `Store` that holds them. Every backend implements
+ * the same interface and passes the same contract suite (test/storage/contract.ts), so callers never
+ * branch on the backend. Areas hang off the store (`store.consumers`, `store.credentials`); audit
+ * records and inventory will be added as further areas without touching these.
+ */
+
+/** Plain JSON: what `metadata` may hold, so every backend round-trips it exactly. */
+export type JsonValue = string | number | boolean | null | JsonValue[] | { [key: string]: JsonValue };
+export type JsonObject = { [key: string]: JsonValue };
+
+export interface Consumer {
+  readonly id: string;
+  readonly name: string;
+  readonly tags: readonly string[];
+  readonly plan: string | null;
+  readonly metadata: JsonObject;
+  readonly createdAt: Date;
+  readonly updatedAt: Date;
+}
+
+export interface NewConsumer {
+  name: string;
+  tags?: string[];
+  plan?: string | null;
+  metadata?: JsonObject;
+}
+
+/** Only the fields given change; `updatedAt` always moves. */
+export type ConsumerPatch = Partial<NewConsumer>;
+
+export interface ListConsumersOptions {
+  /** Page size, 1..1000; 100 when absent. */
+  limit?: number;
+  /** `nextCursor` from the previous page; opaque to callers. */
+  cursor?: string | null;
+  /** Only consumers carrying this tag. */
+  tag?: string;
+}
+
+export interface Page<T> {
+  readonly items: readonly T[];
+  /** Present when more items may follow; pass it back as `cursor`. */
+  readonly nextCursor: string | null;
+}
+
+export const CREDENTIAL_TYPES = ['api-key', 'hmac', 'basic', 'mtls'] as const;
+export type CredentialType = (typeof CREDENTIAL_TYPES)[number];
+
+export interface Credential {
+  readonly id: string;
+  readonly consumerId: string;
+  readonly type: CredentialType;
+  readonly label: string;
+  /** Public identifier to find the credential without its secret (an API key's key id); unique per type. */
+  readonly lookupId: string;
+  /** A hash made by the caller; the store never sees a secret and never interprets this. */
+  readonly secretHash: string;
+  readonly scopes: readonly string[];
+  readonly expiresAt: Date | null;
+  readonly revokedAt: Date | null;
+  /** During rotation the old credential keeps working until then, even when revoked. */
+  readonly graceUntil: Date | null;
+  readonly lastUsedAt: Date | null;
+  readonly metadata: JsonObject;
+  readonly createdAt: Date;
+}
+
+export interface NewCredential {
+  consumerId: string;
+  type: CredentialType;
+  lookupId: string;
+  secretHash: string;
+  label?: string;
+  scopes?: string[];
+  expiresAt?: Date | null;
+  metadata?: JsonObject;
+}
+
+export interface ConsumerRepository {
+  /** STORE_CONFLICT when the name is taken. */
+  create(input: NewConsumer): Promise<Consumer>;
+  get(id: string): Promise<Consumer | null>;
+  getByName(name: string): Promise<Consumer | null>;
+  /** Ordered by name. */
+  list(options?: ListConsumersOptions): Promise<Page<Consumer>>;
+  /** STORE_NOT_FOUND when absent, STORE_CONFLICT when renamed onto a taken name. */
+  update(id: string, patch: ConsumerPatch): Promise<Consumer>;
+  /** Deletes the consumer's credentials with it. False when there was nothing to delete. */
+  delete(id: string): Promise<boolean>;
+}
+
+export interface CredentialRepository {
+  /** STORE_NOT_FOUND when the consumer is absent, STORE_CONFLICT when (type, lookupId) is taken. */
+  create(input: NewCredential): Promise<Credential>;
+  get(id: string): Promise<Credential | null>;
+  /** Revoked and expired credentials are returned too: the caller tells the client why it failed. */
+  findByLookup(type: CredentialType, lookupId: string): Promise<Credential | null>;
+  /** Oldest first. */
+  listByConsumer(consumerId: string): Promise<Credential[]>;
+  /** Keeps the first revocation time when called twice. STORE_NOT_FOUND when absent. */
+  revoke(id: string, at?: Date): Promise<Credential>;
+  /** null ends the grace period. STORE_NOT_FOUND when absent. */
+  setGraceUntil(id: string, until: Date | null): Promise<Credential>;
+  /**
+   * Records use of many credentials in one statement (the caller batches uses in memory, so there
+   * is no write per request). Never moves `lastUsedAt` backwards. Returns how many rows changed.
+   */
+  touchLastUsed(ids: readonly string[], at?: Date): Promise<number>;
+  delete(id: string): Promise<boolean>;
+}
+
+export type StoreBackend = 'sqlite' | 'postgres';
+
+export interface Store {
+  readonly backend: StoreBackend;
+  readonly consumers: ConsumerRepository;
+  readonly credentials: CredentialRepository;
+  /** Highest migration applied; the store migrated up to it when it opened. */
+  schemaVersion(): Promise<number>;
+  close(): Promise<void>;
+}
