@@ -5,6 +5,7 @@ import { parseDuration } from './config/units.js';
 import { createAdminServer, registrySource, type AdminSources } from './admin/admin-server.js';
 import { GatewayMetrics } from './observability/metrics.js';
 import { createLoggers } from './observability/logger.js';
+import { Backends } from './backends.js';
 import { AccessLog, BatchedSink, type LineSink } from './observability/access-log.js';
 import { handleClientError } from './proxy/client-error.js';
 import { handleRequest } from './proxy/handle-request.js';
@@ -34,6 +35,7 @@ export class Gateway {
   private readonly servers: Server[] = [];
   private adminServer: Server | undefined;
   private draining = false;
+  private readonly backends: Backends;
   private closing: Promise<void> | undefined;
   /** Responses not yet closed, across every snapshot (a reload's retired ones included). */
   private readonly live = new Set<ServerResponse>();
@@ -49,7 +51,8 @@ export class Gateway {
   ) {
     // Created whenever there is a sink: `logging.accessLog` is checked per snapshot, so a reload can toggle it.
     const accessLog = options.accessSink === undefined ? undefined : new AccessLog(options.accessSink);
-    this.runtime = new GatewayRuntime(loaded, { logger, accessLog, metrics, now: options.now ?? Date.now });
+    this.backends = new Backends(loaded.config, loaded.dir, logger);
+    this.runtime = new GatewayRuntime(loaded, { logger, accessLog, backends: this.backends, metrics, now: options.now ?? Date.now });
   }
 
   static async start(loaded: LoadedConfig, options: GatewayOptions = {}): Promise<Gateway> {
@@ -181,6 +184,7 @@ export class Gateway {
     }
     for (const srv of this.servers) srv.closeAllConnections();
     await this.runtime.close();
+    await this.backends.close();
     await new Promise<void>((resolve) => {
       if (this.adminServer === undefined) return resolve();
       this.adminServer.close(() => resolve());

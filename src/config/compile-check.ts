@@ -1,3 +1,4 @@
+import { OFFLINE_BACKENDS } from '../backends.js';
 import { GatewayMetrics } from '../observability/metrics.js';
 import { silentLogger } from '../observability/logger.js';
 import { GatewayRuntime } from '../proxy/runtime.js';
@@ -10,6 +11,6 @@ import type { LoadedConfig } from './load.js';
  * Policies must not do I/O in `create` for this to stay offline.
  */
 export async function compileCheck(loaded: LoadedConfig): Promise<void> {
-  const runtime = new GatewayRuntime(loaded, { logger: silentLogger(), accessLog: undefined, metrics: new GatewayMetrics({ defaultMetrics: false }), now: Date.now });
+  const runtime = new GatewayRuntime(loaded, { logger: silentLogger(), accessLog: undefined, backends: OFFLINE_BACKENDS, metrics: new GatewayMetrics({ defaultMetrics: false }), now: Date.now });
   await runtime.close();
 }

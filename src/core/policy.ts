@@ -4,6 +4,8 @@ import type { HeaderList } from './header-list.js';
 import type { RequestContext } from './context.js';
 import type { Phase } from './phases.js';
 import type { GatewayMetrics } from '../observability/metrics.js';
+import type { StateStore } from '../state/types.js';
+import type { Store } from '../storage/types.js';
 
 export type PolicyMode = 'enforce' | 'monitor';
 export type FailureMode = 'open' | 'closed';
@@ -18,6 +20,10 @@ export interface PolicyDeps {
   readonly routeName: string;
   /** Folder of the config file, for resolving relative paths in policy config. */
   readonly configDir: string;
+  /** Consumers and credentials (SQLite or PostgreSQL), opened on first call and shared. */
+  readonly store: () => Promise<Store>;
+  /** Caches, nonces, lockouts, counters (memory or Redis), opened on first call and shared. */
+  readonly state: () => Promise<StateStore>;
 }
 
 /** The per-route instance a descriptor's `create` returns. Every hook is optional. */

@@ -1,4 +1,5 @@
 import type { Logger } from 'pino';
+import type { Backends } from '../backends.js';
 import type { AccessLog } from '../observability/access-log.js';
 import type { LoadedConfig } from '../config/load.js';
 import { ConfigError } from '../config/config-error.js';
@@ -26,6 +27,8 @@ export interface CompiledRoute extends RouteInfo {
 
 export interface RuntimeDeps {
   readonly logger: Logger;
+  /** Store and StateStore, opened lazily (src/backends.ts). */
+  readonly backends: Pick<Backends, 'store' | 'state'>;
   /** Writes one line per request when the snapshot's `logging.accessLog` is on; undefined when there is no sink. */
   readonly accessLog: AccessLog | undefined;
   readonly metrics: GatewayMetrics;
@@ -127,6 +130,8 @@ function buildPipeline(
         now: deps.now,
         routeName,
         configDir: loaded.dir,
+        store: deps.backends.store,
+        state: deps.backends.state,
       });
       steps.push({ name: a.descriptor.name, phase: a.descriptor.phase, mode: a.mode, failureMode: a.failureMode, instance });
     } catch (error) {

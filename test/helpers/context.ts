@@ -4,6 +4,7 @@ import { RequestContext } from '../../src/core/context.js';
 import type { PolicyDeps } from '../../src/core/policy.js';
 import { silentLogger } from '../../src/observability/logger.js';
 import { GatewayMetrics } from '../../src/observability/metrics.js';
+import { OFFLINE_BACKENDS } from '../../src/backends.js';
 
 export interface ContextOptions {
   method?: string;
@@ -49,6 +50,7 @@ export function makeDeps(overrides: Partial<PolicyDeps> = {}): PolicyDeps {
     now: () => Date.now(),
     routeName: 'test',
     configDir: process.cwd(),
+    ...OFFLINE_BACKENDS,
     ...overrides,
   };
 }
