@@ -2,6 +2,7 @@ import type { TSchema } from '@sinclair/typebox';
 import type { PolicyDeps } from '../core/policy.js';
 import type { Authenticator } from './authenticator.js';
 import { createJwtAuthenticator, JwtMethodSchema, type JwtMethodConfig } from './jwt/index.js';
+import { ApiKeyMethodSchema, createApiKeyAuthenticator, type ApiKeyMethodConfig } from './api-key/index.js';
 
 /** One kind of authentication method: its config schema and how to build it for a route. */
 export interface AuthenticatorFactory<Config = any> {
@@ -19,8 +20,14 @@ const jwt: AuthenticatorFactory<JwtMethodConfig> = {
   create: (config, deps) => createJwtAuthenticator(config, deps),
 };
 
+const apiKey: AuthenticatorFactory<ApiKeyMethodConfig> = {
+  type: 'api-key',
+  schema: ApiKeyMethodSchema,
+  create: (config, deps) => createApiKeyAuthenticator(config, deps),
+};
+
 /** Every built-in authentication method, listed explicitly. */
-export const BUILTIN_AUTHENTICATORS: readonly AuthenticatorFactory[] = [jwt];
+export const BUILTIN_AUTHENTICATORS: readonly AuthenticatorFactory[] = [jwt, apiKey];
 
 export function authenticatorRegistry(factories: readonly AuthenticatorFactory[] = BUILTIN_AUTHENTICATORS): AuthenticatorRegistry {
   return new Map(factories.map((f) => [f.type, f]));

@@ -1,0 +1,145 @@
+import type { Principal, RequestContext } from '../../core/context.js';
+import type { PolicyDeps } from '../../core/policy.js';
+import { parseDuration } from '../../config/units.js';
+import type { StateStore } from '../../state/types.js';
+import type { Credential, Store } from '../../storage/types.js';
+import { NOT_APPLICABLE, type AuthResult, type Authenticator } from '../authenticator.js';
+import { CredentialCache } from './cache.js';
+import { apiKeyMatches, parseApiKey } from './format.js';
+import { LastUsedRecorder } from './last-used.js';
+import { takeQueryParameter } from './query.js';
+import type { ApiKeyMethodConfig } from './schema.js';
+
+/** StateStore channel carrying the key id of every revoked or rotated key (CLI and admin API publish). */
+export const CREDENTIALS_CHANNEL = 'portcullis:credentials';
+
+export type ApiKeyDeps = Pick<PolicyDeps, 'logger' | 'now' | 'store' | 'state'>;
+
+export interface ApiKeyAuthenticator extends Authenticator {
+  readonly cache: CredentialCache;
+  readonly lastUsed: LastUsedRecorder;
+  close(): Promise<void>;
+}
+
+/** A failed subscription (Redis down) is retried at most this often; the cache TTL bounds staleness meanwhile. */
+const SUBSCRIBE_RETRY_MS = 30_000;
+
+/**
+ * API-key authentication. No key in the header (or the opted-in query parameter): not applicable. A
+ * key failing format or checksum: rejected without a store lookup. Otherwise the credential is found
+ * by key id (cached for `cacheTtl`, evicted at once by a message on `portcullis:credentials`), the
+ * key compared with its stored hash in constant time, and revocation, expiry and rotation grace
+ * checked against `deps.now`. The key never reaches the upstream.
+ */
+export function createApiKeyAuthenticator(config: ApiKeyMethodConfig, deps: ApiKeyDeps): ApiKeyAuthenticator {
+  const { header, queryParameter } = config;
+  const pepper = config.pepper === undefined ? undefined : Buffer.from(config.pepper, 'utf8');
+  const cache = new CredentialCache(config.cacheMaxEntries, parseDuration(config.cacheTtl));
+  let store: Store | undefined;
+  const lastUsed = new LastUsedRecorder(parseDuration(config.lastUsedFlushInterval), () => store, deps);
+
+  // Lazily subscribed, on the first lookup, so `create` does no I/O.
+  let subscription: Promise<void> | undefined;
+  let unsubscribe: (() => Promise<void>) | undefined;
+  let subscribeFailedAt = -Infinity;
+  let closed = false;
+  /** Moves on every eviction: a lookup that raced an eviction is not cached. */
+  let generation = 0;
+
+  const evict = (keyId: string) => {
+    generation += 1;
+    cache.delete(keyId);
+  };
+
+  const subscribe = (): Promise<void> => {
+    if (subscription !== undefined || deps.now() - subscribeFailedAt < SUBSCRIBE_RETRY_MS) return subscription ?? Promise.resolve();
+    subscription = deps
+      .state()
+      .then((state: StateStore) => state.subscribe(CREDENTIALS_CHANNEL, (message) => evict(message.trim())))
+      .then(
+        (off) => {
+          if (closed) return void off().catch(() => undefined);
+          unsubscribe = off;
+        },
+        (err: unknown) => {
+          subscription = undefined;
+          subscribeFailedAt = deps.now();
+          deps.logger.warn({ err }, `api-key: cannot subscribe to ${CREDENTIALS_CHANNEL}; revocations apply after cacheTtl`);
+        },
+      );
+    return subscription;
+  };
+
+  const reject = (reason: string, keyId?: string): AuthResult => ({
+    kind: 'rejected',
+    reason: `api-key: ${reason}`,
+    ...(keyId === undefined ? {} : { credentialId: `api-key:${keyId}` }),
+  });
+
+  function check(key: string, keyId: string, credential: Credential | null): AuthResult {
+    if (credential === null) return reject(`unknown key id ${keyId}`, keyId);
+    if (!apiKeyMatches(key, credential.secretHash, pepper)) return reject(`wrong secret for key id ${keyId}`, keyId);
+    const now = deps.now();
+    if (credential.expiresAt !== null && now >= credential.expiresAt.getTime()) return reject(`key ${keyId} expired`, keyId);
+    // During rotation the old key works until graceUntil, even though it is revoked (storage/types.ts).
+    if (credential.graceUntil !== null) {
+      if (now >= credential.graceUntil.getTime()) return reject(`key ${keyId} rotated, grace period over`, keyId);
+    } else if (credential.revokedAt !== null && now >= credential.revokedAt.getTime()) {
+      return reject(`key ${keyId} revoked`, keyId);
+    }
+    lastUsed.record(credential.id);
+    const principal: Principal = Object.freeze({
+      method: 'api-key',
+      consumerId: credential.consumerId,
+      subject: credential.consumerId,
+      scopes: credential.scopes,
+      claims: Object.freeze({ credentialId: credential.id, keyId }),
+    });
+    return { kind: 'authenticated', principal };
+  }
+
+  async function lookup(key: string, keyId: string): Promise<AuthResult> {
+    await subscribe();
+    const seen = generation;
+    store ??= await deps.store();
+    // A StoreError (STORE_UNAVAILABLE) propagates: the policy's failureMode decides (closed: 503).
+    const credential = await store.credentials.findByLookup('api-key', keyId);
+    if (credential !== null && seen === generation && !closed) cache.set(keyId, credential, deps.now());
+    return check(key, keyId, credential);
+  }
+
+  function presentedKey(ctx: RequestContext): string | undefined {
+    const fromHeader = ctx.header(header);
+    if (fromHeader !== undefined) ctx.setUpstreamHeader(header, null);
+    if (queryParameter !== undefined) {
+      const taken = takeQueryParameter(ctx.query, queryParameter);
+      if (taken !== undefined) {
+        ctx.query = taken.rest;
+        return fromHeader ?? taken.value;
+      }
+    }
+    return fromHeader;
+  }
+
+  return {
+    type: 'api-key',
+    challenge: `ApiKey realm="portcullis", header="${header}"`,
+    cache,
+    lastUsed,
+    authenticate(ctx: RequestContext): AuthResult | Promise<AuthResult> {
+      const key = presentedKey(ctx);
+      if (key === undefined) return NOT_APPLICABLE;
+      const parsed = parseApiKey(key);
+      if (!parsed.ok) return reject(parsed.reason === 'format' ? 'malformed key' : 'key checksum mismatch');
+      const cached = cache.get(parsed.keyId, deps.now());
+      return cached !== undefined ? check(key, parsed.keyId, cached) : lookup(key, parsed.keyId);
+    },
+    async close() {
+      closed = true;
+      cache.clear();
+      await lastUsed.close();
+      await subscription;
+      await unsubscribe?.().catch(() => undefined);
+    },
+  };
+}
