@@ -1,10 +1,9 @@
-import { readFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { configValidator, describeAjvError, usefulErrors } from '../config/ajv.js';
 import { ConfigError, type ConfigIssue } from '../config/config-error.js';
 import { substituteEnv, type EnvProblem } from '../config/env.js';
 import { deepFreeze } from '../config/freeze.js';
-import { ConfigSource, pointerToPath } from '../config/source.js';
+import { ConfigSource, pointerToPath, readConfigFile } from '../config/source.js';
 import { AuthServerSchema, type AuthServerConfig } from './schema.js';
 
 export interface LoadedAuthServerConfig {
@@ -20,13 +19,7 @@ export interface LoadedAuthServerConfig {
  */
 export function loadAuthServerConfigFile(file: string, env: NodeJS.ProcessEnv = process.env): LoadedAuthServerConfig {
   const path = resolve(file);
-  let text: string;
-  try {
-    text = readFileSync(path, 'utf8');
-  } catch (error) {
-    const reason = (error as NodeJS.ErrnoException).code ?? 'unreadable';
-    throw new ConfigError([{ file: path, line: undefined, column: undefined, field: '', message: `cannot read file (${reason})` }]);
-  }
+  const text = readConfigFile(path);
   return loadAuthServerConfigText(text, path, env);
 }
 

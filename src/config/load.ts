@@ -1,8 +1,7 @@
-import { readFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { ConfigSchema, type GatewayConfig } from './schema.js';
 import { ConfigError, type ConfigIssue } from './config-error.js';
-import { ConfigSource, pointerToPath } from './source.js';
+import { ConfigSource, pointerToPath, readConfigFile } from './source.js';
 import { substituteEnv, type EnvProblem } from './env.js';
 import { configValidator, describeAjvError, usefulErrors } from './ajv.js';
 import { resolvePolicies, type ResolvedAttachment } from './resolve-policies.js';
@@ -31,13 +30,7 @@ export interface LoadOptions {
 
 export function loadConfigFile(file: string, options: LoadOptions = {}): LoadedConfig {
   const path = resolve(file);
-  let text: string;
-  try {
-    text = readFileSync(path, 'utf8');
-  } catch (error) {
-    const reason = (error as NodeJS.ErrnoException).code ?? 'unreadable';
-    throw new ConfigError([{ file: path, line: undefined, column: undefined, field: '', message: `cannot read file (${reason})` }]);
-  }
+  const text = readConfigFile(path);
   return loadConfigText(text, path, options);
 }
 

@@ -1,4 +1,5 @@
 import { LineCounter, parseDocument, isNode, type Document } from 'yaml';
+import { readFileSync } from 'node:fs';
 import { ConfigError, type ConfigIssue, fieldName } from './config-error.js';
 
 /** A parsed YAML file that can say where any path in it came from. */
@@ -50,4 +51,14 @@ export function pointerToPath(pointer: string): (string | number)[] {
     .split('/')
     .map((s) => s.replaceAll('~1', '/').replaceAll('~0', '~'))
     .map((s) => (/^(0|[1-9][0-9]*)$/.test(s) ? Number(s) : s));
+}
+
+/** Reads a config file; an unreadable one is a ConfigError naming the file and the reason. */
+export function readConfigFile(path: string): string {
+  try {
+    return readFileSync(path, 'utf8');
+  } catch (error) {
+    const reason = (error as NodeJS.ErrnoException).code ?? 'unreadable';
+    throw new ConfigError([{ file: path, line: undefined, column: undefined, field: '', message: `cannot read file (${reason})` }]);
+  }
 }
