@@ -57,6 +57,22 @@ describe('the quick start (npm start)', () => {
     expect(echo.headers['x-auth-scopes']).toBe('read');
   });
 
+  it('swaps an opaque token for a phantom JWT on /demo/opaque/: the upstream never sees the opaque token', async () => {
+    const tokenResponse = await request('http://127.0.0.1:9000/token', {
+      method: 'POST',
+      headers: { authorization: `Basic ${Buffer.from('demo-client:demo-secret').toString('base64')}`, 'content-type': 'application/x-www-form-urlencoded' },
+      body: 'grant_type=client_credentials&scope=read',
+    });
+    const { access_token: opaque } = (await tokenResponse.body.json()) as { access_token: string };
+    expect(opaque.split('.')).toHaveLength(1);
+    const res = await request('http://127.0.0.1:8080/demo/opaque/orders', { headers: { authorization: `Bearer ${opaque}` } });
+    expect(res.statusCode).toBe(200);
+    const echo = (await res.body.json()) as { headers: Record<string, string> };
+    expect(echo.headers.authorization).toMatch(/^Bearer eyJ[\w-]+\.[\w-]+\.[\w-]+$/);
+    expect(JSON.stringify(echo)).not.toContain(opaque);
+    expect(echo.headers['x-auth-method']).toBe('introspection');
+  });
+
   it('serves health and metrics on the admin listener', async () => {
     const health = await request('http://127.0.0.1:9901/health');
     expect(await health.body.json()).toEqual({ status: 'ok' });

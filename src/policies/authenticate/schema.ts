@@ -7,7 +7,7 @@ export const AuthenticateSchema = Type.Object(
     methods: Type.Array(
       Type.Object(
         {
-          type: Type.String({ description: 'Authentication method: jwt (more to come: api-key, introspection, mtls, http-signature, basic)' }),
+          type: Type.String({ description: 'Authentication method: jwt, introspection, api-key (more to come: mtls, http-signature, basic)' }),
           config: Type.Record(Type.String(), Type.Unknown(), { default: {}, description: "The method's own settings, validated against its schema at load" }),
         },
         { additionalProperties: false },
