@@ -8,12 +8,16 @@ import { validateCommand } from './cli/commands/validate.js';
 import { startCommand } from './cli/commands/start.js';
 import { quickstartCommand } from './cli/commands/quickstart.js';
 import { authServerCommand } from './cli/commands/auth-server.js';
+import { consumersCommand } from './cli/commands/consumers.js';
+import { keysCommand } from './cli/commands/keys.js';
 
 const USAGE = `usage: portcullis <command>
 
   start --config FILE   run the gateway
   quickstart            run the bundled example with its demo upstream (npm start)
   auth-server --config FILE  run the bundled OAuth server (docs/auth-server.md)
+  consumers create|list|show|delete   manage consumers in the store (--config FILE)
+  keys create|list|revoke|rotate      manage API keys; a new key is printed once (--config FILE)
   validate FILE         check a config file offline; names file, line and field of each problem
   schema                print the config JSON Schema (for editors)
   errors-doc            print docs/errors.md from the error catalogue
@@ -30,6 +34,10 @@ async function main(argv: string[]): Promise<number | undefined> {
       return quickstartCommand(args);
     case 'auth-server':
       return authServerCommand(args);
+    case 'consumers':
+      return consumersCommand(args, rest);
+    case 'keys':
+      return keysCommand(args);
     case 'validate':
       return validateCommand(args);
     case 'schema':

@@ -2,6 +2,7 @@ import type { TSchema } from '@sinclair/typebox';
 import type { PolicyDeps } from '../core/policy.js';
 import type { Authenticator } from './authenticator.js';
 import { createJwtAuthenticator, JwtMethodSchema, type JwtMethodConfig } from './jwt/index.js';
+import { createIntrospectionAuthenticator, IntrospectionMethodSchema, type IntrospectionMethodConfig } from './introspection/index.js';
 import { ApiKeyMethodSchema, createApiKeyAuthenticator, type ApiKeyMethodConfig } from './api-key/index.js';
 
 /** One kind of authentication method: its config schema and how to build it for a route. */
@@ -26,8 +27,14 @@ const apiKey: AuthenticatorFactory<ApiKeyMethodConfig> = {
   create: (config, deps) => createApiKeyAuthenticator(config, deps),
 };
 
+const introspection: AuthenticatorFactory<IntrospectionMethodConfig> = {
+  type: 'introspection',
+  schema: IntrospectionMethodSchema,
+  create: (config, deps) => createIntrospectionAuthenticator(config, deps),
+};
+
 /** Every built-in authentication method, listed explicitly. */
-export const BUILTIN_AUTHENTICATORS: readonly AuthenticatorFactory[] = [jwt, apiKey];
+export const BUILTIN_AUTHENTICATORS: readonly AuthenticatorFactory[] = [jwt, apiKey, introspection];
 
 export function authenticatorRegistry(factories: readonly AuthenticatorFactory[] = BUILTIN_AUTHENTICATORS): AuthenticatorRegistry {
   return new Map(factories.map((f) => [f.type, f]));
