@@ -147,3 +147,27 @@ describe('ip-restriction in monitor mode', () => {
     expect(ctx.decision).toMatchObject({ outcome: 'deny', policy: 'ip-restriction', code: 'GW_IP_DENIED' });
   });
 });
+
+describe('ip-restriction verdict memo', () => {
+  it('keeps giving the right verdict for repeat addresses and past the memo bound', () => {
+    const policy = compilePolicy(ipRestrictionPolicy, { allow: ['10.0.0.0/8'], deny: ['10.9.0.0/16'] });
+    const check = (ip: string) => {
+      try {
+        policy.handle!(makeContext({ clientIp: ip }));
+        return 'ok';
+      } catch (error) {
+        return (error as { code: string }).code;
+      }
+    };
+    for (let round = 0; round < 2; round++) {
+      expect(check('10.1.2.3')).toBe('ok');
+      expect(check('10.9.1.1')).toBe('GW_IP_DENIED');
+      expect(check('192.0.2.1')).toBe('GW_IP_DENIED');
+    }
+    // More distinct addresses than the memo holds: verdicts stay correct after it is cleared.
+    for (let i = 0; i < 10_050; i++) check(`10.${(i >> 16) & 255}.${(i >> 8) & 255}.${i & 255}`);
+    expect(check('10.9.1.1')).toBe('GW_IP_DENIED');
+    expect(check('10.1.2.3')).toBe('ok');
+    expect(check('192.0.2.1')).toBe('GW_IP_DENIED');
+  });
+});

@@ -50,6 +50,24 @@ export function createIpRestrictionPolicy(config: IpRestrictionConfig): PolicyIn
   const deny = compileList('deny', config.deny);
   if (allow === undefined && deny === undefined) return {};
 
+  /**
+   * Per-address verdicts, memoised: net.BlockList.check builds a SocketAddress on every call (a few
+   * microseconds), while a gateway sees the same client addresses again and again. The lists never
+   * change for this instance, so a verdict never goes stale; the map is bounded and simply cleared
+   * when full (an address flood costs the BlockList price, never unbounded memory).
+   */
+  const verdicts = new Map<string, 'deny' | 'not-allowed' | 'ok'>();
+  const MAX_VERDICTS = 10_000;
+  function verdict(ip: string, type: 'ipv4' | 'ipv6'): 'deny' | 'not-allowed' | 'ok' {
+    let result = verdicts.get(ip);
+    if (result === undefined) {
+      result = deny !== undefined && deny.check(ip, type) ? 'deny' : allow !== undefined && !allow.check(ip, type) ? 'not-allowed' : 'ok';
+      if (verdicts.size >= MAX_VERDICTS) verdicts.clear();
+      verdicts.set(ip, result);
+    }
+    return result;
+  }
+
   return {
     handle(ctx) {
       const ip = normaliseClientIp(ctx.clientIp);
@@ -59,12 +77,9 @@ export function createIpRestrictionPolicy(config: IpRestrictionConfig): PolicyIn
         const shown = JSON.stringify(ctx.clientIp.slice(0, 64));
         throw new GatewayError('GW_IP_DENIED', { reason: `ip-restriction: client IP ${shown} is not an address` });
       }
-      if (deny !== undefined && deny.check(ip, type)) {
-        throw new GatewayError('GW_IP_DENIED', { reason: `ip-restriction: ${ip} is in the deny list` });
-      }
-      if (allow !== undefined && !allow.check(ip, type)) {
-        throw new GatewayError('GW_IP_DENIED', { reason: `ip-restriction: ${ip} is not in the allow list` });
-      }
+      const result = verdict(ip, type);
+      if (result === 'deny') throw new GatewayError('GW_IP_DENIED', { reason: `ip-restriction: ${ip} is in the deny list` });
+      if (result === 'not-allowed') throw new GatewayError('GW_IP_DENIED', { reason: `ip-restriction: ${ip} is not in the allow list` });
     },
   };
 }
