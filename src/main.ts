@@ -1,15 +1,8 @@
 #!/usr/bin/env node
 import { parseArgs } from './cli/args.js';
-import { renderErrorsMarkdown } from './errors/index.js';
-import { publishSchema } from './config/publish-schema.js';
-import { renderConfigReference } from './config/render-reference.js';
-import { BUILTIN_POLICIES } from './policies/registry.js';
-import { validateCommand } from './cli/commands/validate.js';
-import { startCommand } from './cli/commands/start.js';
-import { quickstartCommand } from './cli/commands/quickstart.js';
-import { authServerCommand } from './cli/commands/auth-server.js';
-import { consumersCommand } from './cli/commands/consumers.js';
-import { keysCommand } from './cli/commands/keys.js';
+
+// Commands are imported when chosen: `start` must not load the OAuth server (oidc-provider, koa)
+// or the CLI's store code into every gateway process, and `validate` stays quick.
 
 const USAGE = `usage: portcullis <command>
 
@@ -29,25 +22,29 @@ async function main(argv: string[]): Promise<number | undefined> {
   const args = parseArgs(rest);
   switch (command) {
     case 'start':
-      return startCommand(args);
+      return (await import('./cli/commands/start.js')).startCommand(args);
     case 'quickstart':
-      return quickstartCommand(args);
+      return (await import('./cli/commands/quickstart.js')).quickstartCommand(args);
     case 'auth-server':
-      return authServerCommand(args);
+      return (await import('./cli/commands/auth-server.js')).authServerCommand(args);
     case 'consumers':
-      return consumersCommand(args, rest);
+      return (await import('./cli/commands/consumers.js')).consumersCommand(args, rest);
     case 'keys':
-      return keysCommand(args);
+      return (await import('./cli/commands/keys.js')).keysCommand(args);
     case 'validate':
-      return validateCommand(args);
-    case 'schema':
+      return (await import('./cli/commands/validate.js')).validateCommand(args);
+    case 'schema': {
+      const [{ publishSchema }, { BUILTIN_POLICIES }] = await Promise.all([import('./config/publish-schema.js'), import('./policies/registry.js')]);
       process.stdout.write(JSON.stringify(publishSchema(BUILTIN_POLICIES), null, 2) + '\n');
       return 0;
-    case 'config-doc':
+    }
+    case 'config-doc': {
+      const [{ renderConfigReference }, { BUILTIN_POLICIES }] = await Promise.all([import('./config/render-reference.js'), import('./policies/registry.js')]);
       process.stdout.write(renderConfigReference(BUILTIN_POLICIES));
       return 0;
+    }
     case 'errors-doc':
-      process.stdout.write(renderErrorsMarkdown());
+      process.stdout.write((await import('./errors/index.js')).renderErrorsMarkdown());
       return 0;
     case undefined:
     case 'help':
