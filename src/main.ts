@@ -11,6 +11,7 @@ const USAGE = `usage: portcullis <command>
   auth-server --config FILE  run the bundled OAuth server (docs/auth-server.md)
   consumers create|list|show|delete   manage consumers in the store (--config FILE)
   keys create|list|revoke|rotate      manage API keys; a new key is printed once (--config FILE)
+  basic set-password|remove           manage Basic-auth passwords; the password is read from stdin (--config FILE)
   validate FILE         check a config file offline; names file, line and field of each problem
   schema                print the config JSON Schema (for editors)
   errors-doc            print docs/errors.md from the error catalogue
@@ -31,6 +32,8 @@ async function main(argv: string[]): Promise<number | undefined> {
       return (await import('./cli/commands/consumers.js')).consumersCommand(args, rest);
     case 'keys':
       return (await import('./cli/commands/keys.js')).keysCommand(args);
+    case 'basic':
+      return (await import('./cli/commands/basic.js')).basicCommand(args);
     case 'validate':
       return (await import('./cli/commands/validate.js')).validateCommand(args);
     case 'schema': {

@@ -3,7 +3,9 @@ import type { PolicyDeps } from '../core/policy.js';
 import type { Authenticator } from './authenticator.js';
 import { createJwtAuthenticator, JwtMethodSchema, type JwtMethodConfig } from './jwt/index.js';
 import { createIntrospectionAuthenticator, IntrospectionMethodSchema, type IntrospectionMethodConfig } from './introspection/index.js';
+import { createHttpSignatureAuthenticator, HttpSignatureMethodSchema, type HttpSignatureMethodConfig } from './http-signature/index.js';
 import { ApiKeyMethodSchema, createApiKeyAuthenticator, type ApiKeyMethodConfig } from './api-key/index.js';
+import { BasicMethodSchema, createBasicAuthenticator, type BasicMethodConfig } from './basic/index.js';
 
 /** One kind of authentication method: its config schema and how to build it for a route. */
 export interface AuthenticatorFactory<Config = any> {
@@ -33,8 +35,20 @@ const introspection: AuthenticatorFactory<IntrospectionMethodConfig> = {
   create: (config, deps) => createIntrospectionAuthenticator(config, deps),
 };
 
+const basic: AuthenticatorFactory<BasicMethodConfig> = {
+  type: 'basic',
+  schema: BasicMethodSchema,
+  create: (config, deps) => createBasicAuthenticator(config, deps),
+};
+
+const httpSignature: AuthenticatorFactory<HttpSignatureMethodConfig> = {
+  type: 'http-signature',
+  schema: HttpSignatureMethodSchema,
+  create: (config, deps) => createHttpSignatureAuthenticator(config, deps),
+};
+
 /** Every built-in authentication method, listed explicitly. */
-export const BUILTIN_AUTHENTICATORS: readonly AuthenticatorFactory[] = [jwt, apiKey, introspection];
+export const BUILTIN_AUTHENTICATORS: readonly AuthenticatorFactory[] = [jwt, apiKey, introspection, basic, httpSignature];
 
 export function authenticatorRegistry(factories: readonly AuthenticatorFactory[] = BUILTIN_AUTHENTICATORS): AuthenticatorRegistry {
   return new Map(factories.map((f) => [f.type, f]));

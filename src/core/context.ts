@@ -80,6 +80,11 @@ export class RequestContext {
   upstreamHeaders: Record<string, string | null> | undefined = undefined;
   /** Set by `request-size-limit`: the forwarder counts a streamed body against it. */
   maxBodyBytes: number | undefined = undefined;
+  /**
+   * The whole request body, when a policy had to read it (http-signature checking Content-Digest).
+   * Once set, `ctx.req` has been consumed: the forwarder sends this buffer instead of streaming.
+   */
+  body: Buffer | undefined = undefined;
   upstreamName: string | undefined = undefined;
   upstreamTarget: string | undefined = undefined;
   upstreamStartedAt = 0;

@@ -80,6 +80,14 @@ export const ERROR_CATALOGUE = {
       'A credential was presented and refused (bad signature, expired, revoked, unknown key). The client is not ' +
       'told which check failed; the decision log is.',
   },
+  GW_AUTHN_LOCKED: {
+    status: 429,
+    title: 'Too Many Requests',
+    description:
+      'Too many failed authentications came from this client IP or for this credential, so it is locked out for a ' +
+      'while (`authenticate` `lockout`); `Retry-After` says how many seconds. Each consecutive lockout is longer. The ' +
+      'client is not told which; the decision log is.',
+  },
   GW_IP_DENIED: {
     status: 403,
     title: 'Forbidden',

@@ -5,7 +5,20 @@ import { deepFreeze } from '../../config/freeze.js';
 import type { Principal, RequestContext } from '../../core/context.js';
 import type { PolicyDeps, PolicyInstance } from '../../core/policy.js';
 import { GatewayError } from '../../errors/index.js';
+import { Lockout, type Lock } from './lockout.js';
 import type { AuthenticateConfig } from './schema.js';
+
+/**
+ * The credential a success used, to reset its failure counter and honour its lockout: the method's
+ * own `credentialId` when it gives one, else `<method>:<keyId>` from the principal's claims (the
+ * form the api-key method uses in its rejections).
+ */
+function credentialOf(result: AuthResult & { kind: 'authenticated' }): string | undefined {
+  const own = (result as { credentialId?: unknown }).credentialId;
+  if (typeof own === 'string' && own !== '') return own;
+  const keyId = result.principal.claims?.['keyId'];
+  return typeof keyId === 'string' && keyId !== '' ? `${result.principal.method}:${keyId}` : undefined;
+}
 
 /** Compiles each method against its own schema; errors name the method so the loader can locate them. */
 function compileMethods(config: AuthenticateConfig, deps: PolicyDeps, registry: AuthenticatorRegistry): Authenticator[] {
@@ -66,26 +79,69 @@ export function createAuthenticatePolicy(config: AuthenticateConfig, deps: Polic
   /** With `any` the first method that says anything decides; `all` asks every method. */
   const decisive = (result: AuthResult) => combine === 'any' && result.kind !== 'not-applicable';
 
-  function run(ctx: RequestContext, start: number, results: AuthResult[]): void | Promise<void> {
+  /** Asks the methods in order until one is decisive; stays synchronous while they are. */
+  function collect(ctx: RequestContext, start: number, results: AuthResult[]): AuthResult[] | Promise<AuthResult[]> {
     for (let i = start; i < methods.length; i++) {
       const answer = methods[i]!.authenticate(ctx);
       if (answer instanceof Promise) {
         return answer.then((result) => {
           results.push(result);
-          return decisive(result) ? decide(ctx, results) : run(ctx, i + 1, results);
+          return decisive(result) ? results : collect(ctx, i + 1, results);
         });
       }
       results.push(answer);
       if (decisive(answer)) break;
     }
-    return decide(ctx, results);
+    return results;
+  }
+
+  function run(ctx: RequestContext): void | Promise<void> {
+    const results = collect(ctx, 0, []);
+    return results instanceof Promise ? results.then((r) => decide(ctx, r)) : decide(ctx, results);
+  }
+
+  const lockout = new Lockout(config.lockout, deps);
+  const locked = (lock: Lock) => {
+    const seconds = Math.max(1, Math.ceil((lock.until - deps.now()) / 1000));
+    const reason = `lockout: ${lock.source} locked out for ${seconds}s (level ${lock.level})`;
+    return config.lockout.lockoutStatus === 429
+      ? new GatewayError('GW_AUTHN_LOCKED', { reason, headers: { 'retry-after': String(seconds) } })
+      : new GatewayError('GW_AUTHN_INVALID', { reason, headers: { 'www-authenticate': challenges } });
+  };
+
+  /**
+   * With brute-force protection: a locked client IP is refused before any method runs (no hashing,
+   * no verifying for it); a locked credential as soon as a method has named it. Failures are counted
+   * per IP and per credential; a success resets only the credential's own counter.
+   */
+  async function guarded(ctx: RequestContext): Promise<void> {
+    const ipLock = await lockout.lockedIp(ctx.clientIp);
+    if (ipLock !== undefined) throw locked(ipLock);
+    const results = await collect(ctx, 0, []);
+    const rejected = results.find((r) => r.kind === 'rejected');
+    const admitted = rejected === undefined ? results.find((r) => r.kind === 'authenticated') : undefined;
+    const credentialId = admitted === undefined ? undefined : credentialOf(admitted);
+    if (credentialId !== undefined) {
+      const credLock = await lockout.lockedCredential(credentialId);
+      if (credLock !== undefined) throw locked(credLock);
+    }
+    try {
+      decide(ctx, results);
+    } catch (error) {
+      if (error instanceof GatewayError && (error.code === 'GW_AUTHN_INVALID' || (error.code === 'GW_AUTHN_REQUIRED' && lockout.countMissing))) {
+        const lock = await lockout.failure(ctx.clientIp, rejected?.kind === 'rejected' ? rejected.credentialId : undefined);
+        if (lock !== undefined) throw locked(lock);
+      }
+      throw error;
+    }
+    if (credentialId !== undefined) await lockout.success(credentialId);
   }
 
   return {
     handle(ctx) {
       // Client copies of identity headers never reach the upstream, whatever happens next.
       for (const name of headerNames) ctx.setUpstreamHeader(name, null);
-      return run(ctx, 0, []);
+      return lockout.enabled ? guarded(ctx) : run(ctx);
     },
     async close() {
       await Promise.allSettled(methods.map((m) => m.close?.()));
