@@ -1,17 +1,16 @@
 import type { Principal, RequestContext } from '../../core/context.js';
 import type { PolicyDeps } from '../../core/policy.js';
 import { parseDuration } from '../../config/units.js';
-import type { StateStore } from '../../state/types.js';
 import type { Credential, Store } from '../../storage/types.js';
 import { NOT_APPLICABLE, type AuthResult, type Authenticator } from '../authenticator.js';
+import { RevocationFeed } from '../revocations.js';
 import { CredentialCache } from './cache.js';
 import { apiKeyMatches, parseApiKey } from './format.js';
 import { LastUsedRecorder } from './last-used.js';
 import { takeQueryParameter } from './query.js';
 import type { ApiKeyMethodConfig } from './schema.js';
 
-/** StateStore channel carrying the key id of every revoked or rotated key (CLI and admin API publish). */
-export const CREDENTIALS_CHANNEL = 'portcullis:credentials';
+export { CREDENTIALS_CHANNEL } from '../revocations.js';
 
 export type ApiKeyDeps = Pick<PolicyDeps, 'logger' | 'now' | 'store' | 'state'>;
 
@@ -21,8 +20,6 @@ export interface ApiKeyAuthenticator extends Authenticator {
   close(): Promise<void>;
 }
 
-/** A failed subscription (Redis down) is retried at most this often; the cache TTL bounds staleness meanwhile. */
-const SUBSCRIBE_RETRY_MS = 30_000;
 
 /**
  * API-key authentication. No key in the header (or the opted-in query parameter): not applicable. A
@@ -39,36 +36,7 @@ export function createApiKeyAuthenticator(config: ApiKeyMethodConfig, deps: ApiK
   const lastUsed = new LastUsedRecorder(parseDuration(config.lastUsedFlushInterval), () => store, deps);
 
   // Lazily subscribed, on the first lookup, so `create` does no I/O.
-  let subscription: Promise<void> | undefined;
-  let unsubscribe: (() => Promise<void>) | undefined;
-  let subscribeFailedAt = -Infinity;
-  let closed = false;
-  /** Moves on every eviction: a lookup that raced an eviction is not cached. */
-  let generation = 0;
-
-  const evict = (keyId: string) => {
-    generation += 1;
-    cache.delete(keyId);
-  };
-
-  const subscribe = (): Promise<void> => {
-    if (subscription !== undefined || deps.now() - subscribeFailedAt < SUBSCRIBE_RETRY_MS) return subscription ?? Promise.resolve();
-    subscription = deps
-      .state()
-      .then((state: StateStore) => state.subscribe(CREDENTIALS_CHANNEL, (message) => evict(message.trim())))
-      .then(
-        (off) => {
-          if (closed) return void off().catch(() => undefined);
-          unsubscribe = off;
-        },
-        (err: unknown) => {
-          subscription = undefined;
-          subscribeFailedAt = deps.now();
-          deps.logger.warn({ err }, `api-key: cannot subscribe to ${CREDENTIALS_CHANNEL}; revocations apply after cacheTtl`);
-        },
-      );
-    return subscription;
-  };
+  const revocations = new RevocationFeed(deps, 'api-key', (keyId) => cache.delete(keyId));
 
   const reject = (reason: string, keyId?: string): AuthResult => ({
     kind: 'rejected',
@@ -99,12 +67,12 @@ export function createApiKeyAuthenticator(config: ApiKeyMethodConfig, deps: ApiK
   }
 
   async function lookup(key: string, keyId: string): Promise<AuthResult> {
-    await subscribe();
-    const seen = generation;
+    await revocations.ensureSubscribed();
+    const seen = revocations.generation;
     store ??= await deps.store();
     // A StoreError (STORE_UNAVAILABLE) propagates: the policy's failureMode decides (closed: 503).
     const credential = await store.credentials.findByLookup('api-key', keyId);
-    if (credential !== null && seen === generation && !closed) cache.set(keyId, credential, deps.now());
+    if (credential !== null && seen === revocations.generation && !revocations.closed) cache.set(keyId, credential, deps.now());
     return check(key, keyId, credential);
   }
 
@@ -135,11 +103,9 @@ export function createApiKeyAuthenticator(config: ApiKeyMethodConfig, deps: ApiK
       return cached !== undefined ? check(key, parsed.keyId, cached) : lookup(key, parsed.keyId);
     },
     async close() {
-      closed = true;
       cache.clear();
       await lastUsed.close();
-      await subscription;
-      await unsubscribe?.().catch(() => undefined);
+      await revocations.close();
     },
   };
 }

@@ -2,9 +2,8 @@ import { createHash } from 'node:crypto';
 import type { Principal } from '../../core/context.js';
 import type { PolicyDeps } from '../../core/policy.js';
 import { parseDuration } from '../../config/units.js';
-import type { StateStore } from '../../state/types.js';
 import type { Credential, Store } from '../../storage/types.js';
-import { CREDENTIALS_CHANNEL } from '../api-key/authenticator.js';
+import { RevocationFeed } from '../revocations.js';
 import { NOT_APPLICABLE, type AuthResult, type Authenticator } from '../authenticator.js';
 import { VerifiedCache } from './cache.js';
 import { parseBasicAuthorization } from './header.js';
@@ -28,7 +27,6 @@ export interface BasicAuthenticator extends Authenticator {
   close(): Promise<void>;
 }
 
-const SUBSCRIBE_RETRY_MS = 30_000;
 
 /**
  * HTTP Basic authentication (RFC 7617) for legacy clients. No `Authorization: Basic`: not
@@ -45,36 +43,7 @@ export function createBasicAuthenticator(config: BasicMethodConfig, deps: BasicD
   const limiter = new HashLimiter(config.maxConcurrentHashes, config.maxQueuedHashes);
   const dummy = dummyHash(DEFAULT_SCRYPT_PARAMS);
   let store: Store | undefined;
-  let subscription: Promise<void> | undefined;
-  let unsubscribe: (() => Promise<void>) | undefined;
-  let subscribeFailedAt = -Infinity;
-  let closed = false;
-  /** Moves on every eviction: a check that raced an eviction is not cached. */
-  let generation = 0;
-
-  const evict = (username: string) => {
-    generation += 1;
-    cache.evictUser(username);
-  };
-
-  const subscribe = (): Promise<void> => {
-    if (subscription !== undefined || deps.now() - subscribeFailedAt < SUBSCRIBE_RETRY_MS) return subscription ?? Promise.resolve();
-    subscription = deps
-      .state()
-      .then((state: StateStore) => state.subscribe(CREDENTIALS_CHANNEL, (message) => evict(message.trim())))
-      .then(
-        (off) => {
-          if (closed) return void off().catch(() => undefined);
-          unsubscribe = off;
-        },
-        (err: unknown) => {
-          subscription = undefined;
-          subscribeFailedAt = deps.now();
-          deps.logger.warn({ err }, `basic: cannot subscribe to ${CREDENTIALS_CHANNEL}; revocations apply after cacheTtl`);
-        },
-      );
-    return subscription;
-  };
+  const revocations = new RevocationFeed(deps, 'basic', (username) => cache.evictUser(username));
 
   const reject = (reason: string, username?: string): AuthResult => ({
     kind: 'rejected',
@@ -98,8 +67,8 @@ export function createBasicAuthenticator(config: BasicMethodConfig, deps: BasicD
   }
 
   async function verify(username: string, password: string, cacheKey: string): Promise<AuthResult> {
-    await subscribe();
-    const seen = generation;
+    await revocations.ensureSubscribed();
+    const seen = revocations.generation;
     store ??= await deps.store();
     // A StoreError propagates: the policy's failureMode decides (closed: 503).
     const credential = await store.credentials.findByLookup('basic', username);
@@ -110,7 +79,7 @@ export function createBasicAuthenticator(config: BasicMethodConfig, deps: BasicD
     if (credential === null) return reject(`unknown user ${username}`, username);
     if (stored === undefined || !ok) return reject(`wrong password for user ${username}`, username);
     const result = admit(username, credential);
-    if (result.kind === 'authenticated' && seen === generation && !closed) cache.set(cacheKey, username, credential, deps.now());
+    if (result.kind === 'authenticated' && seen === revocations.generation && !revocations.closed) cache.set(cacheKey, username, credential, deps.now());
     return result;
   }
 
@@ -130,10 +99,8 @@ export function createBasicAuthenticator(config: BasicMethodConfig, deps: BasicD
       return cached !== undefined ? admit(username, cached) : verify(username, password, cacheKey);
     },
     async close() {
-      closed = true;
       cache.clear();
-      await subscription;
-      await unsubscribe?.().catch(() => undefined);
+      await revocations.close();
     },
   };
 }
