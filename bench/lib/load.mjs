@@ -20,14 +20,15 @@ export function detectLoadGenerator(preference, repoRoot) {
 }
 
 /**
- * One load run of `seconds` against url. Resolves the normalised result, or { error } when the
+ * One load run of `seconds` against url, sending BENCH_HEADERS and the scenario's `headers`. Resolves the normalised result, or { error } when the
  * generator failed (its stderr excerpt in the message).
  */
-export async function runLoad(gen, url, { seconds, connections, cpus, taskset }) {
+export async function runLoad(gen, url, { seconds, connections, cpus, taskset, headers = {} }) {
+  const all = { ...BENCH_HEADERS, ...headers }; // BENCH_HEADERS plus the scenario's own (auth)
   const timeoutMs = (seconds + 30) * 1000;
   if (gen.kind === 'wrk') {
     const args = ['-t1', `-c${connections}`, `-d${seconds}s`, '--latency', '--timeout', '5s'];
-    for (const [k, v] of Object.entries(BENCH_HEADERS)) args.push('-H', `${k}: ${v}`);
+    for (const [k, v] of Object.entries(all)) args.push('-H', `${k}: ${v}`);
     args.push(url);
     const r = await runToEnd('wrk', gen.bin, args, { cpus, taskset, timeoutMs });
     if (r.timedOut) return { error: `wrk did not finish within ${timeoutMs} ms` };
@@ -35,7 +36,7 @@ export async function runLoad(gen, url, { seconds, connections, cpus, taskset })
     return parseWrk(r.stdout);
   }
   const args = [gen.bin, '-j', '-c', String(connections), '-d', String(seconds)];
-  for (const [k, v] of Object.entries(BENCH_HEADERS)) args.push('-H', `${k}=${v}`);
+  for (const [k, v] of Object.entries(all)) args.push('-H', `${k}=${v}`);
   args.push(url);
   const r = await runToEnd('autocannon', process.execPath, args, { cpus, taskset, timeoutMs });
   if (r.timedOut) return { error: `autocannon did not finish within ${timeoutMs} ms` };

@@ -21,6 +21,8 @@ const MAX_ERROR_SHARE = 0.01; // above 1% failed responses the figures are not a
 export async function runScenario(name, def, ctx, log) {
   const row = { name, ok: false, error: null, notes: [], runs: [], reference: !!def.reference };
   let handle = null;
+  let helpers = [];
+  let headers = {};
   let port;
   let rootPid;
   try {
@@ -29,7 +31,16 @@ export async function runScenario(name, def, ctx, log) {
       rootPid = ctx.upstream.pid;
     } else {
       port = await freePort();
-      const started = def.start(ctx, port);
+      let started;
+      try {
+        started = await def.start(ctx, port);
+      } catch (err) {
+        // a scenario's own setup (CLI, keys, helper servers) failing fails only that row
+        row.error = `setup failed: ${err.message ?? err}`;
+        return row;
+      }
+      helpers = started.helpers ?? [];
+      headers = started.headers ?? {};
       if (started.error) {
         row.error = started.error;
         return row;
@@ -43,14 +54,14 @@ export async function runScenario(name, def, ctx, log) {
       }
     }
 
-    const sanity = await checkProxying(port);
+    const sanity = (await checkProxying(port, headers)) ?? (def.authCheck ? await checkUnauthenticated(port) : null);
     if (sanity) {
       row.error = `sanity check failed: ${sanity}`;
       return row;
     }
 
     const url = `http://127.0.0.1:${port}/`;
-    const loadOpts = { connections: ctx.opts.connections, cpus: ctx.layout.load, taskset: ctx.taskset };
+    const loadOpts = { connections: ctx.opts.connections, cpus: ctx.layout.load, taskset: ctx.taskset, headers };
     if (ctx.opts.warmup > 0) {
       log(`  ${name}: warm-up ${ctx.opts.warmup}s`);
       const w = await runLoad(ctx.load, url, { ...loadOpts, seconds: ctx.opts.warmup });
@@ -130,6 +141,7 @@ export async function runScenario(name, def, ctx, log) {
       await stop(handle);
       if (!row.ok && !row.error) row.error = 'stopped';
     }
+    for (const h of helpers) await stop(h);
   }
 }
 
@@ -151,14 +163,24 @@ export function medianRun(runs) {
 }
 
 /** null when the port proxies to the upstream (200 and its body), else what went wrong. */
-async function checkProxying(port) {
+async function checkProxying(port, extraHeaders = {}) {
   try {
-    const r = await request(port, { headers: BENCH_HEADERS, timeoutMs: 5000 });
+    const r = await request(port, { headers: { ...BENCH_HEADERS, ...extraHeaders }, timeoutMs: 5000 });
     if (r.status !== 200) return `GET / answered ${r.status}: ${excerpt(r.body, 200)}`;
     if (!r.body.includes(UPSTREAM_BODY)) return `GET / answered 200 without the upstream's body: ${excerpt(r.body, 200)}`;
     return null;
   } catch (err) {
     return `GET / failed: ${err.message}`;
+  }
+}
+
+/** null when the port answers 401 to a request without credentials, else what went wrong. */
+async function checkUnauthenticated(port) {
+  try {
+    const r = await request(port, { headers: BENCH_HEADERS, timeoutMs: 5000 });
+    return r.status === 401 ? null : `GET / without credentials answered ${r.status}, expected 401: ${excerpt(r.body, 200)}`;
+  } catch (err) {
+    return `GET / without credentials failed: ${err.message}`;
   }
 }
 

@@ -8,6 +8,8 @@ const TARGETS = {
   vsFastGateway: 2, // portcullis-bare req/s over fast-gateway req/s
   policiesOverhead: 0.15, // portcullis-core-policies CPU per request over portcullis-bare
   twoWorkers: 1.8, // 2 workers req/s over 1 worker req/s
+  apiKeyAddedUs: 10, // portcullis-apikey CPU per request minus portcullis-bare's, us
+  jwtWarmAddedUs: 10, // portcullis-jwt (one token repeated: warm verified-token cache) minus bare, us
 };
 
 const ratio = (a, b) => (a != null && b != null && b > 0 && Number.isFinite(a) ? a / b : null);
@@ -89,6 +91,24 @@ export function evaluateTargets(rows, layout) {
       : `${pct(overhead)} CPU/request (${fmt(pol.cpu_us_per_req)} vs ${fmt(bare.cpu_us_per_req)} us); ` +
         `req/s ${pct(ratio(pol.rps, bare.rps) - 1)}`,
   );
+
+  for (const [id, name, label, limit] of [
+    ['apikey-added-cpu', 'portcullis-apikey', 'api-key', TARGETS.apiKeyAddedUs],
+    ['jwt-warm-added-cpu', 'portcullis-jwt', 'jwt (warm cache)', TARGETS.jwtWarmAddedUs],
+  ]) {
+    const auth = by[name];
+    const added = bare && auth ? auth.cpu_us_per_req - bare.cpu_us_per_req : null;
+    const ok = added !== null && Number.isFinite(added);
+    add(
+      id,
+      `${label} adds <= ${limit} us CPU/request over portcullis-bare`,
+      ok ? added <= limit : null,
+      ok ? round(added, 1) : null,
+      ok
+        ? `${added >= 0 ? '+' : ''}${fmt(added)} us/request (${fmt(auth.cpu_us_per_req)} vs ${fmt(bare.cpu_us_per_req)} us); req/s ${pct(ratio(auth.rps, bare.rps) - 1)}`
+        : !bare ? failed('portcullis-bare') : failed(name),
+    );
+  }
 
   const two = by['portcullis-bare-2-workers'];
   const one = layout.separate2w ? bare : by[REFERENCE_NAME];

@@ -1,9 +1,11 @@
 // The scenarios: how each proxy under test is started, and the CPU layout they share.
+import { generateKeyPairSync, sign } from 'node:crypto';
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import YAML from 'yaml';
 import { proxyConf, startNginx } from './nginx.mjs';
-import { start } from './procs.mjs';
+import { freePort, waitReady } from './net.mjs';
+import { runToEnd, start } from './procs.mjs';
 
 export const SCENARIO_NAMES = [
   'direct',
@@ -11,6 +13,8 @@ export const SCENARIO_NAMES = [
   'fast-gateway',
   'portcullis-bare',
   'portcullis-core-policies',
+  'portcullis-apikey',
+  'portcullis-jwt',
   'portcullis-bare-2-workers',
 ];
 /** Extra run for the 2-worker ratio when the 2-worker row cannot use a CPU set of its own. */
@@ -62,8 +66,9 @@ export const CORE_POLICIES = [
   { name: 'cors', config: { origins: ['https://app.example.com'] } },
 ];
 
-export function portcullisConfig({ port, upstreamPort, workers, policies }) {
+export function portcullisConfig({ port, upstreamPort, workers, policies, storage }) {
   return {
+    ...(storage ? { storage } : {}),
     version: 1,
     server: { listeners: [{ host: '127.0.0.1', port }], workers },
     admin: { enabled: false },
@@ -73,15 +78,24 @@ export function portcullisConfig({ port, upstreamPort, workers, policies }) {
   };
 }
 
-function startPortcullis(ctx, port, { name, workers, policies, cpus }) {
-  const main = path.join(ctx.repoRoot, 'dist', 'main.js');
-  if (!existsSync(main)) {
-    return { error: 'dist/main.js does not exist (the gateway entry point is not built yet)' };
-  }
+function gatewayMain(ctx) {
+  return path.join(ctx.repoRoot, 'dist', 'main.js');
+}
+const NOT_BUILT = 'dist/main.js does not exist (the gateway entry point is not built yet)';
+
+/** Writes <tmp>/<name>/portcullis.yaml and returns its path. */
+function writePortcullisConfig(ctx, port, { name, workers, policies, storage }) {
   const dir = path.join(ctx.tmpDir, name);
   mkdirSync(dir, { recursive: true });
   const file = path.join(dir, 'portcullis.yaml');
-  writeFileSync(file, YAML.stringify(portcullisConfig({ port, upstreamPort: ctx.upstreamPort, workers, policies })));
+  writeFileSync(file, YAML.stringify(portcullisConfig({ port, upstreamPort: ctx.upstreamPort, workers, policies, storage })));
+  return file;
+}
+
+function startPortcullis(ctx, port, { name, workers, policies, cpus, storage, file }) {
+  const main = gatewayMain(ctx);
+  if (!existsSync(main)) return { error: NOT_BUILT };
+  file ??= writePortcullisConfig(ctx, port, { name, workers, policies, storage });
   return {
     handle: start(name, process.execPath, [main, 'start', '--config', file], {
       cpus,
@@ -93,9 +107,87 @@ function startPortcullis(ctx, port, { name, workers, policies, cpus }) {
   };
 }
 
+const authenticate = (methods) => [{ name: 'authenticate', config: { methods } }];
+
+/** Runs the gateway CLI (`node dist/main.js ...args`) to completion; resolves stdout or throws. */
+async function cli(ctx, args) {
+  const r = await runToEnd('portcullis-cli', process.execPath, [gatewayMain(ctx), ...args], {
+    timeoutMs: 30_000,
+    env: { ...process.env, NODE_ENV: 'production' },
+  });
+  if (r.timedOut || r.code !== 0) {
+    throw new Error(`portcullis ${args.slice(0, 2).join(' ')} ${r.timedOut ? 'timed out' : `exited with ${r.code}`}: ${(r.stderr || r.stdout).trim().slice(-400)}`);
+  }
+  return r.stdout;
+}
+
+/** portcullis-apikey: a sqlite store, one consumer and one key created with the CLI. */
+async function startApiKey(ctx, port) {
+  const name = 'portcullis-apikey';
+  if (!existsSync(gatewayMain(ctx))) return { error: NOT_BUILT };
+  const storage = { backend: 'sqlite', sqlite: { path: path.join(ctx.tmpDir, 'bench.db') } };
+  const file = writePortcullisConfig(ctx, port, { name, workers: 1, policies: authenticate([{ type: 'api-key' }]), storage });
+  try {
+    await cli(ctx, ['consumers', 'create', 'bench', '--config', file]);
+    const out = await cli(ctx, ['keys', 'create', 'bench', '--config', file]);
+    const key = out.split('\n').map((l) => l.trim()).find((l) => l.startsWith('pcl_'));
+    if (!key) return { error: `keys create printed no pcl_ key: ${out.slice(0, 200)}` };
+    return { ...startPortcullis(ctx, port, { name, cpus: ctx.layout.proxy1, file }), headers: { 'x-api-key': key } };
+  } catch (err) {
+    return { error: `setup failed: ${err.message}` };
+  }
+}
+
+const b64u = (v) => Buffer.from(typeof v === 'string' ? v : JSON.stringify(v)).toString('base64url');
+
+/** portcullis-jwt: an RS256 key pair, a JWKS server, one signed token repeated (warm verified-token cache). */
+async function startJwt(ctx, port) {
+  const name = 'portcullis-jwt';
+  if (!existsSync(gatewayMain(ctx))) return { error: NOT_BUILT };
+  const dir = path.join(ctx.tmpDir, name);
+  mkdirSync(dir, { recursive: true });
+  const { publicKey, privateKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
+  const jwk = { ...publicKey.export({ format: 'jwk' }), kid: 'k1', alg: 'RS256', use: 'sig' };
+  const jwksFile = path.join(dir, 'jwks.json');
+  writeFileSync(jwksFile, JSON.stringify({ keys: [jwk] }));
+  const jwksPort = await freePort();
+  const jwks = start('jwks-server', process.execPath, [path.join(ctx.benchDir, 'lib', 'jwks-server.mjs')], {
+    cpus: ctx.layout.load,
+    taskset: ctx.taskset,
+    env: { ...process.env, PORT: String(jwksPort), JWKS_FILE: jwksFile },
+  });
+  try {
+    const ready = await waitReady(jwksPort, { handle: jwks, deadlineMs: 10_000, path: '/jwks' });
+    if (!ready.ok) return { error: `JWKS server did not start: ${ready.reason}; stderr: ${jwks.stderr.slice(-400)}`, helpers: [jwks] };
+    const now = Math.floor(Date.now() / 1000);
+    const signingInput = `${b64u({ alg: 'RS256', kid: 'k1', typ: 'at+jwt' })}.${b64u({
+      iss: 'https://bench.issuer',
+      aud: 'https://bench.api',
+      sub: 'bench',
+      iat: now,
+      exp: now + 3600,
+    })}`;
+    const token = `${signingInput}.${sign('sha256', Buffer.from(signingInput), privateKey).toString('base64url')}`;
+    const policies = authenticate([
+      {
+        type: 'jwt',
+        config: {
+          issuers: [{ issuer: 'https://bench.issuer', audiences: ['https://bench.api'], jwksUri: `http://127.0.0.1:${jwksPort}/jwks` }],
+        },
+      },
+    ]);
+    const started = startPortcullis(ctx, port, { name, workers: 1, policies, cpus: ctx.layout.proxy1 });
+    return { ...started, headers: { Authorization: `Bearer ${token}` }, helpers: [jwks] };
+  } catch (err) {
+    return { error: `setup failed: ${err.message}`, helpers: [jwks] };
+  }
+}
+
 /**
- * Each scenario: start(ctx, port) returns { handle, readyMs } for the process to measure, or
- * { error }. `direct` starts nothing: the load goes to the upstream and its CPU is reported.
+ * Each scenario: start(ctx, port) returns (or resolves) { handle, readyMs } for the process to
+ * measure, or { error }; optionally `headers` (sent on every request of this scenario, on top of
+ * BENCH_HEADERS) and `helpers` (processes stopped with the scenario). `authCheck`: the sanity check
+ * also expects 401 without those headers. `direct` starts nothing: the load goes to the upstream and its CPU is reported.
  */
 export function scenarios(ctx) {
   const L = ctx.layout;
@@ -136,6 +228,8 @@ export function scenarios(ctx) {
       start: (c, port) =>
         startPortcullis(c, port, { name: 'portcullis-core-policies', workers: 1, policies: CORE_POLICIES, cpus: L.proxy1 }),
     },
+    'portcullis-apikey': { authCheck: true, start: startApiKey },
+    'portcullis-jwt': { authCheck: true, start: startJwt },
     'portcullis-bare-2-workers': {
       start: (c, port) =>
         startPortcullis(c, port, { name: 'portcullis-bare-2-workers', workers: 2, policies: [], cpus: L.proxy2 }),
