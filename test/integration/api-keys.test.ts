@@ -1,30 +1,18 @@
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { request } from 'undici';
 import { generateApiKey, hashApiKey } from '../../src/auth/api-key/format.js';
-import { SqliteStore } from '../../src/storage/sqlite/store.js';
-import { basicConfig, startGateway, startUpstreamEcho, type EchoUpstream, type TestGateway } from '../helpers/servers.js';
+import type { EchoUpstream, TestGateway } from '../helpers/servers.js';
+import { startStoreGateway, type StoreGateway } from '../helpers/store-gateway.js';
 
 /** The authenticate policy with the api-key method, a real SQLite file store and a real upstream. */
 describe('a route protected by authenticate (api-key)', () => {
-  let dir: string;
+  let env: StoreGateway;
   let upstream: EchoUpstream;
   let gw: TestGateway;
   let key: string;
   let consumerId: string;
 
   beforeAll(async () => {
-    dir = mkdtempSync(join(tmpdir(), 'pcl-apikeys-'));
-    const store = SqliteStore.open({ path: join(dir, 'gw.db') });
-    const consumer = await store.consumers.create({ name: 'acme' });
-    consumerId = consumer.id;
-    const generated = generateApiKey();
-    key = generated.key;
-    await store.credentials.create({ consumerId, type: 'api-key', lookupId: generated.keyId, secretHash: hashApiKey(key), scopes: ['orders:read'] });
-    await store.close();
-    upstream = await startUpstreamEcho();
     const route = (name: string, path: string, extra: string) => `  - name: ${name}
     match: { paths: ["${path}"] }
     forward: { upstream: up }
@@ -35,18 +23,21 @@ describe('a route protected by authenticate (api-key)', () => {
             - type: api-key
               config: { ${extra} }
 `;
-    gw = await startGateway(
-      basicConfig('', `storage: { backend: sqlite, sqlite: { path: "${join(dir, 'gw.db')}" } }`).replace(
-        'routes:\n',
-        `routes:\n${route('keys', '/orders/*', '')}${route('query', '/legacy/*', 'queryParameter: api_key')}`,
-      ),
-      { upstreamUrl: upstream.url },
+    env = await startStoreGateway(
+      'pcl-apikeys-',
+      async (store) => {
+        const consumer = await store.consumers.create({ name: 'acme' });
+        consumerId = consumer.id;
+        const generated = generateApiKey();
+        key = generated.key;
+        await store.credentials.create({ consumerId, type: 'api-key', lookupId: generated.keyId, secretHash: hashApiKey(key), scopes: ['orders:read'] });
+      },
+      `${route('keys', '/orders/*', '')}${route('query', '/legacy/*', 'queryParameter: api_key')}`,
     );
+    ({ upstream, gw } = env);
   });
   afterAll(async () => {
-    await gw?.close();
-    await upstream?.close();
-    rmSync(dir, { recursive: true, force: true });
+    await env?.close();
   });
 
   it('forwards with the consumer identity and never passes the key header upstream', async () => {

@@ -1,34 +1,27 @@
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { request } from 'undici';
 import { hashPassword } from '../../src/auth/basic/password.js';
-import { SqliteStore } from '../../src/storage/sqlite/store.js';
-import { basicConfig, startGateway, startUpstreamEcho, type EchoUpstream, type TestGateway } from '../helpers/servers.js';
+import type { EchoUpstream, TestGateway } from '../helpers/servers.js';
+import { startStoreGateway, type StoreGateway } from '../helpers/store-gateway.js';
 
 const basic = (user: string, password: string) => `Basic ${Buffer.from(`${user}:${password}`, 'utf8').toString('base64')}`;
 
 /** The authenticate policy with the basic method, a real SQLite file store and a real upstream. */
 describe('a route protected by authenticate (basic)', () => {
-  let dir: string;
+  let env: StoreGateway;
   let upstream: EchoUpstream;
   let gw: TestGateway;
   let consumerId: string;
 
   beforeAll(async () => {
-    dir = mkdtempSync(join(tmpdir(), 'pcl-basic-'));
-    const store = SqliteStore.open({ path: join(dir, 'gw.db') });
-    const consumer = await store.consumers.create({ name: 'legacy' });
-    consumerId = consumer.id;
-    await store.credentials.create({ consumerId, type: 'basic', lookupId: 'alice', secretHash: await hashPassword('s3cret pässword'), scopes: ['orders:read'] });
-    await store.close();
-    upstream = await startUpstreamEcho();
-    gw = await startGateway(
-      basicConfig('', `storage: { backend: sqlite, sqlite: { path: "${join(dir, 'gw.db')}" } }`).replace(
-        'routes:\n',
-        `routes:
-  - name: legacy
+    env = await startStoreGateway(
+      'pcl-basic-',
+      async (store) => {
+        const consumer = await store.consumers.create({ name: 'legacy' });
+        consumerId = consumer.id;
+        await store.credentials.create({ consumerId, type: 'basic', lookupId: 'alice', secretHash: await hashPassword('s3cret pässword'), scopes: ['orders:read'] });
+      },
+      `  - name: legacy
     match: { paths: ["/legacy/*"] }
     forward: { upstream: up }
     policies:
@@ -37,14 +30,11 @@ describe('a route protected by authenticate (basic)', () => {
           methods:
             - type: basic
 `,
-      ),
-      { upstreamUrl: upstream.url },
     );
+    ({ upstream, gw } = env);
   });
   afterAll(async () => {
-    await gw?.close();
-    await upstream?.close();
-    rmSync(dir, { recursive: true, force: true });
+    await env?.close();
   });
 
   it('forwards with the identity and strips Authorization before the upstream', async () => {

@@ -1,33 +1,26 @@
 import { createHash, generateKeyPairSync, randomBytes, sign } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { request } from 'undici';
-import { SqliteStore } from '../../src/storage/sqlite/store.js';
-import { basicConfig, startGateway, startUpstreamEcho, type EchoUpstream, type TestGateway } from '../helpers/servers.js';
+import type { EchoUpstream, TestGateway } from '../helpers/servers.js';
+import { startStoreGateway, type StoreGateway } from '../helpers/store-gateway.js';
 
 /** The authenticate policy with the http-signature method, a real SQLite store and a real upstream. */
 describe('a route protected by authenticate (http-signature)', () => {
-  let dir: string;
+  let env: StoreGateway;
   let upstream: EchoUpstream;
   let gw: TestGateway;
   let consumerId: string;
   const keys = generateKeyPairSync('ed25519');
 
   beforeAll(async () => {
-    dir = mkdtempSync(join(tmpdir(), 'pcl-httpsig-'));
-    const store = SqliteStore.open({ path: join(dir, 'gw.db') });
-    consumerId = (await store.consumers.create({ name: 'acme' })).id;
-    const spki = keys.publicKey.export({ format: 'der', type: 'spki' }).toString('base64');
-    await store.credentials.create({ consumerId, type: 'hmac', lookupId: 'acme-ed', secretHash: `ed25519:${spki}`, scopes: ['orders:write'] });
-    await store.close();
-    upstream = await startUpstreamEcho();
-    gw = await startGateway(
-      basicConfig('', `storage: { backend: sqlite, sqlite: { path: "${join(dir, 'gw.db')}" } }`).replace(
-        'routes:\n',
-        `routes:
-  - name: signed
+    env = await startStoreGateway(
+      'pcl-httpsig-',
+      async (store) => {
+        consumerId = (await store.consumers.create({ name: 'acme' })).id;
+        const spki = keys.publicKey.export({ format: 'der', type: 'spki' }).toString('base64');
+        await store.credentials.create({ consumerId, type: 'hmac', lookupId: 'acme-ed', secretHash: `ed25519:${spki}`, scopes: ['orders:write'] });
+      },
+      `  - name: signed
     match: { paths: ["/orders/*"] }
     forward: { upstream: up }
     policies:
@@ -37,14 +30,11 @@ describe('a route protected by authenticate (http-signature)', () => {
             - type: http-signature
               config: {}
 `,
-      ),
-      { upstreamUrl: upstream.url },
     );
+    ({ upstream, gw } = env);
   });
   afterAll(async () => {
-    await gw?.close();
-    await upstream?.close();
-    rmSync(dir, { recursive: true, force: true });
+    await env?.close();
   });
 
   function signedPost(path: string, body: Buffer, sentBody = body) {

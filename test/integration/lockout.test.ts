@@ -1,33 +1,26 @@
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { request } from 'undici';
 import { generateApiKey, hashApiKey } from '../../src/auth/api-key/format.js';
-import { SqliteStore } from '../../src/storage/sqlite/store.js';
-import { basicConfig, startGateway, startUpstreamEcho, type EchoUpstream, type TestGateway } from '../helpers/servers.js';
+import type { EchoUpstream, TestGateway } from '../helpers/servers.js';
+import { startStoreGateway, type StoreGateway } from '../helpers/store-gateway.js';
 
 /** Credential stuffing against the api-key method from one client IP, with the default lockout. */
 describe('authenticate lockout (api-key, defaults)', () => {
-  let dir: string;
+  let env: StoreGateway;
   let upstream: EchoUpstream;
   let gw: TestGateway;
   let key: string;
 
   beforeAll(async () => {
-    dir = mkdtempSync(join(tmpdir(), 'pcl-lockout-'));
-    const store = SqliteStore.open({ path: join(dir, 'gw.db') });
-    const consumer = await store.consumers.create({ name: 'acme' });
-    const generated = generateApiKey();
-    key = generated.key;
-    await store.credentials.create({ consumerId: consumer.id, type: 'api-key', lookupId: generated.keyId, secretHash: hashApiKey(key), scopes: ['orders:read'] });
-    await store.close();
-    upstream = await startUpstreamEcho();
-    gw = await startGateway(
-      basicConfig('', `storage: { backend: sqlite, sqlite: { path: "${join(dir, 'gw.db')}" } }`).replace(
-        'routes:\n',
-        `routes:
-  - name: keys
+    env = await startStoreGateway(
+      'pcl-lockout-',
+      async (store) => {
+        const consumer = await store.consumers.create({ name: 'acme' });
+        const generated = generateApiKey();
+        key = generated.key;
+        await store.credentials.create({ consumerId: consumer.id, type: 'api-key', lookupId: generated.keyId, secretHash: hashApiKey(key), scopes: ['orders:read'] });
+      },
+      `  - name: keys
     match: { paths: ["/orders/*"] }
     forward: { upstream: up }
     policies:
@@ -36,14 +29,11 @@ describe('authenticate lockout (api-key, defaults)', () => {
           methods:
             - type: api-key
 `,
-      ),
-      { upstreamUrl: upstream.url },
     );
+    ({ upstream, gw } = env);
   });
   afterAll(async () => {
-    await gw?.close();
-    await upstream?.close();
-    rmSync(dir, { recursive: true, force: true });
+    await env?.close();
   });
 
   it('locks out a client IP stuffing keys within the threshold, then refuses even a valid key with 429', async () => {

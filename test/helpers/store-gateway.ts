@@ -1,0 +1,42 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { SqliteStore } from '../../src/storage/sqlite/store.js';
+import type { Store } from '../../src/storage/types.js';
+import { basicConfig, startGateway, startUpstreamEcho, type EchoUpstream, type TestGateway } from './servers.js';
+
+export interface StoreGateway {
+  readonly dir: string;
+  readonly upstream: EchoUpstream;
+  readonly gw: TestGateway;
+  close(): Promise<void>;
+}
+
+/**
+ * A real gateway on a real SQLite file store, seeded (consumers, credentials) before it starts,
+ * with a real echo upstream. `routes` are YAML list items placed before the catch-all route.
+ */
+export async function startStoreGateway(prefix: string, seed: (store: Store) => Promise<void>, routes: string): Promise<StoreGateway> {
+  const dir = mkdtempSync(join(tmpdir(), prefix));
+  const path = join(dir, 'gw.db');
+  const store = SqliteStore.open({ path });
+  try {
+    await seed(store);
+  } finally {
+    await store.close();
+  }
+  const upstream = await startUpstreamEcho();
+  const gw = await startGateway(basicConfig('', `storage: { backend: sqlite, sqlite: { path: "${path}" } }`).replace('routes:\n', `routes:\n${routes}`), {
+    upstreamUrl: upstream.url,
+  });
+  return {
+    dir,
+    upstream,
+    gw,
+    async close() {
+      await gw.close();
+      await upstream.close();
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
