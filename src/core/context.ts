@@ -85,6 +85,8 @@ export class RequestContext {
    * Once set, `ctx.req` has been consumed: the forwarder sends this buffer instead of streaming.
    */
   body: Buffer | undefined = undefined;
+  /** The body parsed as JSON by `jsonBody()` (core/request-body.ts), boxed so `undefined` means "not parsed yet". */
+  parsedBody: { readonly value: unknown } | undefined = undefined;
   upstreamName: string | undefined = undefined;
   upstreamTarget: string | undefined = undefined;
   upstreamStartedAt = 0;

@@ -3,7 +3,7 @@ import { GatewayError, isGatewayError } from '../errors/index.js';
 import type { GatewayMetrics } from '../observability/metrics.js';
 import type { RequestContext } from './context.js';
 import type { HeaderList } from './header-list.js';
-import type { FailureMode, PolicyInstance, PolicyMode } from './policy.js';
+import type { FailureMode, PolicyInstance, PolicyMode, ResponseBodyRequest } from './policy.js';
 import type { Phase } from './phases.js';
 
 /** One policy attached to one route, with its resolved mode and failure mode. */
@@ -17,6 +17,12 @@ export interface PipelineStep {
 
 type Handle = (ctx: RequestContext) => void | Promise<void>;
 
+/** The policies that asked for one response's body, and the combined cap (see `wantsResponseBody`). */
+export interface ResponseBodyPlan {
+  readonly request: ResponseBodyRequest;
+  readonly steps: readonly PipelineStep[];
+}
+
 /**
  * A route's chain, built once at load and never changed: request steps in phase order, response
  * hooks in reverse, log hooks last. Running it allocates nothing per step on the synchronous path;
@@ -28,6 +34,7 @@ export class Pipeline {
   private readonly handles: readonly Handle[];
   private readonly responseSteps: readonly PipelineStep[];
   private readonly logSteps: readonly PipelineStep[];
+  private readonly bodySteps: readonly PipelineStep[];
 
   constructor(
     steps: readonly PipelineStep[],
@@ -39,6 +46,7 @@ export class Pipeline {
     this.handles = this.requestSteps.map((s) => s.instance.handle!.bind(s.instance));
     this.responseSteps = steps.filter((s) => s.instance.onResponse !== undefined).reverse();
     this.logSteps = steps.filter((s) => s.instance.log !== undefined);
+    this.bodySteps = steps.filter((s) => s.instance.wantsResponseBody !== undefined && s.instance.onResponseBody !== undefined).reverse();
   }
 
   /** Runs the request phases. Throws (or rejects with) a GatewayError on an enforced denial. */
@@ -119,6 +127,50 @@ export class Pipeline {
         this.logger.error({ err: error, policy: step.name, request_id: ctx.requestId }, 'response hook fault');
       }
     }
+  }
+
+  /**
+   * Which policies want this response's body, or undefined (the common case, no allocation). A
+   * throwing `wantsResponseBody` is a fault: with failureMode closed the body is still buffered
+   * for the other policies and blocked when it overflows, so a broken filter never waves data through.
+   */
+  planResponseBody(ctx: RequestContext, head: HeaderList, status: number): ResponseBodyPlan | undefined {
+    const candidates = this.bodySteps;
+    if (candidates.length === 0) return undefined;
+    let steps: PipelineStep[] | undefined;
+    let maxBytes = Infinity;
+    let overflow: 'block' | 'pass' = 'pass';
+    for (const step of candidates) {
+      let wanted: ResponseBodyRequest | undefined;
+      try {
+        wanted = step.instance.wantsResponseBody!(ctx, head, status);
+      } catch (error) {
+        this.metrics.policyFault(step.name);
+        this.logger.error({ err: error, policy: step.name, request_id: ctx.requestId }, 'response body hook fault');
+        continue;
+      }
+      if (wanted === undefined) continue;
+      (steps ??= []).push(step);
+      maxBytes = Math.min(maxBytes, wanted.maxBytes);
+      if (wanted.overflow === 'block' && step.mode === 'enforce') overflow = 'block';
+    }
+    return steps === undefined ? undefined : { request: { maxBytes, overflow }, steps };
+  }
+
+  /**
+   * Runs the planned body hooks in turn. A denial becomes the response unless the step monitors;
+   * a fault skips the step with failureMode open and fails the response (502-class) with closed.
+   */
+  async runResponseBody(ctx: RequestContext, plan: ResponseBodyPlan, body: Buffer, head: HeaderList, status: number): Promise<Buffer> {
+    let current = body;
+    for (const step of plan.steps) {
+      try {
+        current = await step.instance.onResponseBody!(ctx, current, head, status);
+      } catch (error) {
+        this.onStepError(ctx, step, error);
+      }
+    }
+    return current;
   }
 
   runLog(ctx: RequestContext): void {

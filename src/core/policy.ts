@@ -36,10 +36,33 @@ export interface PolicyInstance {
   handle?(ctx: RequestContext): void | Promise<void>;
   /** Edits the response head (upstream, local reply or error) before it is written. Synchronous. */
   onResponse?(ctx: RequestContext, head: HeaderList, status: number): void;
+  /**
+   * Asks to see this upstream response's body before it is sent (response filtering, validation,
+   * redaction, WAF response rules). Synchronous; runs after every `onResponse`. Return undefined to
+   * let the body stream untouched (the default, and the fast path).
+   */
+  wantsResponseBody?(ctx: RequestContext, head: HeaderList, status: number): ResponseBodyRequest | undefined;
+  /**
+   * Reads or rewrites the buffered, decoded upstream body (last attached policy first, like
+   * `onResponse`); returns the body to send, the same buffer when unchanged. It may edit `head`
+   * (Content-Length is set afterwards). Throwing a GatewayError answers with that error instead.
+   */
+  onResponseBody?(ctx: RequestContext, body: Buffer, head: HeaderList, status: number): Buffer | Promise<Buffer>;
   /** Observes the finished exchange. Cannot change it; must not throw. */
   log?(ctx: RequestContext): void;
   /** Releases timers and connections when the config snapshot is retired. */
   close?(): void | Promise<void>;
+}
+
+/** What a policy needs to inspect a response body. With several policies the smallest cap wins, and `block` over `pass`. */
+export interface ResponseBodyRequest {
+  /** Bytes buffered at most (after decoding). */
+  readonly maxBytes: number;
+  /**
+   * Past `maxBytes` (or with a content coding the gateway cannot decode): `block` answers 502
+   * GW_RESPONSE_TOO_LARGE rather than pass an unchecked body; `pass` streams it on unchecked (logged).
+   */
+  readonly overflow: 'block' | 'pass';
 }
 
 export interface PolicyDescriptor<Config = unknown> {

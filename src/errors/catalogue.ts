@@ -51,6 +51,13 @@ export const ERROR_CATALOGUE = {
     title: 'Request Timeout',
     description: 'The client did not send its headers or body within the listener timeouts.',
   },
+  GW_BODY_INVALID: {
+    status: 400,
+    title: 'Invalid Body',
+    description:
+      'A policy had to read the request body (authorization on body fields, validation) and it does not parse ' +
+      'as its declared content type. The payload is never echoed back.',
+  },
   GW_REQUEST_TOO_LARGE: {
     status: 413,
     title: 'Content Too Large',
@@ -114,6 +121,14 @@ export const ERROR_CATALOGUE = {
     description:
       'A policy whose `failureMode` is `closed` could not decide because a dependency failed (a store, an ' +
       'introspection endpoint). The fault is logged and counted.',
+  },
+  GW_RESPONSE_TOO_LARGE: {
+    status: 502,
+    title: 'Bad Gateway',
+    description:
+      'A response policy must inspect the upstream response body (filtering, validation, redaction) and the ' +
+      'body exceeded its inspection limit, or used a content coding the gateway cannot decode. The response is ' +
+      'not passed on unchecked.',
   },
   GW_UPSTREAM_UNAVAILABLE: {
     status: 502,

@@ -4,7 +4,8 @@ import type { RequestContext } from '../core/context.js';
 import { HeaderList } from '../core/header-list.js';
 import type { Pipeline } from '../core/pipeline.js';
 import { GatewayError } from '../errors/index.js';
-import { sendError } from './respond.js';
+import { BufferedResponse, responseTooLarge } from './response-body.js';
+import { asGatewayError, sendError } from './respond.js';
 import type { Upstream } from './upstream.js';
 import type { UpstreamTarget } from './upstream-target.js';
 
@@ -43,6 +44,8 @@ export class ForwardCall implements Dispatcher.DispatchHandler {
   private target: UpstreamTarget | undefined;
   /** Targets already tried, so a retry goes somewhere else; allocated only on a retry. */
   private tried: UpstreamTarget[] | undefined;
+  /** Set while the body is held back for a response policy (see response-body.ts). */
+  private buffered: BufferedResponse | undefined;
   /** Index of the Host value in `request.headers`. */
   private readonly hostIndex: number;
 
@@ -128,24 +131,67 @@ export class ForwardCall implements Dispatcher.DispatchHandler {
     if (connectionListed !== undefined) for (const token of connectionListed.split(',')) head.delete(token.trim().toLowerCase());
     head.set(request.requestIdHeader, ctx.requestId);
     request.pipeline.runResponse(ctx, head, statusCode);
-    ctx.res.writeHead(statusCode, head.entries);
+    const bodyless = ctx.method === 'HEAD' || statusCode === 204 || statusCode === 304;
+    const plan = bodyless ? undefined : request.pipeline.planResponseBody(ctx, head, statusCode);
+    if (plan !== undefined) this.buffered = new BufferedResponse(plan, head, statusCode);
+    else ctx.res.writeHead(statusCode, head.entries);
     return true;
   }
 
   onData(chunk: Buffer): boolean {
     if (this.done) return false;
+    if (this.buffered !== undefined) return this.holdBack(this.buffered, chunk);
+    return this.send(chunk);
+  }
+
+  private send(chunk: Buffer): boolean {
     this.ctx.bytesOut += chunk.length;
     if (this.ctx.res.write(chunk)) return true;
     this.ctx.res.once('drain', this.resume!);
     return false;
   }
 
+  /** Keeps a chunk for the response policies; past their cap, blocks (502) or streams the rest unchecked. */
+  private holdBack(buffered: BufferedResponse, chunk: Buffer): boolean {
+    if (buffered.push(chunk)) return true;
+    const reason = `body over ${buffered.plan.request.maxBytes} bytes`;
+    if (buffered.plan.request.overflow === 'block') {
+      this.abort(responseTooLarge(reason));
+      return false;
+    }
+    this.ctx.recordMonitorHit({ policy: buffered.plan.steps[0]!.name, code: 'GW_RESPONSE_TOO_LARGE', reason: `response body not inspected: ${reason}` });
+    this.buffered = undefined;
+    this.ctx.res.writeHead(buffered.status, buffered.head.entries);
+    let flowing = true;
+    for (const held of buffered.takeChunks()) flowing = this.send(held);
+    return flowing;
+  }
+
   onComplete(): void {
     if (this.done) return;
     this.endAttempt();
     this.request.upstream.recordSuccess(this.target!);
+    if (this.buffered !== undefined) {
+      this.abortUpstream = undefined; // the exchange is over: a timeout now answers directly
+      return this.completeBuffered(this.buffered);
+    }
     this.finish();
     this.ctx.res.end();
+  }
+
+  /** The held-back body is whole: the response policies read or rewrite it, then it goes out in one write. */
+  private completeBuffered(buffered: BufferedResponse): void {
+    const { ctx } = this;
+    buffered.complete(ctx, this.request.pipeline).then(
+      (body) => {
+        if (this.done) return;
+        this.finish();
+        ctx.bytesOut = body.length;
+        ctx.res.writeHead(buffered.status, buffered.head.entries);
+        ctx.res.end(body);
+      },
+      (error: unknown) => this.settle(asGatewayError(error)),
+    );
   }
 
   onError(error: Error): void {
@@ -181,7 +227,7 @@ export class ForwardCall implements Dispatcher.DispatchHandler {
   private settle(error: GatewayError): void {
     if (this.done) return;
     this.finish();
-    if (this.started) this.ctx.res.destroy();
+    if (this.ctx.res.headersSent) this.ctx.res.destroy();
     else sendError(this.ctx, this.request.pipeline, error, this.request.requestIdHeader);
   }
 

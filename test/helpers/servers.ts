@@ -6,6 +6,7 @@ import { Writable } from 'node:stream';
 import { loadConfigText } from '../../src/config/load.js';
 import { Gateway } from '../../src/gateway.js';
 import { GatewayMetrics } from '../../src/observability/metrics.js';
+import type { PolicyRegistry } from '../../src/policies/registry.js';
 
 /** What the echo upstream saw, for assertions that the gateway forwarded (or never forwarded) something. */
 export interface SeenRequest {
@@ -85,9 +86,12 @@ export interface TestGateway {
  * Starts a real gateway from YAML text on port 0, with the admin listener off unless the YAML
  * enables it. `{{UPSTREAM}}` in the text is replaced by `upstreamUrl`.
  */
-export async function startGateway(yaml: string, options: { upstreamUrl?: string; file?: string } = {}): Promise<TestGateway> {
+export async function startGateway(
+  yaml: string,
+  options: { upstreamUrl?: string; file?: string; registry?: PolicyRegistry } = {},
+): Promise<TestGateway> {
   const text = options.upstreamUrl === undefined ? yaml : yaml.replaceAll('{{UPSTREAM}}', options.upstreamUrl);
-  const loaded = loadConfigText(text, options.file ?? `${process.cwd()}/test-config.yaml`);
+  const loaded = loadConfigText(text, options.file ?? `${process.cwd()}/test-config.yaml`, options.registry === undefined ? {} : { registry: options.registry });
   const logs = new LogCapture();
   const logger = pino({ level: 'info', base: null, timestamp: false }, logs);
   const gateway = await Gateway.start(loaded, { logger, accessSink: logs, metrics: new GatewayMetrics({ defaultMetrics: false }) });

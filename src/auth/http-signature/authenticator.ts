@@ -3,7 +3,8 @@ import type { PolicyDeps } from '../../core/policy.js';
 import { parseByteSize, parseDuration } from '../../config/units.js';
 import type { Credential } from '../../storage/types.js';
 import { NOT_APPLICABLE, type AuthResult, type Authenticator } from '../authenticator.js';
-import { bufferBody, checkContentDigest, hasBody } from './digest.js';
+import { bufferBody, hasBody } from '../../core/request-body.js';
+import { checkContentDigest } from './digest.js';
 import { KeyCache, verifySignature } from './keys.js';
 import type { HttpSignatureMethodConfig } from './schema.js';
 import { componentsOf, signatureBase } from './signature-base.js';
@@ -114,7 +115,7 @@ export function createHttpSignatureAuthenticator(config: HttpSignatureMethodConf
     // RFC 9530: the digest is only as good as its check against the body the upstream will receive.
     const digest = ctx.header('content-digest');
     if (digest !== undefined && components.includes('content-digest')) {
-      const problemWithBody = checkContentDigest(digest, body ? await bufferBody(ctx, maxBody) : Buffer.alloc(0));
+      const problemWithBody = checkContentDigest(digest, body ? await bufferBody(ctx, maxBody, 'http-signature') : Buffer.alloc(0));
       if (problemWithBody !== undefined) return reject(problemWithBody, keyid);
     }
     if (typeof nonce === 'string' && nonce !== '') {

@@ -1,0 +1,74 @@
+import type { RequestContext } from './context.js';
+import { GatewayError } from '../errors/index.js';
+
+/**
+ * The request body for policies that must read it (signatures, authorization on body fields,
+ * OpenAPI validation, WAF). Bodies stream to the upstream untouched unless one of them asks: then
+ * the body is read once into `ctx.body` (the forwarder sends that buffer instead of `ctx.req`) and
+ * the parsed JSON, when some policy wants it, once into `ctx.parsedBody`.
+ */
+
+/** True when the request announces a body (Content-Length > 0 or Transfer-Encoding). */
+export function hasBody(ctx: RequestContext): boolean {
+  if (ctx.header('transfer-encoding') !== undefined) return true;
+  const length = ctx.header('content-length');
+  return length !== undefined && Number(length) > 0;
+}
+
+/**
+ * Reads the whole request body into `ctx.body`, at most `limit` bytes (and never more than the
+ * route's `request-size-limit`): past it, 413 as `request-size-limit` would answer. `who` names the
+ * policy in the log reason.
+ */
+export async function bufferBody(ctx: RequestContext, limit: number, who: string): Promise<Buffer> {
+  if (ctx.body !== undefined) return ctx.body;
+  if (!hasBody(ctx)) {
+    ctx.body = Buffer.alloc(0);
+    return ctx.body;
+  }
+  const max = ctx.maxBodyBytes === undefined ? limit : Math.min(limit, ctx.maxBodyBytes);
+  const declared = Number(ctx.header('content-length') ?? '0');
+  const tooLarge = () => new GatewayError('GW_REQUEST_TOO_LARGE', { reason: `${who}: body over ${max} bytes`, detail: 'The request body is too large.' });
+  if (declared > max) throw tooLarge();
+  const chunks: Buffer[] = [];
+  let size = 0;
+  try {
+    for await (const chunk of ctx.req as AsyncIterable<Buffer>) {
+      size += chunk.length;
+      if (size > max) throw tooLarge();
+      chunks.push(chunk);
+    }
+  } catch (error) {
+    if (error instanceof GatewayError) throw error;
+    // The client went away or sent a broken body: a denial, not a policy fault (failureMode must not forward it).
+    throw new GatewayError('GW_BAD_REQUEST', { reason: `${who}: body unreadable (${(error as Error).message})`, detail: 'The request body could not be read.' });
+  }
+  ctx.body = Buffer.concat(chunks, size);
+  return ctx.body;
+}
+
+/** `application/json` and every `application/<x>+json` (RFC 6839 section 3.1), parameters ignored. */
+export function isJsonContentType(contentType: string | undefined): boolean {
+  if (contentType === undefined) return false;
+  const semi = contentType.indexOf(';');
+  const type = (semi === -1 ? contentType : contentType.slice(0, semi)).trim().toLowerCase();
+  return type === 'application/json' || (type.startsWith('application/') && type.endsWith('+json'));
+}
+
+/**
+ * The request body parsed as JSON, or `undefined` when the request has no body or is not declared
+ * as JSON. Parsed once per request whoever asks first; invalid JSON is a 400 that echoes nothing.
+ */
+export async function jsonBody(ctx: RequestContext, limit: number, who: string): Promise<unknown> {
+  if (ctx.parsedBody !== undefined) return ctx.parsedBody.value;
+  if (!isJsonContentType(ctx.header('content-type')) || !hasBody(ctx)) return undefined;
+  const raw = await bufferBody(ctx, limit, who);
+  let value: unknown;
+  try {
+    value = raw.length === 0 ? undefined : JSON.parse(raw.toString('utf8'));
+  } catch (error) {
+    throw new GatewayError('GW_BODY_INVALID', { reason: `${who}: body is not valid JSON (${(error as Error).message})`, detail: 'The request body is not valid JSON.' });
+  }
+  ctx.parsedBody = { value };
+  return value;
+}
