@@ -191,6 +191,7 @@ const Route = strictObject(
         addPrefix: Type.Optional(Type.String({ pattern: '^/', description: 'Put in front of the path (after stripPrefix)' })),
         preserveHost: Type.Boolean({ description: "Send the client's Host instead of the target's", default: false }),
         websocket: Type.Boolean({ description: 'Let WebSocket upgrades through', default: false }),
+        websocketIdleTimeout: Duration('Close a WebSocket tunnel with no traffic either way for this long (0s: never)', '10m'),
       },
       'Where the request goes: the terminal step, exactly one per route',
     ),

@@ -3,6 +3,7 @@ import type { Backends } from '../backends.js';
 import type { AccessLog } from '../observability/access-log.js';
 import type { LoadedConfig } from '../config/load.js';
 import { ConfigError } from '../config/config-error.js';
+import { parseDuration } from '../config/units.js';
 import type { ResolvedAttachment } from '../config/resolve-policies.js';
 import type { RouteConfig } from '../config/schema.js';
 import type { RouteInfo } from '../core/context.js';
@@ -23,6 +24,7 @@ export interface CompiledRoute extends RouteInfo {
   readonly addPrefix: string | undefined;
   readonly preserveHost: boolean;
   readonly websocket: boolean;
+  readonly websocketIdleMs: number;
 }
 
 export interface RuntimeDeps {
@@ -152,6 +154,7 @@ function compileRoute(route: RouteConfig, index: number, pipeline: Pipeline, ups
     addPrefix: route.forward.addPrefix,
     preserveHost: route.forward.preserveHost,
     websocket: route.forward.websocket,
+    websocketIdleMs: parseDuration(route.forward.websocketIdleTimeout),
   };
 }
 

@@ -21,6 +21,8 @@ interface Upgrade {
   readonly ctx: RequestContext;
   readonly client: Duplex;
   pipeline: Pipeline;
+  /** Route's `forward.websocketIdleTimeout`: a tunnel silent both ways this long is closed. 0 = never. */
+  idleMs: number;
   /** True while the upgrade counts as an in-flight request of its snapshot (until tunnelled or refused). */
   held: boolean;
   logged: boolean;
@@ -37,7 +39,7 @@ export function handleUpgrade(runtime: GatewayRuntime, req: IncomingMessage, soc
   runtime.acquire();
   const ctx = new RequestContext(req, new ServerResponse(req), performance.now());
   ctx.protocol = protocol;
-  const upgrade: Upgrade = { runtime, ctx, client: socket, pipeline: runtime.notFound, held: true, logged: false };
+  const upgrade: Upgrade = { runtime, ctx, client: socket, pipeline: runtime.notFound, idleMs: 0, held: true, logged: false };
   socket.on('error', () => socket.destroy());
   const fail = (error: unknown) => refuse(upgrade, asGatewayError(error));
   try {
@@ -49,6 +51,7 @@ export function handleUpgrade(runtime: GatewayRuntime, req: IncomingMessage, soc
     }
     const route = routed;
     upgrade.pipeline = route.pipeline;
+    upgrade.idleMs = route.websocketIdleMs;
     if (ctx.method !== 'GET' || (req.headers.upgrade ?? '').trim().toLowerCase() !== 'websocket') {
       throw new GatewayError('GW_WEBSOCKET_NOT_ALLOWED', { reason: `upgrade to ${req.headers.upgrade ?? '?'} with ${ctx.method}` });
     }
@@ -137,6 +140,13 @@ function splice(upgrade: Upgrade, upstream: Upstream, res: IncomingMessage, sock
   track(upstream, client, socket);
   socket.setTimeout(0);
   socket.setNoDelay(true);
+  // A socket's timer restarts on reads and writes alike, so the client side alone sees traffic both
+  // ways: an abandoned tunnel (a client that vanished without a FIN) cannot hold two sockets forever.
+  if (upgrade.idleMs > 0) {
+    const clientSocket = client as Socket;
+    clientSocket.setTimeout(upgrade.idleMs);
+    clientSocket.once('timeout', () => clientSocket.destroy());
+  }
   socket.on('error', () => client.destroy());
   socket.once('close', () => client.destroy());
   client.once('close', () => socket.destroy());

@@ -98,6 +98,9 @@ routes:
   - { name: dead, match: { paths: ["/dead/*"] }, forward: { upstream: dead, websocket: true } }
   - { name: declines, match: { paths: ["/declines/*"] }, forward: { upstream: declines, websocket: true } }
   - { name: plain, match: { paths: ["/plain/*"] }, forward: { upstream: ws } }
+  - name: idle
+    match: { paths: ["/idle/*"] }
+    forward: { upstream: ws, stripPrefix: /idle, websocket: true, websocketIdleTimeout: 400ms }
 `,
     );
     wsBase = `ws://127.0.0.1:${gw.port}`;
@@ -229,6 +232,18 @@ routes:
     expect(String(await client.next())).toBe('echo:still here');
     client.ws.close();
     await closed(client.ws);
+  });
+
+  it('closes a tunnel silent both ways past websocketIdleTimeout, on both sides, but not one in use', async () => {
+    const busy = await openClient(`${wsBase}/idle/busy`);
+    for (let i = 0; i < 8; i++) {
+      await new Promise((r) => setTimeout(r, 100));
+      busy.ws.send(`tick ${i}`);
+      expect(String(await busy.next())).toBe(`echo:tick ${i}`);
+    }
+    expect(busy.ws.readyState).toBe(WebSocket.OPEN);
+    const both = Promise.all([closed(busy.ws), closed(upstream.sockets.at(-1)!)]);
+    expect(await both).toEqual([1006, 1006]);
   });
 
   // Last: it closes the gateway.
