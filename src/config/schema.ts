@@ -130,6 +130,46 @@ const Upstream = strictObject(
       },
       'Health checks',
     ),
+    circuitBreaker: Type.Optional(
+      strictObject(
+        {
+          consecutiveFailures: Type.Integer({
+            description: 'Consecutive failures of a target that open its circuit (0 turns this rule off)',
+            minimum: 0,
+            maximum: 10_000,
+            default: 5,
+          }),
+          failureRatio: Type.Number({
+            description: 'Share of failures over `window` that opens the circuit, 0 to 1 (0 turns this rule off)',
+            minimum: 0,
+            maximum: 1,
+            default: 0.5,
+          }),
+          window: Duration('Sliding window over which `failureRatio` is measured', '10s'),
+          minimumRequests: Type.Integer({
+            description: 'Results the window must hold before `failureRatio` is judged',
+            minimum: 1,
+            maximum: 1_000_000,
+            default: 20,
+          }),
+          openFor: Duration('Cool-down of a freshly opened circuit; doubles on each re-open', '5s'),
+          maxOpenFor: Duration('Longest cool-down, however often the circuit re-opens', '60s'),
+          halfOpenRequests: Type.Integer({
+            description: 'Probe requests let through at once after the cool-down; the first result closes or re-opens',
+            minimum: 1,
+            maximum: 1000,
+            default: 1,
+          }),
+          failureStatuses: Type.Array(Type.Integer({ minimum: 500, maximum: 599 }), {
+            description: 'Upstream statuses that count as failures (connect errors, resets and timeouts always do)',
+            default: [502, 503, 504],
+            uniqueItems: true,
+            maxItems: 100,
+          }),
+        },
+        'Circuit breaker per target; replaces `healthChecks.passive` for this upstream (docs/upstreams.md)',
+      ),
+    ),
     tls: Type.Optional(
       strictObject(
         {

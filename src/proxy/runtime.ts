@@ -108,7 +108,7 @@ function buildUpstreams(loaded: LoadedConfig, deps: RuntimeDeps, previous?: Gate
   for (const [name, config] of Object.entries(loaded.config.upstreams)) {
     const old = previous?.upstreams.get(name);
     const same = old !== undefined && JSON.stringify(old.config) === JSON.stringify(config) && previous!.loaded.dir === loaded.dir;
-    out.set(name, same ? old : new Upstream(name, config, loaded.dir, deps.metrics, deps.logger));
+    out.set(name, same ? old : new Upstream(name, config, loaded.dir, deps.metrics, deps.logger, deps.now));
   }
   return out;
 }
