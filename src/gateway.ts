@@ -9,7 +9,8 @@ import { Backends } from './backends.js';
 import { AccessLog, BatchedSink, type LineSink } from './observability/access-log.js';
 import { handleClientError } from './proxy/client-error.js';
 import { handleRequest } from './proxy/handle-request.js';
-import { createListener, listen } from './proxy/listeners.js';
+import { createListener, limitConnections, listen } from './proxy/listeners.js';
+import { ConnectionLimiter } from './proxy/connection-limiter.js';
 import { GatewayRuntime } from './proxy/runtime.js';
 import { handleUpgrade } from './proxy/websocket.js';
 import type { Socket } from 'node:net';
@@ -40,6 +41,8 @@ export class Gateway {
   /** Responses not yet closed, across every snapshot (a reload's retired ones included). */
   private readonly live = new Set<ServerResponse>();
   private onIdle: (() => void) | undefined;
+  /** `server.limits.maxConnectionsPerIp`, shared by every listener; its cap follows reloads. */
+  readonly connections: ConnectionLimiter;
   readonly ports: number[] = [];
   adminPort: number | undefined;
 
@@ -53,6 +56,7 @@ export class Gateway {
     const accessLog = options.accessSink === undefined ? undefined : new AccessLog(options.accessSink);
     this.backends = new Backends(loaded.config, loaded.dir, logger);
     this.runtime = new GatewayRuntime(loaded, { logger, accessLog, backends: this.backends, metrics, now: options.now ?? Date.now });
+    this.connections = new ConnectionLimiter(loaded.config.server.limits.maxConnectionsPerIp, (ip) => this.runtime.trustedProxies.trusts(ip));
   }
 
   static async start(loaded: LoadedConfig, options: GatewayOptions = {}): Promise<Gateway> {
@@ -86,6 +90,10 @@ export class Gateway {
           this.logger.debug({ listener: listener.name, code: error.code, client_ip: (socket as Socket).remoteAddress }, 'TLS handshake failed');
         },
       });
+      limitConnections(srv, this.connections, (socket) => {
+        this.metrics.connectionsRefused.labels(listener.name, 'per_ip_limit').inc();
+        this.logger.debug({ listener: listener.name, client_ip: socket.remoteAddress }, 'connection refused: per-IP connection limit');
+      });
       this.servers.push(srv);
       this.ports.push(await listen(srv, listener.host, listener.port));
     }
@@ -117,6 +125,7 @@ export class Gateway {
     }
     next.start();
     this.runtime = next;
+    this.connections.max = loaded.config.server.limits.maxConnectionsPerIp;
     this.metrics.configReloads.labels('applied').inc();
     this.logger.info({ file: loaded.file, routes: loaded.config.routes.length }, 'config reloaded');
     void previous.retire().then(() => previous.close(next));

@@ -54,6 +54,14 @@ const Server = section(
     limits: section(
       {
         maxHeaderBytes: ByteSize('Largest request head the listener parses (431 above it)', '16kb'),
+        maxConnectionsPerIp: Type.Integer({
+          description:
+            'Connections one client IP (the TCP peer; trusted proxies exempt) may hold open at once, over all listeners ' +
+            'of a process; further connections are closed as they are accepted (0: no limit)',
+          minimum: 0,
+          maximum: 1_000_000,
+          default: 0,
+        }),
       },
       'Listener limits',
     ),
