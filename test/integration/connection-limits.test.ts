@@ -102,7 +102,9 @@ describe('server.limits.maxConnectionsPerIp', () => {
     gw = await startGateway(config(upstream.url, '', tls));
     const handshake = (localAddress: string) =>
       new Promise<boolean>((resolve) => {
-        const socket = tlsConnect({ port: gw!.port, host: '127.0.0.1', localAddress, ca: CA, servername: 'localhost' }, () => {
+        const tcp = connect({ port: gw!.port, host: '127.0.0.1', localAddress });
+        tcp.on('error', () => resolve(false));
+        const socket = tlsConnect({ socket: tcp, ca: CA, servername: 'localhost' }, () => {
           sockets.push(socket);
           resolve(true);
         });
