@@ -65,6 +65,16 @@ const Server = section(
       },
       'Listener limits',
     ),
+    loadShedding: section(
+      {
+        enabled: Type.Boolean({ description: 'Shed new requests with 503 GW_OVERLOADED while the event loop lags', default: false }),
+        maxEventLoopDelay: Duration('Event-loop delay (p99 over a sample, or the stall a late sample reveals) above which requests are shed', '100ms'),
+        sampleInterval: Duration('How often the event-loop delay is read', '250ms'),
+        holdFor: Duration('Shedding lasts at least this long after the last lagging sample, so it does not flap', '1s'),
+        retryAfter: Type.Integer({ description: 'Seconds sent in Retry-After with GW_OVERLOADED', minimum: 1, maximum: 3600, default: 1 }),
+      },
+      'Load shedding: refuse new work before latency collapses (docs/operations.md)',
+    ),
     paths: section(
       {
         mergeSlashes: Type.Boolean({ description: 'Merge repeated slashes ("//admin" becomes "/admin")', default: true }),
@@ -289,4 +299,5 @@ export type RouteConfig = Static<typeof Route>;
 export type UpstreamConfig = Static<typeof Upstream>;
 export type ListenerConfig = Static<typeof Listener>;
 export type ServerConfig = Static<typeof Server>;
+export type LoadSheddingConfig = ServerConfig['loadShedding'];
 export type PolicyAttachmentConfig = Static<typeof PolicyAttachment>;

@@ -12,6 +12,7 @@ import type { GatewayMetrics } from '../observability/metrics.js';
 import { Router } from './router.js';
 import { TrustedProxies } from './client-address.js';
 import { Upstream } from './upstream.js';
+import type { LoadShedder } from './load-shedder.js';
 import type { NormalizeOptions } from './normalize-path.js';
 
 /** A route with everything compiled: its chain, its upstream, its path rewrite. */
@@ -33,6 +34,8 @@ export interface RuntimeDeps {
   readonly accessLog: AccessLog | undefined;
   readonly metrics: GatewayMetrics;
   readonly now: () => number;
+  /** `server.loadShedding`, one per process and kept across reloads; undefined in tests that build a runtime alone. */
+  readonly loadShedder?: LoadShedder;
 }
 
 /**
