@@ -15,7 +15,7 @@ interface ClockedGateway {
 }
 
 /** A real gateway whose upstream clock the test moves by hand: cool-downs pass without sleeping. */
-async function startClocked(targets: string[], breaker: string): Promise<ClockedGateway> {
+async function startClocked(targets: string[], breaker: string, timeouts = '{}'): Promise<ClockedGateway> {
   const yaml = `version: 1
 server:
   listeners: [{ host: 127.0.0.1, port: 0 }]
@@ -23,6 +23,7 @@ admin: { enabled: false }
 upstreams:
   up:
     retries: 0
+    timeouts: ${timeouts}
     targets: [${targets.map((t) => `{ url: "${t}" }`).join(', ')}]
     circuitBreaker: ${breaker}
 routes:
@@ -163,6 +164,14 @@ describe('circuit breaker on a failing upstream', () => {
     for (let i = 0; i < 10; i++) expect((await get(`${gw.url}/x`)).status).toBe(500);
     expect(upstream.seen).toHaveLength(10);
     expect(await metricValue(gw, 'portcullis_upstream_circuit_state', { target: upstream.url })).toBe(0);
+  });
+
+  it('counts the total timeout as a failure: a target that never answers opens its circuit', async () => {
+    gw = await startClocked([upstream.url], '{ consecutiveFailures: 1, failureRatio: 0 }', '{ total: 150ms }');
+    answer = 'hold';
+    expect((await get(`${gw.url}/slow`)).body.code).toBe('GW_UPSTREAM_TIMEOUT');
+    expect((await get(`${gw.url}/x`)).body.code).toBe('GW_CIRCUIT_OPEN');
+    expect(upstream.seen.map((s) => s.url)).toEqual(['/slow']);
   });
 
   it('opens on the failure ratio over the window once minimumRequests results are in', async () => {
