@@ -83,7 +83,7 @@ export class CircuitBreaker {
       this.moveTo('closed', now);
       return;
     }
-    if (this.state === 'closed' && this.settings.failureRatio > 0) this.count(now, false);
+    if (this.state === 'closed' && this.settings.failureRatio > 0) this.record(now, false);
   }
 
   onFailure(now: number): void {
@@ -100,7 +100,8 @@ export class CircuitBreaker {
       return;
     }
     if (s.failureRatio === 0) return;
-    const { total, failed } = this.count(now, true);
+    this.record(now, true);
+    const { total, failed } = this.totals(now);
     if (total >= s.minimumRequests && failed / total >= s.failureRatio) this.moveTo('open', now);
   }
 
@@ -109,8 +110,8 @@ export class CircuitBreaker {
     return Math.max(1, Math.ceil((this.openUntil - now) / 1000));
   }
 
-  /** Adds one result to its bucket and returns the window's totals. */
-  private count(now: number, failed: boolean): { total: number; failed: number } {
+  /** Adds one result to its bucket; a bucket left from an older turn of the ring starts again at 0. */
+  private record(now: number, failed: boolean): void {
     const start = now - (now % this.bucketMs);
     const i = Math.floor(now / this.bucketMs) % BUCKETS;
     if (this.bucketStart[i] !== start) {
@@ -120,6 +121,11 @@ export class CircuitBreaker {
     }
     this.bucketTotal[i]!++;
     if (failed) this.bucketFailed[i]!++;
+  }
+
+  /** Results in the window ending at `now` (only needed after a failure: a success cannot open it). */
+  private totals(now: number): { total: number; failed: number } {
+    const start = now - (now % this.bucketMs);
     let total = 0;
     let failures = 0;
     const oldest = start - (BUCKETS - 1) * this.bucketMs;
