@@ -9,7 +9,9 @@ import { Backends } from './backends.js';
 import { AccessLog, BatchedSink, type LineSink } from './observability/access-log.js';
 import { handleClientError } from './proxy/client-error.js';
 import { handleRequest } from './proxy/handle-request.js';
-import { createListener, listen } from './proxy/listeners.js';
+import { createListener, limitConnections, listen } from './proxy/listeners.js';
+import { ConnectionLimiter } from './proxy/connection-limiter.js';
+import { LoadShedder, type LagSource } from './proxy/load-shedder.js';
 import { GatewayRuntime } from './proxy/runtime.js';
 import { handleUpgrade } from './proxy/websocket.js';
 import type { Socket } from 'node:net';
@@ -24,6 +26,8 @@ export interface GatewayOptions {
   /** Replaces the metrics source of the admin listener (the cluster primary aggregates workers). */
   adminMetrics?: AdminSources['metrics'];
   now?: () => number;
+  /** Event-loop delay source for load shedding; tests pass a fake. */
+  lagSource?: LagSource;
 }
 
 /**
@@ -40,6 +44,9 @@ export class Gateway {
   /** Responses not yet closed, across every snapshot (a reload's retired ones included). */
   private readonly live = new Set<ServerResponse>();
   private onIdle: (() => void) | undefined;
+  /** `server.limits.maxConnectionsPerIp`, shared by every listener; its cap follows reloads. */
+  readonly connections: ConnectionLimiter;
+  readonly loadShedder: LoadShedder;
   readonly ports: number[] = [];
   adminPort: number | undefined;
 
@@ -52,7 +59,10 @@ export class Gateway {
     // Created whenever there is a sink: `logging.accessLog` is checked per snapshot, so a reload can toggle it.
     const accessLog = options.accessSink === undefined ? undefined : new AccessLog(options.accessSink);
     this.backends = new Backends(loaded.config, loaded.dir, logger);
-    this.runtime = new GatewayRuntime(loaded, { logger, accessLog, backends: this.backends, metrics, now: options.now ?? Date.now });
+    const now = options.now ?? Date.now;
+    this.loadShedder = new LoadShedder(metrics, logger, now, options.lagSource);
+    this.runtime = new GatewayRuntime(loaded, { logger, accessLog, backends: this.backends, metrics, now, loadShedder: this.loadShedder });
+    this.connections = new ConnectionLimiter(loaded.config.server.limits.maxConnectionsPerIp, (ip) => this.runtime.trustedProxies.trusts(ip));
   }
 
   static async start(loaded: LoadedConfig, options: GatewayOptions = {}): Promise<Gateway> {
@@ -72,6 +82,7 @@ export class Gateway {
   private async bind(): Promise<void> {
     const { config, dir } = this.runtime.loaded;
     this.runtime.start();
+    this.loadShedder.configure(config.server.loadShedding);
     for (const listener of config.server.listeners) {
       const srv = createListener(listener, config.server, dir, {
         request: (req, res, protocol) => {
@@ -85,6 +96,10 @@ export class Gateway {
           this.metrics.tlsHandshakeErrors.labels(listener.name).inc();
           this.logger.debug({ listener: listener.name, code: error.code, client_ip: (socket as Socket).remoteAddress }, 'TLS handshake failed');
         },
+      });
+      limitConnections(srv, this.connections, (socket) => {
+        this.metrics.connectionsRefused.labels(listener.name, 'per_ip_limit').inc();
+        this.logger.debug({ listener: listener.name, client_ip: socket.remoteAddress }, 'connection refused: per-IP connection limit');
       });
       this.servers.push(srv);
       this.ports.push(await listen(srv, listener.host, listener.port));
@@ -117,6 +132,8 @@ export class Gateway {
     }
     next.start();
     this.runtime = next;
+    this.connections.max = loaded.config.server.limits.maxConnectionsPerIp;
+    this.loadShedder.configure(loaded.config.server.loadShedding);
     this.metrics.configReloads.labels('applied').inc();
     this.logger.info({ file: loaded.file, routes: loaded.config.routes.length }, 'config reloaded');
     void previous.retire().then(() => previous.close(next));
@@ -183,6 +200,7 @@ export class Gateway {
       this.logger.warn({ inflight: Math.max(this.live.size, this.runtime.inflight) }, 'shutdown deadline reached; closing connections');
     }
     for (const srv of this.servers) srv.closeAllConnections();
+    this.loadShedder.close();
     await this.runtime.close();
     await this.backends.close();
     await new Promise<void>((resolve) => {

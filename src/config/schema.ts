@@ -54,8 +54,26 @@ const Server = section(
     limits: section(
       {
         maxHeaderBytes: ByteSize('Largest request head the listener parses (431 above it)', '16kb'),
+        maxConnectionsPerIp: Type.Integer({
+          description:
+            'Connections one client IP (the TCP peer; trusted proxies exempt) may hold open at once, over all listeners ' +
+            'of a process; further connections are closed as they are accepted (0: no limit)',
+          minimum: 0,
+          maximum: 1_000_000,
+          default: 0,
+        }),
       },
       'Listener limits',
+    ),
+    loadShedding: section(
+      {
+        enabled: Type.Boolean({ description: 'Shed new requests with 503 GW_OVERLOADED while the event loop lags', default: false }),
+        maxEventLoopDelay: Duration('Event-loop delay (p99 over a sample, or the stall a late sample reveals) above which requests are shed', '100ms'),
+        sampleInterval: Duration('How often the event-loop delay is read', '250ms'),
+        holdFor: Duration('Shedding lasts at least this long after the last lagging sample, so it does not flap', '1s'),
+        retryAfter: Type.Integer({ description: 'Seconds sent in Retry-After with GW_OVERLOADED', minimum: 1, maximum: 3600, default: 1 }),
+      },
+      'Load shedding: refuse new work before latency collapses (docs/operations.md)',
     ),
     paths: section(
       {
@@ -129,6 +147,46 @@ const Upstream = strictObject(
         ),
       },
       'Health checks',
+    ),
+    circuitBreaker: Type.Optional(
+      strictObject(
+        {
+          consecutiveFailures: Type.Integer({
+            description: 'Consecutive failures of a target that open its circuit (0 turns this rule off)',
+            minimum: 0,
+            maximum: 10_000,
+            default: 5,
+          }),
+          failureRatio: Type.Number({
+            description: 'Share of failures over `window` that opens the circuit, 0 to 1 (0 turns this rule off)',
+            minimum: 0,
+            maximum: 1,
+            default: 0.5,
+          }),
+          window: Duration('Sliding window over which `failureRatio` is measured', '10s'),
+          minimumRequests: Type.Integer({
+            description: 'Results the window must hold before `failureRatio` is judged',
+            minimum: 1,
+            maximum: 1_000_000,
+            default: 20,
+          }),
+          openFor: Duration('Cool-down of a freshly opened circuit; doubles on each re-open', '5s'),
+          maxOpenFor: Duration('Longest cool-down, however often the circuit re-opens', '60s'),
+          halfOpenRequests: Type.Integer({
+            description: 'Probe requests let through at once after the cool-down; the first result closes or re-opens',
+            minimum: 1,
+            maximum: 1000,
+            default: 1,
+          }),
+          failureStatuses: Type.Array(Type.Integer({ minimum: 500, maximum: 599 }), {
+            description: 'Upstream statuses that count as failures (connect errors, resets and timeouts always do)',
+            default: [502, 503, 504],
+            uniqueItems: true,
+            maxItems: 100,
+          }),
+        },
+        'Circuit breaker per target; replaces `healthChecks.passive` for this upstream (docs/upstreams.md)',
+      ),
     ),
     tls: Type.Optional(
       strictObject(
@@ -242,4 +300,5 @@ export type RouteConfig = Static<typeof Route>;
 export type UpstreamConfig = Static<typeof Upstream>;
 export type ListenerConfig = Static<typeof Listener>;
 export type ServerConfig = Static<typeof Server>;
+export type LoadSheddingConfig = ServerConfig['loadShedding'];
 export type PolicyAttachmentConfig = Static<typeof PolicyAttachment>;

@@ -2,7 +2,8 @@ import { existsSync } from 'node:fs';
 import { BlockList, isIP } from 'node:net';
 import { resolve } from 'node:path';
 import type { ConfigIssue } from './config-error.js';
-import type { GatewayConfig } from './schema.js';
+import type { GatewayConfig, UpstreamConfig } from './schema.js';
+import { parseDuration } from './units.js';
 import type { ConfigSource } from './source.js';
 
 /** Adds an address or CIDR to a BlockList; throws on anything net.BlockList would not take. */
@@ -60,11 +61,27 @@ export function checkSemantics(config: GatewayConfig, source: ConfigSource, dir:
         issues.push(source.issue(['upstreams', name, 'targets', i, 'url'], `invalid URL "${target.url}"`));
       }
     });
+    checkCircuitBreaker(upstream, ['upstreams', name, 'circuitBreaker'], source, issues);
     for (const field of ['ca', 'cert', 'key'] as const) {
       const file = upstream.tls?.[field];
       if (file !== undefined && !existsSync(resolve(dir, file))) {
         issues.push(source.issue(['upstreams', name, 'tls', field], `file not found: ${file}`));
       }
     }
+  }
+}
+
+/** A breaker that can never open, or whose cool-down cap is below its first cool-down, is a mistake. */
+function checkCircuitBreaker(upstream: UpstreamConfig, path: (string | number)[], source: ConfigSource, issues: ConfigIssue[]): void {
+  const breaker = upstream.circuitBreaker;
+  if (breaker === undefined) return;
+  if (breaker.consecutiveFailures === 0 && breaker.failureRatio === 0) {
+    issues.push(source.issue(path, 'consecutiveFailures and failureRatio are both 0: the circuit could never open'));
+  }
+  if (breaker.failureRatio > 0 && parseDuration(breaker.window) === 0) {
+    issues.push(source.issue([...path, 'window'], 'window must be longer than 0 when failureRatio is set'));
+  }
+  if (parseDuration(breaker.maxOpenFor) < parseDuration(breaker.openFor)) {
+    issues.push(source.issue([...path, 'maxOpenFor'], `maxOpenFor (${breaker.maxOpenFor}) is shorter than openFor (${breaker.openFor})`));
   }
 }

@@ -145,6 +145,34 @@ export const ERROR_CATALOGUE = {
     title: 'Service Unavailable',
     description: 'Every target of the upstream is marked unhealthy by the passive or active health checks.',
   },
+  GW_CIRCUIT_OPEN: {
+    status: 503,
+    title: 'Service Unavailable',
+    description:
+      'Every target of the upstream that is not marked unhealthy has an open circuit breaker (recent failures), ' +
+      'so the gateway answers at once without contacting it. `Retry-After` says when the first cool-down ends.',
+  },
+  GW_OVERLOADED: {
+    status: 503,
+    title: 'Service Unavailable',
+    description:
+      'The gateway is shedding load: its event loop lags past `server.loadShedding.maxEventLoopDelay`. Retry after ' +
+      'the seconds in `Retry-After`, ideally against another instance.',
+  },
+  GW_CONCURRENCY_LIMIT: {
+    status: 429,
+    title: 'Too Many Requests',
+    description:
+      'The client (consumer or IP) already has as many requests in flight on this route as `concurrency-limit` ' +
+      'allows. Wait for one to finish; `Retry-After` gives a hint in seconds.',
+  },
+  GW_CONCURRENCY_SATURATED: {
+    status: 503,
+    title: 'Service Unavailable',
+    description:
+      'The route already has as many requests in flight as `concurrency-limit` allows (`status: 503`). ' +
+      '`Retry-After` gives a hint in seconds.',
+  },
   GW_SHUTTING_DOWN: {
     status: 503,
     title: 'Service Unavailable',

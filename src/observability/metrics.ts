@@ -18,6 +18,12 @@ export class GatewayMetrics {
   readonly targetHealth: Gauge<'upstream' | 'target'>;
   readonly configReloads: Counter<'result'>;
   readonly tlsHandshakeErrors: Counter<'listener'>;
+  // Traffic protection (issue 5: circuit breakers, concurrency, load shedding, connection limits).
+  readonly circuitState: Gauge<'upstream' | 'target'>;
+  readonly circuitTransitions: Counter<'upstream' | 'target' | 'from' | 'to'>;
+  readonly connectionsRefused: Counter<'listener' | 'reason'>;
+  readonly requestsShed: Counter;
+  readonly loadShedding: Gauge;
   private readonly requestChildren = new Map<string, { count: Counter.Internal; duration: Histogram.Internal<string> }>();
   private readonly upstreamChildren = new Map<string, Histogram.Internal<string>>();
 
@@ -81,6 +87,37 @@ export class GatewayMetrics {
       name: 'portcullis_tls_handshake_errors_total',
       help: 'TLS handshakes refused (old protocol, no shared cipher, bad record), by listener',
       labelNames: ['listener'],
+      registers,
+    });
+    this.circuitState = new Gauge({
+      name: 'portcullis_upstream_circuit_state',
+      help: 'Circuit breaker state of an upstream target: 0 closed, 1 half-open, 2 open',
+      labelNames: ['upstream', 'target'],
+      // Across cluster workers: the worst state any worker sees.
+      aggregator: 'max',
+      registers,
+    });
+    this.circuitTransitions = new Counter({
+      name: 'portcullis_upstream_circuit_transitions_total',
+      help: 'Circuit breaker state changes of upstream targets, by upstream, target, from and to state',
+      labelNames: ['upstream', 'target', 'from', 'to'],
+      registers,
+    });
+    this.connectionsRefused = new Counter({
+      name: 'portcullis_connections_refused_total',
+      help: 'Client connections closed on accept, by listener and reason (per_ip_limit)',
+      labelNames: ['listener', 'reason'],
+      registers,
+    });
+    this.requestsShed = new Counter({
+      name: 'portcullis_requests_shed_total',
+      help: 'Requests answered 503 GW_OVERLOADED because the event loop lagged past server.loadShedding.maxEventLoopDelay',
+      registers,
+    });
+    this.loadShedding = new Gauge({
+      name: 'portcullis_load_shedding_active',
+      help: '1 while the gateway sheds new requests because its event loop lags, 0 otherwise',
+      aggregator: 'max',
       registers,
     });
     if (options.defaultMetrics !== false) collectDefaultMetrics({ register: this.registry, prefix: 'portcullis_' });

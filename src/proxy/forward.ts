@@ -64,13 +64,13 @@ export class ForwardCall implements Dispatcher.DispatchHandler {
         upstream.totalTimeoutMs,
       );
     }
-    this.dispatchTo(upstream.pick(Date.now()));
+    this.dispatchTo(upstream.pick(upstream.now()));
   }
 
   private dispatchTo(target: UpstreamTarget | undefined): void {
     const { ctx, request } = this;
     if (target === undefined) {
-      this.settle(new GatewayError('GW_NO_HEALTHY_UPSTREAM', { reason: `no available target in upstream ${request.upstream.name}` }));
+      this.settle(request.upstream.unavailable(request.upstream.now()));
       return;
     }
     this.target = target;
@@ -170,7 +170,7 @@ export class ForwardCall implements Dispatcher.DispatchHandler {
   onComplete(): void {
     if (this.done) return;
     this.endAttempt();
-    this.request.upstream.recordSuccess(this.target!);
+    this.request.upstream.recordSuccess(this.target!, this.request.upstream.now(), this.ctx.status);
     if (this.buffered !== undefined) {
       this.abortUpstream = undefined; // the exchange is over: a timeout now answers directly
       return this.completeBuffered(this.buffered);
@@ -199,14 +199,16 @@ export class ForwardCall implements Dispatcher.DispatchHandler {
     if (this.done) return;
     const { request } = this;
     if (error instanceof GatewayError) {
+      // The total timeout is the upstream's failure too (passive health, circuit breaker).
+      if (error.code === 'GW_UPSTREAM_TIMEOUT') request.upstream.recordFailure(this.target!, request.upstream.now(), 'TOTAL_TIMEOUT');
       this.settle(error);
       return;
     }
     const code = (error as { code?: string }).code ?? 'UNKNOWN';
-    request.upstream.recordFailure(this.target!, Date.now(), code);
+    request.upstream.recordFailure(this.target!, request.upstream.now(), code);
     if (!this.started && this.canRetry(code)) {
       (this.tried ??= []).push(this.target!);
-      const next = request.upstream.pick(Date.now(), this.tried);
+      const next = request.upstream.pick(request.upstream.now(), this.tried);
       // No other target left: the client learns the real failure (502/504), not "no healthy upstream".
       if (next !== undefined) return this.dispatchTo(next);
     }

@@ -31,6 +31,12 @@ export function handleRequest(runtime: GatewayRuntime, req: IncomingMessage, res
   let route: CompiledRoute;
   try {
     scan = prepareRequest(runtime, ctx);
+    // Overloaded: refuse before routing and policies spend anything (docs/operations.md, load shedding).
+    const shedder = runtime.deps.loadShedder;
+    if (shedder !== undefined && shedder.shedding) {
+      sendError(ctx, pipeline, shedder.reject(), runtime.requestIdHeader);
+      return;
+    }
     const routed = routeRequest(runtime, ctx);
     if (routed instanceof GatewayError) {
       // The global chain still runs first: a denied IP learns nothing about which paths exist.

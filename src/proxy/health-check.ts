@@ -100,7 +100,7 @@ export class ActiveHealthChecker {
 
   private mark(target: UpstreamTarget, healthy: boolean): void {
     target.activeHealthy = healthy;
-    const passiveUp = target.downUntil === 0 || target.downUntil <= Date.now();
+    const passiveUp = target.circuit?.state !== 'open';
     this.metrics.targetHealth.labels(this.upstream.name, target.origin).set(healthy && passiveUp ? 1 : 0);
     this.logger.warn({ upstream: this.upstream.name, target: target.origin, healthy }, 'active health check changed target state');
   }

@@ -3,9 +3,11 @@ import { readFileSync } from 'node:fs';
 import { createServer as createHttpServer, type IncomingMessage, type Server, type ServerOptions, type ServerResponse } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
 import { resolve } from 'node:path';
+import type { Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import type { ListenerConfig, ServerConfig } from '../config/schema.js';
 import { parseByteSize, parseDuration } from '../config/units.js';
+import type { ConnectionLimiter } from './connection-limiter.js';
 
 /**
  * TLS 1.2 and 1.3 only (RFC 8996 deprecates 1.0 and 1.1), forward-secret AEAD suites only for 1.2
@@ -78,6 +80,18 @@ export function createListener(listener: ListenerConfig, server: ServerConfig, c
     });
   }
   return srv;
+}
+
+/**
+ * Closes a connection over the per-IP cap as it is accepted: before Node's HTTP parser or the TLS
+ * handshake spends anything on it (hence prependListener). The client sees the connection closed.
+ */
+export function limitConnections(srv: Server, limiter: ConnectionLimiter, refused: (socket: Socket) => void): void {
+  srv.prependListener('connection', (socket: Socket) => {
+    if (limiter.admit(socket)) return;
+    refused(socket);
+    socket.destroy();
+  });
 }
 
 export function listen(srv: Server, host: string, port: number): Promise<number> {

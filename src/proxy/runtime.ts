@@ -13,6 +13,7 @@ import type { GatewayMetrics } from '../observability/metrics.js';
 import { Router } from './router.js';
 import { TrustedProxies } from './client-address.js';
 import { Upstream } from './upstream.js';
+import type { LoadShedder } from './load-shedder.js';
 import type { NormalizeOptions } from './normalize-path.js';
 
 /** A route with everything compiled: its chain, its upstream, its path rewrite. */
@@ -35,6 +36,8 @@ export interface RuntimeDeps {
   readonly accessLog: AccessLog | undefined;
   readonly metrics: GatewayMetrics;
   readonly now: () => number;
+  /** `server.loadShedding`, one per process and kept across reloads; undefined in tests that build a runtime alone. */
+  readonly loadShedder?: LoadShedder;
 }
 
 /**
@@ -110,7 +113,7 @@ function buildUpstreams(loaded: LoadedConfig, deps: RuntimeDeps, previous?: Gate
   for (const [name, config] of Object.entries(loaded.config.upstreams)) {
     const old = previous?.upstreams.get(name);
     const same = old !== undefined && JSON.stringify(old.config) === JSON.stringify(config) && previous!.loaded.dir === loaded.dir;
-    out.set(name, same ? old : new Upstream(name, config, loaded.dir, deps.metrics, deps.logger));
+    out.set(name, same ? old : new Upstream(name, config, loaded.dir, deps.metrics, deps.logger, deps.now));
   }
   return out;
 }

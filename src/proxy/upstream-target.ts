@@ -5,6 +5,7 @@ import type { ConnectionOptions } from 'node:tls';
 import { Pool } from 'undici';
 import { parseDuration } from '../config/units.js';
 import type { UpstreamConfig } from '../config/schema.js';
+import type { CircuitBreaker } from './circuit-breaker.js';
 
 /** One server of an upstream: its connection pool and what health checks know about it. */
 export class UpstreamTarget {
@@ -20,9 +21,11 @@ export class UpstreamTarget {
    */
   readonly tls: ConnectionOptions | undefined;
   inflight = 0;
-  consecutiveFailures = 0;
-  /** Passive health: down until this time (ms since epoch); 0 when up. */
-  downUntil = 0;
+  /**
+   * Passive health and the circuit breaker (one mechanism, see upstream.ts); undefined when both
+   * are off. Set by the upstream, which owns the settings and the reporting.
+   */
+  circuit: CircuitBreaker | undefined = undefined;
   /** Active health: false once the probe's unhealthy threshold is reached. */
   activeHealthy = true;
   probeSuccesses = 0;
@@ -50,7 +53,7 @@ export class UpstreamTarget {
   }
 
   isAvailable(now: number): boolean {
-    return this.activeHealthy && (this.downUntil === 0 || this.downUntil <= now);
+    return this.activeHealthy && (this.circuit === undefined || this.circuit.canPass(now));
   }
 }
 

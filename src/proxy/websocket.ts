@@ -58,8 +58,8 @@ export function handleUpgrade(runtime: GatewayRuntime, req: IncomingMessage, soc
     if (!route.websocket) throw new GatewayError('GW_WEBSOCKET_NOT_ALLOWED', { reason: `route ${route.name} does not allow websocket` });
     then(route.pipeline.runRequest(ctx), () => {
       if (ctx.reply !== undefined) return answerLocally(upgrade);
-      const target = route.upstream.pick(Date.now());
-      if (target === undefined) throw new GatewayError('GW_NO_HEALTHY_UPSTREAM', { reason: 'no target for upgrade' });
+      const target = route.upstream.pick(route.upstream.now());
+      if (target === undefined) throw route.upstream.unavailable(route.upstream.now());
       const headers = buildUpstreamHeaders(ctx, scan, route, target.hostHeader, runtime.requestIdHeader);
       headers.push('connection', 'upgrade', 'upgrade', 'websocket');
       const path = upstreamPath(route, ctx.path);
@@ -116,7 +116,7 @@ function tunnel(upgrade: Upgrade, route: CompiledRoute, target: UpstreamTarget, 
   );
   req.on('timeout', () => req.destroy(Object.assign(new Error('upstream timeout'), { code: 'ETIMEDOUT' })));
   req.once('error', (error: Error & { code?: string }) => {
-    upstream.recordFailure(target, Date.now(), error.code ?? 'UNKNOWN');
+    upstream.recordFailure(target, upstream.now(), error.code ?? 'UNKNOWN');
     const code = error.code === 'ETIMEDOUT' ? 'GW_UPSTREAM_TIMEOUT' : 'GW_UPSTREAM_UNAVAILABLE';
     refuse(upgrade, new GatewayError(code, { reason: `websocket upstream ${upstream.name}: ${error.code ?? error.message}`, cause: error }));
   });

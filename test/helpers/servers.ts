@@ -1,6 +1,6 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { connect } from 'node:net';
+import { connect, createServer as createNetServer } from 'node:net';
 import pino from 'pino';
 import { Writable } from 'node:stream';
 import { loadConfigText } from '../../src/config/load.js';
@@ -148,4 +148,13 @@ export function statusOf(raw: string): number {
 export function problemOf(raw: string): Record<string, unknown> {
   const body = raw.slice(raw.indexOf('\r\n\r\n') + 4);
   return JSON.parse(body) as Record<string, unknown>;
+}
+
+/** A port nothing listens on: bound once on port 0, then released. */
+export async function deadPort(): Promise<number> {
+  const server = createNetServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  await new Promise((resolve) => server.close(resolve));
+  return port;
 }
