@@ -5,6 +5,7 @@ import { createServer as createHttpsServer } from 'node:https';
 import { resolve } from 'node:path';
 import type { Duplex } from 'node:stream';
 import type { ListenerConfig, ServerConfig } from '../config/schema.js';
+import { clientCertificateTlsOptions } from './client-certificates.js';
 import { parseByteSize, parseDuration } from '../config/units.js';
 
 /**
@@ -66,6 +67,8 @@ export function createListener(listener: ListenerConfig, server: ServerConfig, c
             // TLS 1.2 renegotiation costs the server a full handshake per client request (a cheap
             // DoS) and buys nothing here; TLS 1.3 removed it altogether (RFC 8446 section 4.6).
             secureOptions: cryptoConstants.SSL_OP_NO_RENEGOTIATION,
+            // Mutual TLS: whether client certificates are asked for, which CAs vouch for them.
+            ...clientCertificateTlsOptions(listener.tls.clientCertificates, configDir),
           },
           onRequest,
         );
