@@ -30,7 +30,7 @@ const authenticate = (methods: string) => `    policies:
           methods:
 ${methods}`;
 
-function gatewayConfig(storePath: string, key: TestKey): string {
+function gatewayConfig(storePath: string, key: TestKey, introspectionUrl: string): string {
   const jwt = (issuer: string, strict: boolean) => `            - type: jwt
               config:
                 issuers: [{ issuer: "${issuer}", audiences: ["${AUD}"], staticKeys: [${JSON.stringify(key.jwk)}], requireCertificateBinding: ${strict} }]
@@ -63,6 +63,18 @@ ${authenticate(jwt(ISS, false))}
     match: { paths: ["/strict/*"] }
     forward: { upstream: up }
 ${authenticate(jwt(STRICT_ISS, true))}
+  - name: introspected
+    match: { paths: ["/introspected/*"] }
+    forward: { upstream: up }
+${authenticate(`            - type: introspection
+              config: { endpoint: "${introspectionUrl}", clientId: gateway, clientSecret: s3cret, cache: { positiveTtl: 60s } }
+`)}
+  - name: introspected-strict
+    match: { paths: ["/introspected-strict/*"] }
+    forward: { upstream: up }
+${authenticate(`            - type: introspection
+              config: { endpoint: "${introspectionUrl}", clientId: gateway, clientSecret: s3cret, requireCertificateBinding: true }
+`)}
   - name: open
     match: { paths: ["/*"] }
     forward: { upstream: up }
@@ -71,6 +83,7 @@ ${authenticate(jwt(STRICT_ISS, true))}
 
 describe('mutual TLS through the gateway', () => {
   let upstream: EchoUpstream;
+  let oauth: EchoUpstream;
   let gw: TestGateway;
   let dir: string;
   let key: TestKey;
@@ -89,13 +102,21 @@ describe('mutual TLS through the gateway', () => {
     await store.close();
     key = await makeKey('ES256', 'k1');
     upstream = await startUpstreamEcho();
-    gw = await startGateway(gatewayConfig(storePath, key), { upstreamUrl: upstream.url });
+    // A real RFC 7662 endpoint on port 0: `bound-token` is bound to client.pem, `plain-token` to nothing.
+    oauth = await startUpstreamEcho((_req, res, body) => {
+      const token = new URLSearchParams(body.toString()).get('token');
+      const answer = token === 'bound-token' ? { active: true, sub: 'svc', cnf: { 'x5t#S256': client.x5tS256 } } : { active: token === 'plain-token', sub: 'svc' };
+      res.writeHead(200, { 'content-type': 'application/json' });
+      res.end(JSON.stringify(answer));
+    });
+    gw = await startGateway(gatewayConfig(storePath, key, `${oauth.url}/introspect`), { upstreamUrl: upstream.url });
     const [required, optional, plain] = gw.gateway.ports as [number, number, number];
     ports = { required, optional, plain };
   });
   afterAll(async () => {
     await gw.close();
     await upstream.close();
+    await oauth.close();
     rmSync(dir, { recursive: true, force: true });
   });
 
@@ -212,6 +233,28 @@ describe('mutual TLS through the gateway', () => {
       expect(reply.status).toBe(401);
       expect(await lastReason()).toMatch(/not certificate-bound .* binding is required/);
       expect((await via('optional', '/strict/x', { identity: client, headers: await bearer(STRICT_ISS, { 'x5t#S256': client.x5tS256 }) })).status).toBe(200);
+    });
+  });
+
+  describe('certificate-bound introspected tokens (RFC 8705)', () => {
+    const bound = { authorization: 'Bearer bound-token' };
+    it('accepts a bound token with its certificate, and refuses it, cached, with another, none, or over plain HTTP', async () => {
+      expect((await via('optional', '/introspected/x', { identity: client, headers: bound })).status).toBe(200);
+      const calls = oauth.seen.length;
+      expect((await via('optional', '/introspected/x', { identity: san, headers: bound })).status).toBe(401);
+      expect(await lastReason()).toMatch(/^introspection: introspection: certificate-bound token presented with another client certificate/);
+      expect((await via('optional', '/introspected/x', { headers: bound })).status).toBe(401);
+      expect((await via('plain', '/introspected/x', { headers: bound })).status).toBe(401);
+      expect(await lastReason()).toMatch(/plain HTTP/);
+      // The answer came from the cache: the binding is checked per request, not per introspection call.
+      expect(oauth.seen.length).toBe(calls);
+    });
+
+    it('refuses an unbound token where binding is required, and accepts a bound one there', async () => {
+      expect((await via('plain', '/introspected/x', { headers: { authorization: 'Bearer plain-token' } })).status).toBe(200);
+      expect((await via('optional', '/introspected-strict/x', { identity: client, headers: { authorization: 'Bearer plain-token' } })).status).toBe(401);
+      expect(await lastReason()).toMatch(/not certificate-bound/);
+      expect((await via('optional', '/introspected-strict/x', { identity: client, headers: bound })).status).toBe(200);
     });
   });
 });
