@@ -130,6 +130,11 @@ describe('mtls authenticator on a real TLS connection', () => {
     expect(await as(selfSigned)).toMatchObject({ kind: 'rejected', reason: 'mtls: client certificate did not verify (DEPTH_ZERO_SELF_SIGNED_CERT)' });
   });
 
+  it('rejects a certificate from the trusted CA that is only good for servers (extendedKeyUsage serverAuth)', async () => {
+    setup({ mappings: [{ match: { subject: 'CN=localhost' }, consumerId: 'c' }] });
+    expect(await as(clientIdentity('server'))).toMatchObject({ kind: 'rejected', reason: 'mtls: client certificate did not verify (INVALID_PURPOSE)' });
+  });
+
   it('rejects a verified certificate that no mapping names, with its fingerprint in the reason', async () => {
     setup({ mappings: [{ match: { subject: 'CN=portcullis-test-client' }, consumerId: 'c' }] });
     expect(await as(unmapped)).toMatchObject({ kind: 'rejected', reason: `mtls: certificate CN=portcullis-unmapped-client (SHA-256 ${unmapped.fingerprint256}) is mapped to no consumer` });
