@@ -23,10 +23,10 @@ const AUD = 'https://api.example';
 
 const tls = (mode: string, extra = '') =>
   `tls: { cert: "${tlsFixture('server.pem')}", key: "${tlsFixture('server.key')}", clientCertificates: { mode: ${mode}, ca: "${tlsFixture('ca.pem')}"${extra} } }`;
-const authenticate = (methods: string) => `    policies:
+const authenticate = (methods: string, lockout = '{ enabled: false }') => `    policies:
       - name: authenticate
         config:
-          lockout: { enabled: false }
+          lockout: ${lockout}
           methods:
 ${methods}`;
 
@@ -59,6 +59,10 @@ ${authenticate(`            - type: mtls
     match: { paths: ["/bound/*"] }
     forward: { upstream: up }
 ${authenticate(jwt(ISS, false))}
+  - name: bound-lockout
+    match: { paths: ["/bound-lockout/*"] }
+    forward: { upstream: up }
+${authenticate(jwt(ISS, false), '{ perCredential: { threshold: 2 }, perIp: { threshold: 1000 } }')}
   - name: strict
     match: { paths: ["/strict/*"] }
     forward: { upstream: up }
@@ -205,6 +209,17 @@ describe('mutual TLS through the gateway', () => {
       expect(reply.status).toBe(401);
       expect(reply.headers['www-authenticate']).toBe('Bearer realm="portcullis", error="invalid_token"');
       expect(await lastReason()).toMatch(/^jwt: jwt: certificate-bound token presented with another client certificate/);
+    });
+
+    it('does not let a thief lock the rightful holder out by failing with the stolen token', async () => {
+      const headers = await bearer(ISS, { 'x5t#S256': client.x5tS256 });
+      for (let i = 0; i < 4; i++) expect((await via('optional', '/bound-lockout/x', { identity: san, headers })).status).toBe(401);
+      expect((await via('optional', '/bound-lockout/x', { identity: client, headers })).status).toBe(200);
+      // A token that is itself bad is still counted per credential and locked out (429).
+      const forged = { authorization: `${headers.authorization.slice(0, -4)}AAAA` };
+      const statuses: number[] = [];
+      for (let i = 0; i < 3; i++) statuses.push((await via('optional', '/bound-lockout/x', { identity: client, headers: forged })).status);
+      expect(statuses).toEqual([401, 429, 429]);
     });
 
     it('refuses a bound token presented with an unverified certificate of the same subject', async () => {

@@ -135,7 +135,8 @@ export function createIntrospectionAuthenticator(config: IntrospectionMethodConf
     // RFC 8705 §3: a bound token (its answer carries cnf.x5t#S256) only with its own certificate,
     // checked per request since the cached answer outlives any one connection.
     const unbound = certificateBindingProblem(ctx, response, config.requireCertificateBinding);
-    if (unbound !== undefined) return { kind: 'rejected', reason: `introspection: ${unbound}`, credentialId: `introspection:${hash.slice(0, 12)}` };
+    // No credentialId, as for JWTs: a thief must not be able to lock the token's holder out.
+    if (unbound !== undefined) return { kind: 'rejected', reason: `introspection: ${unbound}` };
     if (phantom !== undefined) {
       const jwt = await phantom.sign(response, verdict.subject, deps.now());
       if (phantom.header !== TOKEN_HEADER) ctx.setUpstreamHeader(TOKEN_HEADER, null);

@@ -55,7 +55,9 @@ export function createJwtAuthenticator(config: JwtMethodConfig, deps: JwtDeps): 
     const claims = principal.claims!;
     const required = issuers.get(claims.iss as string)?.requireCertificateBinding ?? true;
     const problem = certificateBindingProblem(ctx, claims, required);
-    if (problem !== undefined) return { kind: 'rejected', reason: `jwt: ${problem}`, credentialId: `jwt:${hash.slice(0, 12)}` };
+    // No credentialId: the token itself is genuine, and counting it would let whoever stole it lock
+    // its rightful holder out (brute-force lockout per credential). The client IP is still counted.
+    if (problem !== undefined) return { kind: 'rejected', reason: `jwt: ${problem}` };
     return { kind: 'authenticated', principal };
   };
 
