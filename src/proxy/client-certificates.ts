@@ -5,8 +5,8 @@ import type { ClientCertificatesConfig } from '../config/schema.js';
 
 /** The `tls.createServer` options that ask for, and verify, client certificates. */
 export interface ClientCertificateTlsOptions {
-  requestCert: boolean;
-  rejectUnauthorized: boolean;
+  requestCert?: boolean;
+  rejectUnauthorized?: boolean;
   ca?: Buffer[];
   crl?: Buffer[];
 }
@@ -24,7 +24,8 @@ const files = (value: string | readonly string[] | undefined): readonly string[]
  * turns on CRL checking for the whole chain (X509_V_FLAG_CRL_CHECK | CRL_CHECK_ALL).
  */
 export function clientCertificateTlsOptions(config: ClientCertificatesConfig | undefined, configDir: string): ClientCertificateTlsOptions {
-  if (config === undefined || config.mode === 'off') return { requestCert: false, rejectUnauthorized: false };
+  // Off: nothing added, the listener behaves exactly as without mutual TLS.
+  if (config === undefined || config.mode === 'off') return {};
   const read = (file: string) => readFileSync(resolve(configDir, file));
   const crl = files(config.crl).map(read);
   return {
