@@ -10,6 +10,9 @@ import { SqliteStore } from '../../src/storage/sqlite/store.js';
 import { startGateway, startUpstreamEcho, type EchoUpstream, type TestGateway } from '../helpers/servers.js';
 import { clientIdentity, fetchOnce, tlsFixture, type ClientOptions, type Reply } from '../helpers/tls-clients.js';
 
+// Over 250 lines on purpose: every case shares one gateway with three listeners (required, optional,
+// plain) and one Store, since starting TLS gateways per file costs more than the cases themselves.
+
 const client = clientIdentity('client');
 const san = clientIdentity('client-san');
 const unmapped = clientIdentity('client-unmapped');

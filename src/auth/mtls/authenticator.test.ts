@@ -102,6 +102,12 @@ describe('mtls authenticator on a real TLS connection', () => {
     expect(result).toMatchObject({ kind: 'authenticated', principal: { consumerId, certificate: { san: ['DNS:orders.client.test', 'URI:spiffe://portcullis.test/orders', 'email:ops@portcullis.test'] } } });
   });
 
+  it('maps a certificate with an empty subject (a SPIFFE X.509-SVID) by its URI SAN', async () => {
+    setup({ mappings: [{ match: { subject: 'CN=portcullis-test-client' }, consumerId: 'other' }, { match: { san: 'URI:spiffe://portcullis.test/svid' }, consumerId: 'svid' }] });
+    const result = await as(clientIdentity('client-spiffe'));
+    expect(result).toMatchObject({ kind: 'authenticated', principal: { consumerId: 'svid', certificate: { subject: '', san: ['URI:spiffe://portcullis.test/svid'] } } });
+  });
+
   it('maps by SHA-256 fingerprint, which wins over a subject mapping of the same certificate', async () => {
     setup({
       mappings: [

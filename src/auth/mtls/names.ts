@@ -16,6 +16,8 @@ const HEX_PAIR = /^[0-9A-Fa-f]{2}$/;
  */
 export function parseDn(text: string): string[][] {
   const rdns: string[][] = [];
+  // An empty DN is legal: X.509-SVIDs (SPIFFE) often carry their identity in the URI SAN only.
+  if (text.trim() === '') return rdns;
   let rdn: string[] = [];
   let i = 0;
   const skipSpaces = () => {
@@ -68,9 +70,12 @@ export function dnKey(rfc4514: string): string {
   return JSON.stringify(parseDn(rfc4514));
 }
 
-/** Node's multi-line name (`C=DE\nO=Acme\nCN=client`, most general first) as RFC 4514 (`CN=client,O=Acme,C=DE`). */
-export function nodeNameToRfc4514(name: string): string {
-  return name.split('\n').reverse().join(',');
+/**
+ * Node's multi-line name (`C=DE\nO=Acme\nCN=client`, most general first) as RFC 4514
+ * (`CN=client,O=Acme,C=DE`). Node gives `undefined` for an empty name: that is ''.
+ */
+export function nodeNameToRfc4514(name: string | null | undefined): string {
+  return name ? name.split('\n').reverse().join(',') : '';
 }
 
 const SAN_TYPES: Record<string, string> = { dns: 'DNS', uri: 'URI', email: 'email', ip: 'IP', 'ip address': 'IP' };

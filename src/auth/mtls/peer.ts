@@ -49,7 +49,12 @@ function readPeer(socket: TLSSocket): PeerCertificateState {
     const error = socket.authorizationError as Error | string | null | undefined;
     return { kind: 'unverified', reason: `client certificate did not verify (${error instanceof Error ? error.message : String(error ?? 'unknown')})` };
   }
-  return { kind: 'verified', certificate: describeCertificate(x509) };
+  try {
+    return { kind: 'verified', certificate: describeCertificate(x509) };
+  } catch (error) {
+    // A name we cannot read is a name we cannot match: fail closed, never as a server error.
+    return { kind: 'unverified', reason: `client certificate could not be read (${(error as Error).message})` };
+  }
 }
 
 export function describeCertificate(x509: X509Certificate): PeerCertificate {
