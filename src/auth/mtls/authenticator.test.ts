@@ -163,6 +163,14 @@ describe('mtls authenticator on a real TLS connection', () => {
     expect((auth as MtlsAuthenticator).lookups()).toBe(before);
   });
 
+  it('never maps a certificate with an empty subject through a Store subject credential', async () => {
+    const { sqlite } = setup({ store: true });
+    const acme = await sqlite.consumers.create({ name: 'acme' });
+    const emptySubject = subjectLookupId(dnKey(''));
+    await sqlite.credentials.create({ consumerId: acme.id, type: 'mtls', lookupId: emptySubject, secretHash: emptySubject });
+    expect(await as(clientIdentity('client-spiffe'))).toMatchObject({ kind: 'rejected', reason: expect.stringMatching(/mapped to no consumer/) });
+  });
+
   it('refuses a revoked Store credential at once when the revocation is broadcast', async () => {
     const { sqlite, state, clock } = setup({ store: true, cacheTtl: '1h' });
     const acme = await sqlite.consumers.create({ name: 'acme' });

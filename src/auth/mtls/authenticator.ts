@@ -62,9 +62,10 @@ export function createMtlsAuthenticator(config: MtlsMethodConfig, deps: MtlsDeps
     store ??= await deps.store();
     lookups += 1;
     // A StoreError propagates: the policy's failureMode decides (closed: 503).
+    // An empty subject names nobody (SAN-only certificates): such a certificate maps by fingerprint only.
     const credential =
       (await store.credentials.findByLookup('mtls', fingerprintLookupId(certificate.fingerprintHex))) ??
-      (await store.credentials.findByLookup('mtls', subjectLookupId(certificate.subjectKey)));
+      (certificate.info.subject === '' ? null : await store.credentials.findByLookup('mtls', subjectLookupId(certificate.subjectKey)));
     if (seen === revocations.generation && !revocations.closed) cache.set(certificate.fingerprintHex, credential, deps.now());
     return admit(certificate, credential);
   }

@@ -32,6 +32,7 @@ function identity(args: ParsedArgs): Identity {
     }
     const by = stringFlag(args, 'by') ?? 'fingerprint';
     if (by !== 'fingerprint' && by !== 'subject') throw new UsageError('--by: fingerprint or subject');
+    if (by === 'subject' && certificate.info.subject === '') throw new UsageError(`--cert ${file}: the certificate has an empty subject; map it by fingerprint`);
     return by === 'fingerprint'
       ? { lookupId: fingerprintLookupId(certificate.fingerprintHex), metadata: { fingerprint256: certificate.info.fingerprint256, subject: certificate.info.subject } }
       : { lookupId: subjectLookupId(certificate.subjectKey), metadata: { subject: certificate.info.subject } };
