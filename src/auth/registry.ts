@@ -6,6 +6,7 @@ import { createIntrospectionAuthenticator, IntrospectionMethodSchema, type Intro
 import { createHttpSignatureAuthenticator, HttpSignatureMethodSchema, type HttpSignatureMethodConfig } from './http-signature/index.js';
 import { ApiKeyMethodSchema, createApiKeyAuthenticator, type ApiKeyMethodConfig } from './api-key/index.js';
 import { BasicMethodSchema, createBasicAuthenticator, type BasicMethodConfig } from './basic/index.js';
+import { createMtlsAuthenticator, MtlsMethodSchema, type MtlsMethodConfig } from './mtls/index.js';
 
 /** One kind of authentication method: its config schema and how to build it for a route. */
 export interface AuthenticatorFactory<Config = any> {
@@ -47,8 +48,14 @@ const httpSignature: AuthenticatorFactory<HttpSignatureMethodConfig> = {
   create: (config, deps) => createHttpSignatureAuthenticator(config, deps),
 };
 
+const mtls: AuthenticatorFactory<MtlsMethodConfig> = {
+  type: 'mtls',
+  schema: MtlsMethodSchema,
+  create: (config, deps) => createMtlsAuthenticator(config, deps),
+};
+
 /** Every built-in authentication method, listed explicitly. */
-export const BUILTIN_AUTHENTICATORS: readonly AuthenticatorFactory[] = [jwt, apiKey, introspection, basic, httpSignature];
+export const BUILTIN_AUTHENTICATORS: readonly AuthenticatorFactory[] = [jwt, apiKey, introspection, basic, httpSignature, mtls];
 
 export function authenticatorRegistry(factories: readonly AuthenticatorFactory[] = BUILTIN_AUTHENTICATORS): AuthenticatorRegistry {
   return new Map(factories.map((f) => [f.type, f]));

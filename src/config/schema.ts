@@ -3,6 +3,24 @@ import { ByteSize, CidrString, Duration, HttpMethod, section, strictObject } fro
 import { StateConfigSchema } from '../state/config.js';
 import { StorageConfigSchema } from '../storage/config.js';
 
+/** One PEM file or several; read at load. */
+const PemFiles = (description: string) =>
+  Type.Union([Type.String({ minLength: 1 }), Type.Array(Type.String({ minLength: 1 }), { minItems: 1, maxItems: 32 })], { description });
+
+/** Mutual TLS (RFC 8446 section 4.3.2, RFC 5246 section 7.4.4): see docs/authentication.md#mtls. */
+const ClientCertificates = strictObject(
+  {
+    mode: Type.Union([Type.Literal('off'), Type.Literal('optional'), Type.Literal('required')], {
+      description:
+        'off: no client certificate is asked for; optional: asked for, a client without one (or with one that does not verify) still connects and routes decide with the mtls method; required: a client without a certificate that verifies against `ca` is refused during the handshake',
+      default: 'off',
+    }),
+    ca: Type.Optional(PemFiles('PEM file(s) of the CAs that issue client certificates (needed unless mode is off); only these are trusted, never the system store')),
+    crl: Type.Optional(PemFiles('PEM certificate revocation list(s) of those CAs; every client certificate is then checked against them (read at start)')),
+  },
+  'Client certificates (mutual TLS)',
+);
+
 const TlsListener = strictObject(
   {
     cert: Type.String({ description: 'Path to the PEM certificate chain' }),
@@ -11,6 +29,7 @@ const TlsListener = strictObject(
       description: 'Lowest TLS version accepted; TLS 1.0 and 1.1 are never offered',
       default: 'TLSv1.2',
     }),
+    clientCertificates: Type.Optional(ClientCertificates),
   },
   'TLS for this listener',
 );
@@ -299,6 +318,7 @@ export type GatewayConfig = Static<typeof ConfigSchema>;
 export type RouteConfig = Static<typeof Route>;
 export type UpstreamConfig = Static<typeof Upstream>;
 export type ListenerConfig = Static<typeof Listener>;
+export type ClientCertificatesConfig = Static<typeof ClientCertificates>;
 export type ServerConfig = Static<typeof Server>;
 export type LoadSheddingConfig = ServerConfig['loadShedding'];
 export type PolicyAttachmentConfig = Static<typeof PolicyAttachment>;

@@ -1,6 +1,7 @@
 import { existsSync } from 'node:fs';
 import { BlockList, isIP } from 'node:net';
 import { resolve } from 'node:path';
+import { checkClientCertificates } from '../proxy/client-certificates.js';
 import type { ConfigIssue } from './config-error.js';
 import type { GatewayConfig, UpstreamConfig } from './schema.js';
 import { parseDuration } from './units.js';
@@ -50,6 +51,9 @@ export function checkSemantics(config: GatewayConfig, source: ConfigSource, dir:
         if (!existsSync(resolve(dir, listener.tls[field]))) {
           issues.push(source.issue(['server', 'listeners', i, 'tls', field], `file not found: ${listener.tls[field]}`));
         }
+      }
+      for (const [field, message] of checkClientCertificates(listener.tls.clientCertificates, dir)) {
+        issues.push(source.issue(['server', 'listeners', i, 'tls', 'clientCertificates', field], message));
       }
     }
   });

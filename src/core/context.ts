@@ -2,6 +2,22 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { GatewayError } from '../errors/index.js';
 import type { ErrorCode } from '../errors/catalogue.js';
 
+/** A client certificate that verified against the listener's CAs (mutual TLS; src/auth/mtls). */
+export interface ClientCertificateInfo {
+  /** Subject DN as an RFC 4514 string, most specific first: `CN=client,O=Acme`. */
+  readonly subject: string;
+  /** Issuer DN, same format. */
+  readonly issuer: string;
+  /** Subject alternative names, `TYPE:value`: `DNS:api.example.com`, `URI:spiffe://...`, `email:...`, `IP:10.0.0.1`. */
+  readonly san: readonly string[];
+  /** SHA-256 of the DER certificate, colon-separated upper-case hex (as `openssl x509 -fingerprint -sha256`). */
+  readonly fingerprint256: string;
+  /** Serial number, upper-case hex. */
+  readonly serialNumber: string;
+  /** End of validity, ISO 8601. */
+  readonly validTo: string;
+}
+
 /** Who is calling, once an authenticator has said so. Filled by the authentication issue's policies. */
 export interface Principal {
   readonly consumerId?: string;
@@ -9,6 +25,8 @@ export interface Principal {
   readonly scopes?: readonly string[];
   readonly method: string;
   readonly claims?: Readonly<Record<string, unknown>>;
+  /** The verified client certificate, when the mtls method authenticated the request. */
+  readonly certificate?: ClientCertificateInfo;
 }
 
 export type DecisionOutcome = 'allow' | 'deny' | 'reply' | 'error';

@@ -6,6 +6,7 @@ import { resolve } from 'node:path';
 import type { Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import type { ListenerConfig, ServerConfig } from '../config/schema.js';
+import { clientCertificateTlsOptions } from './client-certificates.js';
 import { parseByteSize, parseDuration } from '../config/units.js';
 import type { ConnectionLimiter } from './connection-limiter.js';
 
@@ -68,6 +69,8 @@ export function createListener(listener: ListenerConfig, server: ServerConfig, c
             // TLS 1.2 renegotiation costs the server a full handshake per client request (a cheap
             // DoS) and buys nothing here; TLS 1.3 removed it altogether (RFC 8446 section 4.6).
             secureOptions: cryptoConstants.SSL_OP_NO_RENEGOTIATION,
+            // Mutual TLS: whether client certificates are asked for, which CAs vouch for them.
+            ...clientCertificateTlsOptions(listener.tls.clientCertificates, configDir),
           },
           onRequest,
         );

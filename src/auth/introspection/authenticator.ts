@@ -4,6 +4,7 @@ import type { Principal, RequestContext } from '../../core/context.js';
 import type { StateStore } from '../../state/types.js';
 import { NOT_APPLICABLE, type AuthResult, type Authenticator } from '../authenticator.js';
 import { readScopes } from '../jwt/claims.js';
+import { certificateBindingProblem } from '../mtls/binding.js';
 import { assertSafeUrl } from '../jwt/jwks-cache.js';
 import { AnswerCache, tokenHash } from './cache.js';
 import { introspectionClient, type IntrospectionResponse } from './client.js';
@@ -131,6 +132,11 @@ export function createIntrospectionAuthenticator(config: IntrospectionMethodConf
     const response = await answerFor(hash, token);
     const verdict = judge(response, hash);
     if ('kind' in verdict) return verdict;
+    // RFC 8705 §3: a bound token (its answer carries cnf.x5t#S256) only with its own certificate,
+    // checked per request since the cached answer outlives any one connection.
+    const unbound = certificateBindingProblem(ctx, response, config.requireCertificateBinding);
+    // No credentialId, as for JWTs: a thief must not be able to lock the token's holder out.
+    if (unbound !== undefined) return { kind: 'rejected', reason: `introspection: ${unbound}` };
     if (phantom !== undefined) {
       const jwt = await phantom.sign(response, verdict.subject, deps.now());
       if (phantom.header !== TOKEN_HEADER) ctx.setUpstreamHeader(TOKEN_HEADER, null);

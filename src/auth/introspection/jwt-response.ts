@@ -22,7 +22,7 @@ export interface JwtResponseOptions {
  */
 export function jwtResponseVerifier(options: JwtResponseOptions): JwtVerifier {
   const config: JwtMethodConfig = {
-    issuers: [{ issuer: options.issuer, audiences: [options.clientId], algorithms: ['RS256', 'PS256', 'ES256', 'ES384', 'EdDSA'], jwksUri: options.jwksUri }],
+    issuers: [{ issuer: options.issuer, audiences: [options.clientId], algorithms: ['RS256', 'PS256', 'ES256', 'ES384', 'EdDSA'], jwksUri: options.jwksUri, requireCertificateBinding: false }],
     clockSkew: '30s',
     requiredClaims: ['iat'],
     requireType: 'token-introspection+jwt',

@@ -52,6 +52,11 @@ export const IntrospectionMethodSchema = strictObject(
         description: 'Scopes the token must carry (RFC 6749 §3.3), a list or one space-separated string; checked on every request, cached or not',
       }),
     ),
+    requireCertificateBinding: Type.Boolean({
+      description:
+        'Refuse active tokens that are not certificate-bound (no `cnf.x5t#S256` in the answer, RFC 8705 §3). Bound tokens are always checked against the verified client certificate',
+      default: false,
+    }),
     forwardToken: Type.Boolean({ description: 'Forward the opaque token to the upstream (stripped by default; never with phantom)', default: false }),
     maxTokenBytes: ByteSize('Longer tokens are refused without an introspection call', '4kb'),
     cache: section(

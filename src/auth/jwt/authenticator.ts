@@ -4,6 +4,7 @@ import type { Principal, RequestContext } from '../../core/context.js';
 import type { GatewayMetrics } from '../../observability/metrics.js';
 import { parseDuration } from '../../config/units.js';
 import { NOT_APPLICABLE, type AuthResult, type Authenticator } from '../authenticator.js';
+import { certificateBindingProblem } from '../mtls/binding.js';
 import { readScopes } from './claims.js';
 import type { JwtMethodConfig } from './schema.js';
 import { VerifiedTokenCache } from './verified-cache.js';
@@ -45,7 +46,22 @@ export function createJwtAuthenticator(config: JwtMethodConfig, deps: JwtDeps): 
   const hit = counters?.cache.labels('hit');
   const miss = counters?.cache.labels('miss');
 
-  const accept = (hash: string, result: VerifyResult): AuthResult => {
+  const issuers = verifier.compiled.issuers;
+  /**
+   * RFC 8705 §3, on every request, cached token or not: the cache says the token is genuine, only
+   * this connection's client certificate can say the caller holds the key it is bound to.
+   */
+  const bound = (ctx: RequestContext, hash: string, principal: Principal): AuthResult => {
+    const claims = principal.claims!;
+    const required = issuers.get(claims.iss as string)?.requireCertificateBinding ?? true;
+    const problem = certificateBindingProblem(ctx, claims, required);
+    // No credentialId: the token itself is genuine, and counting it would let whoever stole it lock
+    // its rightful holder out (brute-force lockout per credential). The client IP is still counted.
+    if (problem !== undefined) return { kind: 'rejected', reason: `jwt: ${problem}` };
+    return { kind: 'authenticated', principal };
+  };
+
+  const accept = (ctx: RequestContext, hash: string, result: VerifyResult): AuthResult => {
     if (!result.ok) return { kind: 'rejected', reason: `jwt: ${result.reason}`, credentialId: `jwt:${hash.slice(0, 12)}` };
     const { claims } = result;
     const subject = claims[subjectClaim];
@@ -57,7 +73,7 @@ export function createJwtAuthenticator(config: JwtMethodConfig, deps: JwtDeps): 
       claims: Object.freeze(claims),
     });
     cache.set(hash, principal, result.key, deps.now(), result.expMs);
-    return { kind: 'authenticated', principal };
+    return bound(ctx, hash, principal);
   };
 
   return {
@@ -78,11 +94,11 @@ export function createJwtAuthenticator(config: JwtMethodConfig, deps: JwtDeps): 
       const cached = cache.get(hash, deps.now());
       if (cached !== undefined) {
         hit?.inc();
-        return { kind: 'authenticated', principal: cached };
+        return bound(ctx, hash, cached);
       }
       miss?.inc();
       const result = verifier.verify(token);
-      return result instanceof Promise ? result.then((r) => accept(hash, r)) : accept(hash, result);
+      return result instanceof Promise ? result.then((r) => accept(ctx, hash, r)) : accept(ctx, hash, result);
     },
     close() {
       verifier.close();

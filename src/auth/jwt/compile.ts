@@ -11,6 +11,8 @@ export interface CompiledIssuer {
   /** Static keys or the HMAC secret; undefined for JWKS issuers. */
   readonly keys: readonly VerificationKey[] | undefined;
   readonly jwks: JwksCache | undefined;
+  /** RFC 8705 §3: tokens without `cnf.x5t#S256` are refused. */
+  readonly requireCertificateBinding: boolean;
 }
 
 export interface CompiledJwtConfig {
@@ -64,7 +66,12 @@ function compileIssuer(issuer: JwtIssuerConfig, config: JwtMethodConfig, deps: C
   const sources = (['jwksUri', 'discovery', 'staticKeys', 'secret'] as const).filter((s) => issuer[s] !== undefined);
   if (sources.length !== 1) throw new Error(`${where}: exactly one of jwksUri, discovery, staticKeys, secret is required (found ${sources.length})`);
   const hmac = issuer.algorithms.filter(isHmac);
-  const base = { issuer: issuer.issuer, audiences: new Set(issuer.audiences), algorithms: new Set<string>(issuer.algorithms) };
+  const base = {
+    issuer: issuer.issuer,
+    audiences: new Set(issuer.audiences),
+    algorithms: new Set<string>(issuer.algorithms),
+    requireCertificateBinding: issuer.requireCertificateBinding,
+  };
   if (issuer.secret !== undefined) {
     // RFC 8725 §3.1/§2.1: HMAC and public-key algorithms never share an issuer, so a public key can
     // never be used as an HMAC secret ("algorithm confusion").

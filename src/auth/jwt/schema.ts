@@ -68,6 +68,11 @@ export const JwtIssuerSchema = strictObject(
     secret: Type.Optional(
       Type.String({ description: 'Shared HMAC secret for HS256/384/512, at least 32 bytes (RFC 7518 §3.2)', minLength: 32, maxLength: 1024, secret: true }),
     ),
+    requireCertificateBinding: Type.Boolean({
+      description:
+        'Refuse tokens of this issuer that are not certificate-bound (no `cnf.x5t#S256`, RFC 8705 §3). Bound tokens are always checked against the verified client certificate',
+      default: false,
+    }),
   },
   'One trusted token issuer: exactly one of jwksUri, discovery, staticKeys, secret',
 );

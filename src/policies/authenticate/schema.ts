@@ -16,7 +16,7 @@ export const AuthenticateSchema = Type.Object(
     methods: Type.Array(
       Type.Object(
         {
-          type: Type.String({ description: 'Authentication method: jwt, introspection, api-key, basic, http-signature (mtls to come)' }),
+          type: Type.String({ description: 'Authentication method: jwt, introspection, api-key, basic, http-signature, mtls' }),
           config: Type.Record(Type.String(), Type.Unknown(), { default: {}, description: "The method's own settings, validated against its schema at load" }),
         },
         { additionalProperties: false },
