@@ -9,6 +9,8 @@ export interface Principal {
   readonly scopes?: readonly string[];
   readonly method: string;
   readonly claims?: Readonly<Record<string, unknown>>;
+  /** Groups (roles) the authenticator knows of: for API keys, the consumer's tags and `metadata.roles`. */
+  readonly groups?: readonly string[];
 }
 
 export type DecisionOutcome = 'allow' | 'deny' | 'reply' | 'error';
