@@ -31,14 +31,15 @@ function adminRoutes(config: GatewayConfig): Map<number, string> {
   config.routes.forEach((route, i) => {
     for (const pattern of patterns) if (route.match.paths.some((p) => under(prefixOf(p), prefixOf(pattern)))) out.set(i, pattern);
   });
-  const router = new Router(config.routes, config.routes.map((_, i) => i));
+  // Boxed: the router's store drops falsy values such as index 0.
+  const router = new Router(config.routes, config.routes.map((_, index) => ({ index })));
   for (const pattern of patterns) {
     const prefix = prefixOf(pattern).replace(/\{[^}]*\}/g, 'x');
     const probes = pattern.endsWith('/*') ? [prefix === '' ? '/' : prefix, `${prefix}/x`] : [prefix];
     for (const probe of probes) {
       for (const method of PROBE_METHODS) {
         const found = router.lookup(method, probe, '');
-        if (found.kind === 'found' && !out.has(found.match.route)) out.set(found.match.route, pattern);
+        if (found.kind === 'found' && !out.has(found.match.route.index)) out.set(found.match.route.index, pattern);
       }
     }
   }
