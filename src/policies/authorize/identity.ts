@@ -5,8 +5,6 @@ export interface Identity {
   readonly principal: Principal;
   readonly scopes: readonly string[];
   readonly groups: readonly string[];
-  readonly scopeSet: ReadonlySet<string>;
-  readonly groupSet: ReadonlySet<string>;
 }
 
 /** `realm_access.roles` -> ['realm_access', 'roles'], compiled once. */
@@ -37,37 +35,43 @@ function addNames(value: unknown, into: string[]): void {
   }
 }
 
+const NONE: readonly string[] = Object.freeze([]);
+
+/** The principal's own list, plus whatever the claim paths add (duplicates dropped). */
+function merge(own: readonly string[] | undefined, claims: Readonly<Record<string, unknown>> | undefined, paths: readonly (readonly string[])[]): readonly string[] {
+  let added: string[] | undefined;
+  if (claims !== undefined) {
+    for (const path of paths) {
+      const value = valueAt(claims, path);
+      if (value !== undefined) addNames(value, (added ??= []));
+    }
+  }
+  if (added === undefined) return own ?? NONE;
+  return [...new Set(own === undefined ? added : [...own, ...added])];
+}
+
 /**
- * Derives identities from principals. A JWT principal is often the same object across requests
- * (the verified-token cache), so results are kept in a WeakMap and cost nothing the second time.
+ * Derives identities from principals, per request: a few property reads when no claim path is
+ * present (an API key's principal), so nothing is cached (a WeakMap keyed by per-request principal
+ * objects cost more than it saved).
  */
 export class IdentityResolver {
-  private readonly cache = new WeakMap<Principal, Identity>();
-
   constructor(
     private readonly scopePaths: readonly (readonly string[])[],
     private readonly groupPaths: readonly (readonly string[])[],
   ) {}
 
   resolve(principal: Principal): Identity {
-    const cached = this.cache.get(principal);
-    if (cached !== undefined) return cached;
-    const scopes: string[] = principal.scopes === undefined ? [] : [...principal.scopes];
-    const groups: string[] = principal.groups === undefined ? [] : [...principal.groups];
-    if (principal.claims !== undefined) {
-      for (const path of this.scopePaths) addNames(valueAt(principal.claims, path), scopes);
-      for (const path of this.groupPaths) addNames(valueAt(principal.claims, path), groups);
-    }
-    const scopeSet = new Set(scopes);
-    const groupSet = new Set(groups);
-    const identity: Identity = Object.freeze({ principal, scopes: Object.freeze([...scopeSet]), groups: Object.freeze([...groupSet]), scopeSet, groupSet });
-    this.cache.set(principal, identity);
-    return identity;
+    return {
+      principal,
+      scopes: merge(principal.scopes, principal.claims, this.scopePaths),
+      groups: merge(principal.groups, principal.claims, this.groupPaths),
+    };
   }
 }
 
 /** True when `unless` names a group the identity belongs to: the override applies. */
 export function overrides(identity: Identity, unless: readonly string[]): boolean {
-  for (const group of unless) if (identity.groupSet.has(group)) return true;
+  for (const group of unless) if (identity.groups.includes(group)) return true;
   return false;
 }

@@ -66,6 +66,18 @@ describe('authorize ownership bindings', () => {
     expect(await run(policy(), ctxFor(alice, '/users/alice?org=%6F1', { userId: 'alice' }))).toBe('allowed');
   });
 
+  it('compares a request header (a tenant id) with the consumer', async () => {
+    const tenant = compilePolicy(authorizePolicy, { rules: ALLOW_ALL, ownership: { bindings: [{ name: 'tenant', source: 'header', field: 'X-Tenant', equals: 'consumer' }] } });
+    const withTenant = (value: string | undefined) => {
+      const ctx = makeContext({ url: '/x', headers: value === undefined ? {} : { 'x-tenant': value } });
+      ctx.principal = alice;
+      return ctx;
+    };
+    expect(await run(tenant, withTenant('c-alice'))).toBe('allowed');
+    expect(await run(tenant, withTenant('c-bob'))).toBe('binding "tenant": header x-tenant does not belong to the principal');
+    expect(await run(tenant, withTenant(undefined))).toBe('binding "tenant": header x-tenant missing');
+  });
+
   it('denies when the principal has no subject to compare with', async () => {
     const anonymous: Principal = { method: 'anonymous', consumerId: 'anon' };
     expect(await run(policy(), ctxFor(anonymous, '/users/x', { userId: '' }))).toContain('principal has no value');

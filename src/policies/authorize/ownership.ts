@@ -8,7 +8,7 @@ import type { BindingConfig, OwnershipServiceConfig } from './schema.js';
 /** A binding compiled at load: where the object id is, and which principal attribute it must equal. */
 export interface CompiledBinding {
   readonly name: string;
-  readonly source: 'param' | 'query' | 'body';
+  readonly source: 'param' | 'query' | 'header' | 'body';
   readonly field: string;
   readonly bodyPath: readonly string[];
   readonly attribute: (identity: Identity) => unknown;
@@ -29,7 +29,7 @@ export function compileBindings(bindings: readonly BindingConfig[]): readonly Co
     Object.freeze({
       name: b.name,
       source: b.source,
-      field: b.field,
+      field: b.source === 'header' ? b.field.toLowerCase() : b.field,
       bodyPath: splitDotPath(b.field),
       attribute: attributeReader(b.equals),
       methods: b.methods === undefined ? undefined : new Set<string>(b.methods),
@@ -50,14 +50,26 @@ function queryValue(query: string, name: string): string | undefined {
   return new URLSearchParams(query).get(name) ?? undefined;
 }
 
+function bindingValue(binding: CompiledBinding, ctx: RequestContext, body: unknown): unknown {
+  switch (binding.source) {
+    case 'param':
+      return ctx.params[binding.field];
+    case 'query':
+      return queryValue(ctx.query, binding.field);
+    case 'header':
+      return ctx.header(binding.field);
+    case 'body':
+      return valueAt(body, binding.bodyPath);
+  }
+}
+
 /**
  * Why the binding refuses, or undefined when it passes. Ids compare as strings or numbers, exactly:
  * a principal attribute that is absent or empty never equals anything (fail closed), and an array
  * or object in the body never equals a scalar id.
  */
 export function checkBinding(binding: CompiledBinding, ctx: RequestContext, identity: Identity, body: unknown): string | undefined {
-  const value =
-    binding.source === 'param' ? ctx.params[binding.field] : binding.source === 'query' ? queryValue(ctx.query, binding.field) : valueAt(body, binding.bodyPath);
+  const value = bindingValue(binding, ctx, body);
   if (value === undefined) return binding.denyMissing ? `binding "${binding.name}": ${binding.source} ${binding.field} missing` : undefined;
   const owner = binding.attribute(identity);
   if (owner === undefined || owner === null || owner === '') return `binding "${binding.name}": principal has no value to compare ${binding.field} with`;

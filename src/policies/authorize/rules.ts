@@ -64,12 +64,13 @@ export function compileRules(rules: readonly RuleConfig[]): readonly CompiledRul
   });
 }
 
-function holds(have: ReadonlySet<string>, wanted: readonly string[], all: boolean): boolean {
+/** Lists are short (a handful of scopes or roles): a linear scan beats building a Set per request. */
+function holds(have: readonly string[], wanted: readonly string[], all: boolean): boolean {
   if (all) {
-    for (const name of wanted) if (!have.has(name)) return false;
+    for (const name of wanted) if (!have.includes(name)) return false;
     return true;
   }
-  for (const name of wanted) if (have.has(name)) return true;
+  for (const name of wanted) if (have.includes(name)) return true;
   return false;
 }
 
@@ -84,8 +85,8 @@ export function decide(rules: readonly CompiledRule[], ctx: RequestContext, iden
   let variables: { request: CelRequest; principal: CelPrincipal } | undefined;
   for (const rule of rules) {
     if (rule.methods !== undefined && !rule.methods.has(ctx.method)) continue;
-    if (rule.scopes !== undefined && !holds(identity.scopeSet, rule.scopes, rule.allScopes)) continue;
-    if (rule.groups !== undefined && !holds(identity.groupSet, rule.groups, rule.allGroups)) continue;
+    if (rule.scopes !== undefined && !holds(identity.scopes, rule.scopes, rule.allScopes)) continue;
+    if (rule.groups !== undefined && !holds(identity.groups, rule.groups, rule.allGroups)) continue;
     if (rule.when !== undefined) {
       variables ??= { request: new CelRequest(ctx, now), principal: new CelPrincipal(identity) };
       let matched: boolean;

@@ -32,8 +32,10 @@ const Rule = Type.Object(
 const Binding = Type.Object(
   {
     name: Type.String({ pattern: '^[A-Za-z0-9_.:-]{1,64}$', description: 'Binding name, logged with its denials' }),
-    source: Type.Union([Type.Literal('param'), Type.Literal('query'), Type.Literal('body')], { description: 'Where the object id is: a path parameter, a query parameter or a JSON body field' }),
-    field: Type.String({ minLength: 1, maxLength: 256, description: 'Parameter name, or a dot path into the JSON body' }),
+    source: Type.Union([Type.Literal('param'), Type.Literal('query'), Type.Literal('header'), Type.Literal('body')], {
+      description: 'Where the object id is: a path parameter, a query parameter, a request header (a tenant id, say) or a JSON body field',
+    }),
+    field: Type.String({ minLength: 1, maxLength: 256, description: 'Parameter or header name (lower case), or a dot path into the JSON body' }),
     equals: Type.String({
       pattern: '^(subject|consumer|claims\\.[A-Za-z0-9_.:-]{1,200})$',
       default: 'subject',
