@@ -68,6 +68,12 @@ describe('authorize at load', () => {
     expect(loaded.globalPolicies.map((a) => a.descriptor.name)).toEqual(['default-deny']);
   });
 
+  it('notes, under default deny, a route whose authorize only monitors', () => {
+    const text = config(route('trial', '/t/*', `${AUTHN}\n${authorize('[{ name: anyone }]', '\n        mode: monitor')}`), 'authorization: { default: deny }');
+    const loaded = loadConfigText(text, '/x/gw.yaml');
+    expect(loaded.notices.map((n) => [n.field, n.message])).toEqual([['routes[0].policies[1].mode', 'route trial: authorize only monitors, so requests it would deny are let through']]);
+  });
+
   it('treats a route that disables a global authorize as having none', () => {
     const global = `policies:\n  - name: authenticate\n    config: { methods: [{ type: api-key }] }\n  - name: authorize\n    config: { rules: [{ name: anyone }] }`;
     const text = config(route('sneaky', '/s/*', '      - { name: authorize, enabled: false }'), `authorization: { default: deny }\n${global}`);

@@ -95,7 +95,11 @@ export function applyLeastPrivilege(
         source.issue(['routes', i, 'policies'], `route ${route.name} serves the admin path ${pattern}: it needs an enforcing authorize policy whose every allow rule requires groups`),
       );
     }
-    if (!deny || find(chain, 'authorize') !== undefined) return chain;
+    const authorize = find(chain, 'authorize');
+    if (deny && authorize?.mode === 'monitor') {
+      notices.push(source.issue([...authorize.path, 'mode'], `route ${route.name}: authorize only monitors, so requests it would deny are let through`));
+    }
+    if (!deny || authorize !== undefined) return chain;
     notices.push(source.issue(['routes', i, 'name'], `route ${route.name} has no authorize policy: every request is refused (authorization.default: deny)`));
     return [...chain, denyStep(['routes', i])];
   });
