@@ -29,12 +29,21 @@ export class CelRequest {
   get params(): Record<string, string | undefined> {
     return this.ctx.params;
   }
-  /** First value of each query parameter (RFC 3986 section 3.4, form-decoded). */
+  /**
+   * Each query parameter's value (RFC 3986 section 3.4, form-decoded). A parameter repeated with
+   * different values is left out, so a rule that reads it fails (and denies) instead of checking
+   * one value while the upstream uses another (HTTP parameter pollution).
+   */
   get query(): Record<string, string> {
     if (this.queryMap !== undefined) return this.queryMap;
-    const out: Record<string, string> = Object.create(null) as Record<string, string>;
-    for (const [key, value] of new URLSearchParams(this.ctx.query)) if (!(key in out)) out[key] = value;
-    return (this.queryMap = out);
+    const out = new Map<string, string | null>();
+    for (const [key, value] of new URLSearchParams(this.ctx.query)) {
+      const seen = out.get(key);
+      out.set(key, seen === undefined || seen === value ? value : null);
+    }
+    const map: Record<string, string> = Object.create(null) as Record<string, string>;
+    for (const [key, value] of out) if (value !== null) map[key] = value;
+    return (this.queryMap = map);
   }
   /** Lower-case names; repeated headers comma-joined as Node joins them (RFC 9110 section 5.3). */
   get headers(): Record<string, string | string[] | undefined> {

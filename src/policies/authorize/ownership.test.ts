@@ -59,10 +59,12 @@ describe('authorize ownership bindings', () => {
     expect(await run(policy(), ctxFor(alice, '/users/alice', { userId: 'alice' }))).toBe('allowed');
   });
 
-  it('compares a query parameter with a claim path, decoded, and never the first of repeated values only by luck', async () => {
+  it('compares a query parameter with a claim path, decoded, and refuses it repeated with another value (parameter pollution)', async () => {
     expect(await run(policy(), ctxFor(alice, '/users/alice?org=o1', { userId: 'alice' }))).toBe('allowed');
     expect(await run(policy(), ctxFor(alice, '/users/alice?org=o2', { userId: 'alice' }))).toContain('binding "own-org"');
     expect(await run(policy(), ctxFor(alice, '/users/alice?org=o2&org=o1', { userId: 'alice' }))).toContain('binding "own-org"');
+    expect(await run(policy(), ctxFor(alice, '/users/alice?org=o1&org=o2', { userId: 'alice' }))).toBe('binding "own-org": query org repeated with different values');
+    expect(await run(policy(), ctxFor(alice, '/users/alice?org=o1&org=o1', { userId: 'alice' }))).toBe('allowed');
     expect(await run(policy(), ctxFor(alice, '/users/alice?org=%6F1', { userId: 'alice' }))).toBe('allowed');
   });
 

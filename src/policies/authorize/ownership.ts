@@ -44,13 +44,22 @@ export function bindingApplies(binding: CompiledBinding, method: string, identit
   return (binding.methods === undefined || binding.methods.has(method)) && !overrides(identity, binding.unless);
 }
 
-/** The first value of a query parameter, form-decoded. */
-function queryValue(query: string, name: string): string | undefined {
+/** Marks a query parameter sent more than once with different values. */
+const AMBIGUOUS = Symbol('ambiguous');
+
+/**
+ * The value of a query parameter, form-decoded. Sent twice with different values it is ambiguous:
+ * frameworks disagree on which one wins (HTTP parameter pollution), so the gateway must not check
+ * the first while the upstream uses the last.
+ */
+function queryValue(query: string, name: string): string | undefined | typeof AMBIGUOUS {
   if (query === '') return undefined;
-  return new URLSearchParams(query).get(name) ?? undefined;
+  const values = new URLSearchParams(query).getAll(name);
+  if (values.length === 0) return undefined;
+  return values.every((v) => v === values[0]) ? values[0] : AMBIGUOUS;
 }
 
-function bindingValue(binding: CompiledBinding, ctx: RequestContext, body: unknown): unknown {
+function bindingValue(binding: CompiledBinding, ctx: RequestContext, body: unknown): unknown | typeof AMBIGUOUS {
   switch (binding.source) {
     case 'param':
       return ctx.params[binding.field];
@@ -71,6 +80,7 @@ function bindingValue(binding: CompiledBinding, ctx: RequestContext, body: unkno
 export function checkBinding(binding: CompiledBinding, ctx: RequestContext, identity: Identity, body: unknown): string | undefined {
   const value = bindingValue(binding, ctx, body);
   if (value === undefined) return binding.denyMissing ? `binding "${binding.name}": ${binding.source} ${binding.field} missing` : undefined;
+  if (value === AMBIGUOUS) return `binding "${binding.name}": query ${binding.field} repeated with different values`;
   const owner = binding.attribute(identity);
   if (owner === undefined || owner === null || owner === '') return `binding "${binding.name}": principal has no value to compare ${binding.field} with`;
   const same = (typeof value === 'string' || typeof value === 'number') && (typeof owner === 'string' || typeof owner === 'number') && String(value) === String(owner);

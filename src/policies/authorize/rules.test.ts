@@ -117,6 +117,12 @@ describe('authorize rules: CEL conditions', () => {
     expect(catchGatewayError(() => late.handle!(ctx())).code).toBe('GW_AUTHZ_DENIED');
   });
 
+  it('denies when a query parameter the rule reads is repeated with different values', () => {
+    const config = { rules: [{ name: 'own-view', when: 'request.query.owner == principal.subject' }] };
+    expect(outcome(config, request(jwt({}), { url: '/x?owner=alice&owner=alice' }))).toContain('allowed');
+    expect(outcome(config, request(jwt({}), { url: '/x?owner=alice&owner=bob' }))).toMatch(/^denied: rule "own-view" could not be evaluated: No such key: owner/);
+  });
+
   it('denies, naming the rule, when a claim the condition reads is missing', () => {
     const config = { rules: [{ name: 'tier', when: 'principal.claims.tier == "gold"' }] };
     expect(outcome(config, request(jwt({ tier: 'gold' })))).toContain('allowed');
