@@ -10,6 +10,7 @@ const TARGETS = {
   twoWorkers: 1.8, // 2 workers req/s over 1 worker req/s
   apiKeyAddedUs: 10, // portcullis-apikey CPU per request minus portcullis-bare's, us
   jwtWarmAddedUs: 10, // portcullis-jwt (one token repeated: warm verified-token cache) minus bare, us
+  authzAddedUs: 5, // portcullis-authz CPU per request minus portcullis-apikey's, us
 };
 
 const ratio = (a, b) => (a != null && b != null && b > 0 && Number.isFinite(a) ? a / b : null);
@@ -109,6 +110,20 @@ export function evaluateTargets(rows, layout) {
         : !bare ? failed('portcullis-bare') : failed(name),
     );
   }
+
+  const apiKey = by['portcullis-apikey'];
+  const authz = by['portcullis-authz'];
+  const authzAdded = apiKey && authz ? authz.cpu_us_per_req - apiKey.cpu_us_per_req : null;
+  const authzOk = authzAdded !== null && Number.isFinite(authzAdded);
+  add(
+    'authz-added-cpu',
+    `authorize (3 CEL rules + 1 ownership binding) adds <= ${TARGETS.authzAddedUs} us CPU/request over portcullis-apikey`,
+    authzOk ? authzAdded <= TARGETS.authzAddedUs : null,
+    authzOk ? round(authzAdded, 1) : null,
+    authzOk
+      ? `${authzAdded >= 0 ? '+' : ''}${fmt(authzAdded)} us/request (${fmt(authz.cpu_us_per_req)} vs ${fmt(apiKey.cpu_us_per_req)} us); req/s ${pct(ratio(authz.rps, apiKey.rps) - 1)}`
+      : !apiKey ? failed('portcullis-apikey') : failed('portcullis-authz'),
+  );
 
   const two = by['portcullis-bare-2-workers'];
   const one = layout.separate2w ? bare : by[REFERENCE_NAME];

@@ -14,6 +14,7 @@ export const SCENARIO_NAMES = [
   'portcullis-bare',
   'portcullis-core-policies',
   'portcullis-apikey',
+  'portcullis-authz',
   'portcullis-jwt',
   'portcullis-bare-2-workers',
 ];
@@ -121,18 +122,38 @@ async function cli(ctx, args) {
   return r.stdout;
 }
 
-/** portcullis-apikey: a sqlite store, one consumer and one key created with the CLI. */
-async function startApiKey(ctx, port) {
-  const name = 'portcullis-apikey';
+/**
+ * portcullis-authz (issue 4): api-key, then authorize with three CEL rules and one ownership
+ * binding (the x-owner header must be the caller's consumer id). Compared with portcullis-apikey.
+ */
+const AUTHZ_POLICY = {
+  name: 'authorize',
+  config: {
+    rules: [
+      { name: 'no-internal', effect: 'deny', when: 'request.path.startsWith("/internal")' },
+      { name: 'no-anonymous-deletes', effect: 'deny', when: 'request.method == "DELETE" && !("admin" in principal.groups)' },
+      { name: 'known-consumers', when: 'principal.method == "api-key" && principal.consumer != "" && request.method in ["GET", "POST", "HEAD"]' },
+    ],
+    ownership: { bindings: [{ name: 'own-tenant', source: 'header', field: 'x-owner', equals: 'consumer' }] },
+  },
+};
+
+/** portcullis-apikey: a sqlite store, one consumer and one key created with the CLI (and portcullis-authz: the same, authorized). */
+async function startApiKey(ctx, port, name = 'portcullis-apikey') {
   if (!existsSync(gatewayMain(ctx))) return { error: NOT_BUILT };
-  const storage = { backend: 'sqlite', sqlite: { path: path.join(ctx.tmpDir, 'bench.db') } };
-  const file = writePortcullisConfig(ctx, port, { name, workers: 1, policies: authenticate([{ type: 'api-key' }]), storage });
+  const storage = { backend: 'sqlite', sqlite: { path: path.join(ctx.tmpDir, `${name}.db`) } };
+  const withAuthz = name === 'portcullis-authz';
+  const policies = [...authenticate([{ type: 'api-key' }]), ...(withAuthz ? [AUTHZ_POLICY] : [])];
+  const file = writePortcullisConfig(ctx, port, { name, workers: 1, policies, storage });
   try {
-    await cli(ctx, ['consumers', 'create', 'bench', '--config', file]);
+    const created = await cli(ctx, ['consumers', 'create', 'bench', '--config', file]);
+    const consumerId = /\(([^)]+)\)/.exec(created)?.[1];
+    if (withAuthz && !consumerId) return { error: `consumers create printed no id: ${created.slice(0, 200)}` };
     const out = await cli(ctx, ['keys', 'create', 'bench', '--config', file]);
     const key = out.split('\n').map((l) => l.trim()).find((l) => l.startsWith('pcl_'));
     if (!key) return { error: `keys create printed no pcl_ key: ${out.slice(0, 200)}` };
-    return { ...startPortcullis(ctx, port, { name, cpus: ctx.layout.proxy1, file }), headers: { 'x-api-key': key } };
+    const headers = { 'x-api-key': key, ...(withAuthz ? { 'x-owner': consumerId } : {}) };
+    return { ...startPortcullis(ctx, port, { name, cpus: ctx.layout.proxy1, file }), headers };
   } catch (err) {
     return { error: `setup failed: ${err.message}` };
   }
@@ -228,7 +249,8 @@ export function scenarios(ctx) {
       start: (c, port) =>
         startPortcullis(c, port, { name: 'portcullis-core-policies', workers: 1, policies: CORE_POLICIES, cpus: L.proxy1 }),
     },
-    'portcullis-apikey': { authCheck: true, start: startApiKey },
+    'portcullis-apikey': { authCheck: true, start: (c, port) => startApiKey(c, port) },
+    'portcullis-authz': { authCheck: true, start: (c, port) => startApiKey(c, port, 'portcullis-authz') },
     'portcullis-jwt': { authCheck: true, start: startJwt },
     'portcullis-bare-2-workers': {
       start: (c, port) =>

@@ -6,6 +6,7 @@ import { substituteEnv, type EnvProblem } from './env.js';
 import { configValidator, describeAjvError, usefulErrors } from './ajv.js';
 import { resolvePolicies, type ResolvedAttachment } from './resolve-policies.js';
 import { checkSemantics } from './semantics.js';
+import { applyLeastPrivilege } from './least-privilege.js';
 import { createRegistry, type PolicyRegistry } from '../policies/registry.js';
 import { deepFreeze } from './freeze.js';
 import { Router, RoutePathError } from '../proxy/router.js';
@@ -19,6 +20,8 @@ export interface LoadedConfig {
   readonly routePolicies: readonly (readonly ResolvedAttachment[])[];
   /** The global attachments alone: the chain for requests no route matches. */
   readonly globalPolicies: readonly ResolvedAttachment[];
+  /** Things worth saying that do not stop the config (routes refused wholesale by `authorization.default: deny`). */
+  readonly notices: readonly ConfigIssue[];
   /** Builds a located issue for a config path, for errors found later (when policies compile). */
   readonly locate: (path: readonly (string | number)[], message: string) => ConfigIssue;
 }
@@ -49,13 +52,15 @@ export function loadConfigText(text: string, file: string, options: LoadOptions 
   const config = raw as GatewayConfig;
   const registry = options.registry ?? createRegistry();
   const issues: ConfigIssue[] = [];
-  const { routePolicies, globalPolicies } = resolvePolicies(config, registry, source, issues);
+  const resolved = resolvePolicies(config, registry, source, issues);
   checkSemantics(config, source, dirname(file), issues);
   checkRoutePaths(config, source, issues);
   if (issues.length > 0) throw new ConfigError(issues);
+  const { routePolicies, globalPolicies, notices } = applyLeastPrivilege(config, resolved.routePolicies, resolved.globalPolicies, source, issues);
+  if (issues.length > 0) throw new ConfigError(issues);
 
   const locate = (path: readonly (string | number)[], message: string) => source.issue(path, message);
-  return deepFreeze({ file, dir: dirname(file), config, routePolicies, globalPolicies, locate });
+  return deepFreeze({ file, dir: dirname(file), config, routePolicies, globalPolicies, notices, locate });
 }
 
 /** Registers every route path in a throwaway router, so conflicts and bad templates fail at load. */

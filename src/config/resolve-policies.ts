@@ -61,6 +61,9 @@ function resolveOne(
     }
     return undefined;
   }
+  const problems = descriptor.check?.(merged) ?? [];
+  for (const problem of problems) issues.push(source.issue([...where.path, 'config', ...problem.path], problem.message));
+  if (problems.length > 0) return undefined;
   return {
     descriptor,
     mode,

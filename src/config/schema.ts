@@ -308,6 +308,22 @@ export const ConfigSchema = strictObject(
       description: 'Policies attached to every route (and to unmatched requests); routes may override or disable them',
     }),
     routes: Type.Array(Route, { minItems: 1, description: 'Routes, matched by host, path and method' }),
+    authorization: section(
+      {
+        default: Type.Union([Type.Literal('allow'), Type.Literal('deny')], {
+          default: 'allow',
+          description:
+            'deny: a route without an authorize policy refuses every request (403), and so do requests no route matches; `portcullis validate` lists such routes',
+        }),
+        adminPaths: Type.Array(Type.String({ pattern: '^/', maxLength: 2048 }), {
+          default: [],
+          maxItems: 64,
+          description:
+            'Admin-like path patterns ("/admin/*"): a route that serves them must have an enforcing authorize policy whose every allow rule requires groups, or the config is refused',
+        }),
+      },
+      'Least privilege across routes (applied at load, whatever each route attaches)',
+    ),
     storage: Type.Optional(StorageConfigSchema),
     state: Type.Optional(StateConfigSchema),
   },

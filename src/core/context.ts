@@ -27,6 +27,8 @@ export interface Principal {
   readonly claims?: Readonly<Record<string, unknown>>;
   /** The verified client certificate, when the mtls method authenticated the request. */
   readonly certificate?: ClientCertificateInfo;
+  /** Groups (roles) the authenticator knows of: for API keys, the consumer's tags and `metadata.roles`. */
+  readonly groups?: readonly string[];
 }
 
 export type DecisionOutcome = 'allow' | 'deny' | 'reply' | 'error';

@@ -65,6 +65,12 @@ export interface ResponseBodyRequest {
   readonly overflow: 'block' | 'pass';
 }
 
+/** A problem `check` found, located inside the policy's config (`['rules', 2, 'when']`). */
+export interface ConfigProblem {
+  readonly path: readonly (string | number)[];
+  readonly message: string;
+}
+
 export interface PolicyDescriptor<Config = unknown> {
   readonly name: string;
   readonly version: string;
@@ -76,6 +82,12 @@ export interface PolicyDescriptor<Config = unknown> {
   readonly supportsMonitor: boolean;
   /** Default for infrastructure faults: `closed` for authentication and authorization. */
   readonly defaultFailureMode: FailureMode;
+  /**
+   * Optional checks the schema cannot express (a rule that does not compile), run once at load on
+   * the validated config; each problem carries its path inside the config, so the loader reports
+   * the file, line and field. `create` must still refuse what this refuses.
+   */
+  readonly check?: (config: Config) => readonly ConfigProblem[];
   /** Called once per route at load with validated, defaulted, frozen config. Compile everything here. */
   create(config: Config, deps: PolicyDeps): PolicyInstance;
 }

@@ -105,6 +105,22 @@ export const ERROR_CATALOGUE = {
     title: 'Forbidden',
     description: 'A policy refused the request. The client is not told which rule; the decision log is.',
   },
+  GW_AUTHZ_DENIED: {
+    status: 403,
+    title: 'Forbidden',
+    description:
+      'The `authorize` policy refused the request: no rule allowed it, a deny rule matched, the object does not ' +
+      'belong to the caller, or the body writes a property the caller may not write. The answer says nothing ' +
+      'about what would have been allowed; the decision log names the rule and the reason.',
+  },
+  GW_BODY_PROPERTY_DENIED: {
+    status: 400,
+    title: 'Bad Request',
+    description:
+      'The request body sets a property the caller may not write (`authorize` `properties.write` with ' +
+      '`writeDeniedStatus: 400`), a prototype key such as `__proto__`, or is not JSON where properties must be ' +
+      'checked. Which property is not said; the decision log has it.',
+  },
   GW_CORS_DENIED: {
     status: 403,
     title: 'Forbidden',

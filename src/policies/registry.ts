@@ -7,6 +7,7 @@ import { securityHeadersPolicy } from './security-headers/index.js';
 import { templatePolicy } from './template/index.js';
 import { authenticatePolicy } from './authenticate/index.js';
 import { concurrencyLimitPolicy } from './concurrency-limit/index.js';
+import { authorizePolicy } from './authorize/index.js';
 
 /**
  * Every built-in policy, listed explicitly: no discovery, no side-effect imports. The order here
@@ -21,6 +22,7 @@ export const BUILTIN_POLICIES: readonly AnyPolicyDescriptor[] = Object.freeze([
   securityHeadersPolicy,
   authenticatePolicy,
   concurrencyLimitPolicy,
+  authorizePolicy,
 ]);
 
 export type PolicyRegistry = ReadonlyMap<string, AnyPolicyDescriptor>;

@@ -5,6 +5,8 @@ import { SqliteStore } from '../../src/storage/sqlite/store.js';
 import type { Store } from '../../src/storage/types.js';
 import { basicConfig, startGateway, startUpstreamEcho, type EchoUpstream, type TestGateway } from './servers.js';
 
+type EchoHandler = Parameters<typeof startUpstreamEcho>[0];
+
 export interface StoreGateway {
   readonly dir: string;
   readonly upstream: EchoUpstream;
@@ -14,9 +16,10 @@ export interface StoreGateway {
 
 /**
  * A real gateway on a real SQLite file store, seeded (consumers, credentials) before it starts,
- * with a real echo upstream. `routes` are YAML list items placed before the catch-all route.
+ * with a real echo upstream (answering as `handler` says, when given). `routes` are YAML list items
+ * placed before the catch-all route.
  */
-export async function startStoreGateway(prefix: string, seed: (store: Store) => Promise<void>, routes: string): Promise<StoreGateway> {
+export async function startStoreGateway(prefix: string, seed: (store: Store) => Promise<void>, routes: string, handler?: EchoHandler): Promise<StoreGateway> {
   const dir = mkdtempSync(join(tmpdir(), prefix));
   const path = join(dir, 'gw.db');
   const store = SqliteStore.open({ path });
@@ -25,7 +28,7 @@ export async function startStoreGateway(prefix: string, seed: (store: Store) => 
   } finally {
     await store.close();
   }
-  const upstream = await startUpstreamEcho();
+  const upstream = await startUpstreamEcho(handler);
   const gw = await startGateway(basicConfig('', `storage: { backend: sqlite, sqlite: { path: "${path}" } }`).replace('routes:\n', `routes:\n${routes}`), {
     upstreamUrl: upstream.url,
   });

@@ -83,6 +83,14 @@ describe('api-key authenticator', () => {
     });
   });
 
+  it("gives the principal the consumer's tags and metadata.roles as groups, ignoring non-strings", async () => {
+    const { auth, addKey, consumer, sqlite } = await setup();
+    await sqlite.consumers.update(consumer.id, { tags: ['beta'], metadata: { roles: ['admin', 5, '', 'beta'] } });
+    const { key } = await addKey();
+    const result = await run(auth, { 'x-api-key': key });
+    expect(result.kind === 'authenticated' && result.principal.groups).toEqual(['beta', 'admin']);
+  });
+
   it('is not applicable without the header, and strips the header when present', async () => {
     const { auth, addKey } = await setup();
     expect(await run(auth, {})).toEqual({ kind: 'not-applicable' });

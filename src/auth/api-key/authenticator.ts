@@ -1,10 +1,10 @@
 import type { Principal, RequestContext } from '../../core/context.js';
 import type { PolicyDeps } from '../../core/policy.js';
 import { parseDuration } from '../../config/units.js';
-import type { Credential, Store } from '../../storage/types.js';
+import type { Store } from '../../storage/types.js';
 import { NOT_APPLICABLE, type AuthResult, type Authenticator } from '../authenticator.js';
 import { RevocationFeed } from '../revocations.js';
-import { CredentialCache } from './cache.js';
+import { consumerGroups, CredentialCache, type KnownCredential } from './cache.js';
 import { apiKeyMatches, parseApiKey } from './format.js';
 import { LastUsedRecorder } from './last-used.js';
 import { takeQueryParameter } from './query.js';
@@ -44,7 +44,7 @@ export function createApiKeyAuthenticator(config: ApiKeyMethodConfig, deps: ApiK
     ...(keyId === undefined ? {} : { credentialId: `api-key:${keyId}` }),
   });
 
-  function check(key: string, keyId: string, credential: Credential | null): AuthResult {
+  function check(key: string, keyId: string, credential: KnownCredential | null): AuthResult {
     if (credential === null) return reject(`unknown key id ${keyId}`, keyId);
     if (!apiKeyMatches(key, credential.secretHash, pepper)) return reject(`wrong secret for key id ${keyId}`, keyId);
     const now = deps.now();
@@ -62,6 +62,7 @@ export function createApiKeyAuthenticator(config: ApiKeyMethodConfig, deps: ApiK
       subject: credential.consumerId,
       scopes: credential.scopes,
       claims: Object.freeze({ credentialId: credential.id, keyId }),
+      ...(credential.groups === undefined || credential.groups.length === 0 ? {} : { groups: credential.groups }),
     });
     return { kind: 'authenticated', principal };
   }
@@ -71,7 +72,9 @@ export function createApiKeyAuthenticator(config: ApiKeyMethodConfig, deps: ApiK
     const seen = revocations.generation;
     store ??= await deps.store();
     // A StoreError (STORE_UNAVAILABLE) propagates: the policy's failureMode decides (closed: 503).
-    const credential = await store.credentials.findByLookup('api-key', keyId);
+    const found = await store.credentials.findByLookup('api-key', keyId);
+    // The consumer's groups travel with the credential (and its cache entry) for authorization.
+    const credential: KnownCredential | null = found === null ? null : { ...found, groups: consumerGroups(await store.consumers.get(found.consumerId)) };
     if (credential !== null && seen === revocations.generation && !revocations.closed) cache.set(keyId, credential, deps.now());
     return check(key, keyId, credential);
   }

@@ -13,6 +13,7 @@ export async function validateCommand(args: ParsedArgs): Promise<number> {
   try {
     const loaded = loadConfigFile(file);
     await compileCheck(loaded);
+    for (const notice of loaded.notices) process.stdout.write(`notice: ${formatIssue(notice)}\n`);
     process.stdout.write(`${loaded.file}: ok (${loaded.config.routes.length} routes, ${Object.keys(loaded.config.upstreams).length} upstreams)\n`);
     return 0;
   } catch (error) {
