@@ -9,6 +9,8 @@ export interface Principal {
   readonly scopes?: readonly string[];
   readonly method: string;
   readonly claims?: Readonly<Record<string, unknown>>;
+  /** The consumer's plan when the authenticator knows it; rate-limit looks it up in the Store otherwise. */
+  readonly plan?: string;
 }
 
 export type DecisionOutcome = 'allow' | 'deny' | 'reply' | 'error';

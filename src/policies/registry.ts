@@ -6,6 +6,8 @@ import { requestSizeLimitPolicy } from './request-size-limit/index.js';
 import { securityHeadersPolicy } from './security-headers/index.js';
 import { templatePolicy } from './template/index.js';
 import { authenticatePolicy } from './authenticate/index.js';
+import { ipRateLimitPolicy } from './ip-rate-limit/index.js';
+import { rateLimitPolicy } from './rate-limit/index.js';
 
 /**
  * Every built-in policy, listed explicitly: no discovery, no side-effect imports. The order here
@@ -19,6 +21,8 @@ export const BUILTIN_POLICIES: readonly AnyPolicyDescriptor[] = Object.freeze([
   corsPolicy,
   securityHeadersPolicy,
   authenticatePolicy,
+  ipRateLimitPolicy,
+  rateLimitPolicy,
 ]);
 
 export type PolicyRegistry = ReadonlyMap<string, AnyPolicyDescriptor>;
