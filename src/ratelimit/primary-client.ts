@@ -16,7 +16,7 @@ export interface LimitReplyMessage {
 }
 
 /** An answer slower than this means the primary is stuck: fail like an unreachable Redis. */
-const TIMEOUT_MS = 250;
+const TIMEOUT_MS = 1000;
 
 /**
  * Memory limits in a cluster worker: the primary holds the only MemoryLimiter and every worker asks

@@ -44,6 +44,13 @@ export const StateConfigSchema = section(
           maxItems: 16,
         }),
         sentinelName: Type.String({ description: 'sentinel: the master group name', default: 'mymaster', minLength: 1, maxLength: 128 }),
+        commandTimeout: Type.Integer({
+          description:
+            'Milliseconds a command may take before it fails with STATE_UNAVAILABLE (the calling policy then applies its failure mode)',
+          minimum: 10,
+          maximum: 60_000,
+          default: 1000,
+        }),
         keyPrefix: Type.String({
           description: 'Put in front of every key and channel, so several deployments can share one Redis',
           default: 'portcullis:',

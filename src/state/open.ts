@@ -25,6 +25,7 @@ export async function openStateStore(
       nodes: state.redis.nodes,
       sentinels: state.redis.sentinels,
       sentinelName: state.redis.sentinelName,
+      commandTimeoutMs: state.redis.commandTimeout,
       keyPrefix: state.redis.keyPrefix,
       ...(options.onError ? { onError: options.onError } : {}),
     });
