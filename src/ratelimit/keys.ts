@@ -37,10 +37,28 @@ export function ipv6PrefixOf(address: string, bits: number): string {
   return `${out.join(':')}/${bits}`;
 }
 
-export function clientKey(ctx: RequestContext, ipv6Prefix: number): string {
-  const ip = normaliseClientIp(ctx.clientIp);
+function computeClientKey(raw: string, ipv6Prefix: number): string {
+  const ip = normaliseClientIp(raw);
   // An IPv4-in-IPv6 form (::1.2.3.4) is left whole; normaliseClientIp already mapped ::ffff:a.b.c.d.
   return isIPv6(ip) && !ip.includes('.') && ipv6Prefix < 128 ? ipv6PrefixOf(ip.toLowerCase(), ipv6Prefix) : ip;
+}
+
+/**
+ * The client's counting address, memoised: a gateway sees the same addresses again and again, and
+ * parsing one costs more than the rest of a decision. Bounded, cleared when full (as ip-restriction's).
+ */
+const clientKeys = new Map<string, string>();
+const MAX_CLIENT_KEYS = 10_000;
+
+export function clientKey(ctx: RequestContext, ipv6Prefix: number): string {
+  const memo = ipv6Prefix + '|' + ctx.clientIp;
+  let key = clientKeys.get(memo);
+  if (key === undefined) {
+    key = computeClientKey(ctx.clientIp, ipv6Prefix);
+    if (clientKeys.size >= MAX_CLIENT_KEYS) clientKeys.clear();
+    clientKeys.set(memo, key);
+  }
+  return key;
 }
 
 function partReader(part: string, options: KeyOptions): PartReader {

@@ -23,9 +23,16 @@ export class MemoryLimiter implements LimiterBackend {
     return this.slots.size;
   }
 
+  /**
+   * Scratch for the values to store once every limit has admitted (reused: decide is synchronous),
+   * so a decision allocates only its results.
+   */
+  private readonly nextTat: number[] = [];
+  private readonly nextWindow: (WindowState | undefined)[] = [];
+  private readonly nextTtl: number[] = [];
+
   decide(checks: readonly LimitCheck[], now: number): LimitOutcome {
     const results: LimitResult[] = new Array<LimitResult>(checks.length);
-    const steps: { tat: number; window: WindowState | undefined; ttlMs: number }[] = new Array(checks.length);
     let allowed = true;
     for (let i = 0; i < checks.length; i++) {
       const { key, rule } = checks[i]!;
@@ -33,16 +40,20 @@ export class MemoryLimiter implements LimiterBackend {
       if (rule.algorithm === 'gcra') {
         const step = gcra(rule, slot?.tat, now);
         results[i] = step.result;
-        steps[i] = { tat: step.tat, window: undefined, ttlMs: step.ttlMs };
+        this.nextTat[i] = step.tat;
+        this.nextWindow[i] = undefined;
+        this.nextTtl[i] = step.ttlMs;
       } else {
         const step = slidingWindow(rule, slot?.window, now);
         results[i] = step.result;
-        steps[i] = { tat: 0, window: step.state, ttlMs: step.ttlMs };
+        this.nextTat[i] = 0;
+        this.nextWindow[i] = step.state;
+        this.nextTtl[i] = step.ttlMs;
       }
       if (!results[i]!.allowed) allowed = false;
     }
     // All or nothing: a request refused by one limit does not use up the others.
-    if (allowed) for (let i = 0; i < checks.length; i++) this.store(checks[i]!.key, steps[i]!, now);
+    if (allowed) for (let i = 0; i < checks.length; i++) this.store(checks[i]!.key, this.nextTat[i]!, this.nextWindow[i], this.nextTtl[i]!, now);
     return { allowed, results };
   }
 
@@ -55,16 +66,16 @@ export class MemoryLimiter implements LimiterBackend {
     return slot;
   }
 
-  private store(key: string, step: { tat: number; window: WindowState | undefined; ttlMs: number }, now: number): void {
+  private store(key: string, tat: number, window: WindowState | undefined, ttlMs: number, now: number): void {
     const slot = this.slots.get(key);
     if (slot !== undefined) {
-      slot.tat = step.tat;
-      slot.window = step.window;
-      slot.expiresAt = now + step.ttlMs;
+      slot.tat = tat;
+      slot.window = window;
+      slot.expiresAt = now + ttlMs;
       return;
     }
     if (this.slots.size >= this.maxEntries) this.evict(now);
-    this.slots.set(key, { tat: step.tat, window: step.window, expiresAt: now + step.ttlMs });
+    this.slots.set(key, { tat, window, expiresAt: now + ttlMs });
   }
 
   private evict(now: number): void {

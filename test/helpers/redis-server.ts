@@ -11,13 +11,16 @@ export class OwnRedis {
   port = 0;
   private proc: ChildProcess | undefined;
 
+  /** `extraArgs`: more redis-server options (`--cluster-enabled yes` ...). */
+  constructor(private readonly extraArgs: readonly string[] = []) {}
+
   get url(): string {
     return `redis://127.0.0.1:${this.port}`;
   }
 
   async start(): Promise<void> {
     if (this.port === 0) this.port = await freePort();
-    const proc = spawn('redis-server', ['--port', String(this.port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], { stdio: 'ignore' });
+    const proc = spawn('redis-server', ['--port', String(this.port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', ...this.extraArgs], { stdio: 'ignore' });
     this.proc = proc;
     await waitFor(() => this.ping(), 10_000, `redis-server on port ${this.port}`);
   }

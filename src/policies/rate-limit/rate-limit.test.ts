@@ -9,7 +9,7 @@ import { silentLogger } from '../../observability/logger.js';
 import { GatewayMetrics } from '../../observability/metrics.js';
 import { MemoryStateStore } from '../../state/memory.js';
 import { makeContext, makeDeps } from '../../../test/helpers/context.js';
-import { compilePolicy, validatePolicyConfig } from '../../../test/helpers/policy.js';
+import { compilePolicy, policyStatus, validatePolicyConfig } from '../../../test/helpers/policy.js';
 import { ipRateLimitPolicy } from '../ip-rate-limit/index.js';
 import { rateLimitPolicy } from './index.js';
 
@@ -21,16 +21,7 @@ function setup(config: object, overrides: Partial<PolicyDeps> = {}) {
   return { instance, deps, advance: (ms: number) => (time += ms) };
 }
 
-/** Runs the request phase and answers the status the client would see (200 when admitted). */
-async function status(instance: PolicyInstance, ctx: RequestContext = makeContext()): Promise<number> {
-  try {
-    await instance.handle!(ctx);
-    return 200;
-  } catch (error) {
-    if (error instanceof GatewayError) return error.status;
-    throw error;
-  }
-}
+const status = (instance: PolicyInstance, ctx: RequestContext = makeContext()): Promise<number> => policyStatus(instance, ctx);
 
 async function statuses(instance: PolicyInstance, n: number, make: () => RequestContext = () => makeContext()): Promise<number[]> {
   const out: number[] = [];
