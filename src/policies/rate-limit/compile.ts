@@ -44,6 +44,7 @@ function policyHeader(rules: readonly LimitRule[], quotaName: string | undefined
 
 /** Compiles limits, overrides and keys once at load; throws with the offending field on a semantic error. */
 export function compileLimits(config: RateLimitConfig, scope: string, keyOptions: KeyOptions, processes: number): CompiledLimits {
+  if (config.limits.length === 0 && config.quota === undefined) throw new Error('limits: give at least one limit, or a quota');
   const names = new Set<string>();
   config.limits.forEach((l, i) => {
     if (names.has(l.name)) throw new Error(`limits[${i}].name: "${l.name}" is used twice`);

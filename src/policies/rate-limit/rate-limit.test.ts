@@ -45,6 +45,10 @@ describe('rate-limit config', () => {
     );
   });
 
+  it('refuses a policy with neither a limit nor a quota', () => {
+    expect(() => compilePolicy(rateLimitPolicy, {})).toThrow(/give at least one limit, or a quota/);
+  });
+
   it('refuses unknown key parts and windows below a second', () => {
     expect(() => validatePolicyConfig(rateLimitPolicy, { limits: [{ ...perSecond, key: ['cookie:x'] }] })).toThrow(/key/);
     expect(() => validatePolicyConfig(rateLimitPolicy, { limits: [{ ...perSecond, window: '500ms' }] })).toThrow(/window/);

@@ -1,5 +1,5 @@
-import { spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Redis } from 'ioredis';
@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { makeContext, makeDeps } from '../helpers/context.js';
 import { compilePolicy, policyStatus } from '../helpers/policy.js';
 import { OwnRedis } from '../helpers/redis-server.js';
-import { waitFor } from '../helpers/child-gateway.js';
+import { freePort, waitFor } from '../helpers/child-gateway.js';
 import { rateLimitPolicy } from '../../src/policies/rate-limit/index.js';
 import { RedisStateStore } from '../../src/state/redis.js';
 
@@ -66,5 +66,57 @@ describe('rate limits on a real Redis Cluster', () => {
     expect(await call('10.1.0.2', 'cons_x')).toBe(200);
     expect(await call('10.1.0.3', 'cons_x')).toBe(200);
     expect(await call('10.1.0.4', 'cons_x')).toBe(429);
+  });
+});
+
+/** A real master and a real sentinel on private ports: the store finds the master through the sentinel. */
+describe('rate limits through Redis Sentinel', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'pcl-redis-sentinel-'));
+  const master = new OwnRedis();
+  let sentinel: ChildProcess | undefined;
+  let sentinelPort = 0;
+  let store: RedisStateStore | undefined;
+
+  beforeAll(async () => {
+    await master.start();
+    sentinelPort = await freePort();
+    const conf = join(dir, 'sentinel.conf');
+    writeFileSync(conf, `port ${sentinelPort}\nbind 127.0.0.1\nsentinel monitor pclmaster 127.0.0.1 ${master.port} 1\n`);
+    sentinel = spawn('redis-server', [conf, '--sentinel'], { stdio: 'ignore' });
+    const probe = new Redis({ port: sentinelPort, lazyConnect: true, retryStrategy: () => 200 });
+    probe.on('error', () => undefined);
+    await waitFor(
+      async () => {
+        try {
+          if (probe.status !== 'ready') await probe.connect().catch(() => undefined);
+          return ((await probe.call('SENTINEL', 'get-master-addr-by-name', 'pclmaster')) as string[] | null)?.[1] === String(master.port);
+        } catch {
+          return false;
+        }
+      },
+      20_000,
+      'the sentinel to know the master',
+    );
+    probe.disconnect();
+  }, 60_000);
+  afterAll(async () => {
+    await store?.close();
+    sentinel?.kill('SIGKILL');
+    await master.stop();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('finds the master through the sentinel and limits there', async () => {
+    store = new RedisStateStore({ url: 'redis://unused:6379', mode: 'sentinel', sentinels: [`127.0.0.1:${sentinelPort}`], sentinelName: 'pclmaster', keyPrefix: 'pcl-test:' });
+    expect(await store.ready(10_000)).toBe(true);
+    const state = store;
+    const instance = compilePolicy(rateLimitPolicy, { limits: [{ name: 'per-ip', limit: 2, window: '1m', key: ['ip'] }] }, makeDeps({ state: async () => state }));
+    const statuses = [];
+    for (let i = 0; i < 3; i++) statuses.push(await policyStatus(instance, makeContext()));
+    expect(statuses).toEqual([200, 200, 429]);
+    // The counters are on the master the sentinel named.
+    const direct = new Redis(master.url);
+    expect((await direct.keys('pcl-test:rl:*')).length).toBe(1);
+    direct.disconnect();
   });
 });
