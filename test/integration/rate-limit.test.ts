@@ -21,7 +21,7 @@ describe('rate limits and quotas through a real gateway', () => {
   let upstream: EchoUpstream;
   let gw: TestGateway | undefined;
   let key: string;
-  const run = (...args: string[]) => spawnSync(process.execPath, [cli, ...args, '--config', config], { encoding: 'utf8', timeout: 20_000 });
+  const run = (...args: string[]) => spawnSync(process.execPath, [cli, ...args, '--config', config], { encoding: 'utf8', timeout: 90_000 });
   const call = async (headers: Record<string, string> = { 'x-api-key': key }) => {
     const res = await request(`${gw!.url}/orders`, { headers, reset: true });
     return { status: res.statusCode, headers: res.headers, body: await res.body.text() };
@@ -57,7 +57,7 @@ routes:
     expect(run('consumers', 'create', 'alice').status).toBe(0);
     key = run('keys', 'create', 'alice').stdout.split('\n').map((l) => l.trim()).find((l) => l.startsWith('pcl_'))!;
     gw = await startGateway(yaml, { file: config });
-  });
+  }, 240_000);
   afterAll(async () => {
     await gw?.close();
     await upstream?.close();
@@ -84,7 +84,7 @@ routes:
     expect(shown.stdout).toMatch(/quota\s+\d{4}-\d{2}-\d{2}\s+3\s/);
     gw = await startGateway(yaml, { file: config });
     expect((await call()).status).toBe(429);
-  });
+  }, 240_000);
 
   it('limits unauthenticated floods per IP before authentication runs', async () => {
     const statuses: number[] = [];
@@ -101,5 +101,5 @@ routes:
     const none = run('usage', 'nobody');
     expect(none.status).toBe(0);
     expect(none.stdout).toContain('no quota usage recorded for nobody');
-  });
+  }, 240_000);
 });
