@@ -28,7 +28,8 @@ export function writeLimitHeaders(head: HeaderList, state: LimitState, standard:
     for (let i = 0; i < outcome.results.length; i++) {
       const r = outcome.results[i]!;
       if (items !== '') items += ', ';
-      items += `"${set.rules[i]!.name}";r=${r.remaining};t=${seconds(r.allowed ? r.resetMs : Math.max(r.resetMs, r.retryAfterMs))}`;
+      // A refused limit: r=0 until the next request would be admitted, so `t` never outlasts Retry-After (section 6).
+      items += `"${set.rules[i]!.name}";r=${r.remaining};t=${seconds(r.allowed ? r.resetMs : r.retryAfterMs)}`;
       if (tightest === -1 || r.remaining < outcome.results[tightest]!.remaining) tightest = i;
     }
   }

@@ -172,13 +172,15 @@ describe('rate-limit headers', () => {
     expect([head.get('x-ratelimit-limit'), head.get('x-ratelimit-remaining'), head.get('x-ratelimit-reset')]).toEqual(['2', '1', '30']);
   });
 
-  it('still describes the limits on the 429 it causes, with r=0', async () => {
+  it('still describes the limits on the 429 it causes, with r=0 and t within Retry-After', async () => {
     const { instance } = setup({ limits: [{ ...perSecond, limit: 1 }] });
     await instance.handle!(makeContext());
     const ctx = makeContext();
     await expect(Promise.resolve().then(() => instance.handle!(ctx))).rejects.toMatchObject({ code: 'GW_RATE_LIMITED' });
     const [[, params]] = parseList(headersAfter(instance, ctx).get('ratelimit')!) as [[unknown, Map<string, unknown>]];
     expect(params.get('r')).toBe(0);
+    // The effective window ends no later than Retry-After (draft section 6).
+    expect(params.get('t')).toBeLessThanOrEqual(1);
   });
 });
 
