@@ -13,6 +13,7 @@ const USAGE = `usage: portcullis <command>
   keys create|list|revoke|rotate      manage API keys; a new key is printed once (--config FILE)
   basic set-password|remove           manage Basic-auth passwords; the password is read from stdin (--config FILE)
   certs add|list|revoke|remove        map client certificates to consumers for mTLS (--config FILE)
+  usage NAME|ID         a consumer's quota counts per period (--config FILE)
   validate FILE         check a config file offline; names file, line and field of each problem
   schema                print the config JSON Schema (for editors)
   errors-doc            print docs/errors.md from the error catalogue
@@ -37,6 +38,8 @@ async function main(argv: string[]): Promise<number | undefined> {
       return (await import('./cli/commands/basic.js')).basicCommand(args);
     case 'certs':
       return (await import('./cli/commands/certs.js')).certsCommand(args);
+    case 'usage':
+      return (await import('./cli/commands/usage.js')).usageCommand(args);
     case 'validate':
       return (await import('./cli/commands/validate.js')).validateCommand(args);
     case 'schema': {

@@ -11,6 +11,8 @@ const TARGETS = {
   apiKeyAddedUs: 10, // portcullis-apikey CPU per request minus portcullis-bare's, us
   jwtWarmAddedUs: 10, // portcullis-jwt (one token repeated: warm verified-token cache) minus bare, us
   authzAddedUs: 5, // portcullis-authz CPU per request minus portcullis-apikey's, us
+  rateLimitMemoryAddedUs: 3, // portcullis-ratelimit-memory CPU per request minus bare's, us
+  rateLimitRedisVsMemory: 0.7, // portcullis-ratelimit-redis req/s over portcullis-ratelimit-memory req/s
 };
 
 const ratio = (a, b) => (a != null && b != null && b > 0 && Number.isFinite(a) ? a / b : null);
@@ -96,6 +98,7 @@ export function evaluateTargets(rows, layout) {
   for (const [id, name, label, limit] of [
     ['apikey-added-cpu', 'portcullis-apikey', 'api-key', TARGETS.apiKeyAddedUs],
     ['jwt-warm-added-cpu', 'portcullis-jwt', 'jwt (warm cache)', TARGETS.jwtWarmAddedUs],
+    ['ratelimit-memory-added-cpu', 'portcullis-ratelimit-memory', 'rate-limit (memory, 2 limits)', TARGETS.rateLimitMemoryAddedUs],
   ]) {
     const auth = by[name];
     const added = bare && auth ? auth.cpu_us_per_req - bare.cpu_us_per_req : null;
@@ -123,6 +126,19 @@ export function evaluateTargets(rows, layout) {
     authzOk
       ? `${authzAdded >= 0 ? '+' : ''}${fmt(authzAdded)} us/request (${fmt(authz.cpu_us_per_req)} vs ${fmt(apiKey.cpu_us_per_req)} us); req/s ${pct(ratio(authz.rps, apiKey.rps) - 1)}`
       : !apiKey ? failed('portcullis-apikey') : failed('portcullis-authz'),
+  );
+
+  const rlMemory = by['portcullis-ratelimit-memory'];
+  const rlRedis = by['portcullis-ratelimit-redis'];
+  const rRedis = rlMemory && rlRedis ? ratio(rlRedis.rps, rlMemory.rps) : null;
+  add(
+    'ratelimit-redis-vs-memory',
+    `rate-limit on Redis >= ${TARGETS.rateLimitRedisVsMemory}x the req/s of the memory backend`,
+    rRedis === null ? null : rRedis >= TARGETS.rateLimitRedisVsMemory,
+    round(rRedis, 3),
+    rRedis === null
+      ? !rlMemory ? failed('portcullis-ratelimit-memory') : failed('portcullis-ratelimit-redis')
+      : `${x(rRedis)} (${int(rlRedis.rps)} vs ${int(rlMemory.rps)} req/s; gateway CPU ${fmt(rlRedis.cpu_us_per_req)} vs ${fmt(rlMemory.cpu_us_per_req)} us/request)`,
   );
 
   const two = by['portcullis-bare-2-workers'];

@@ -5,7 +5,8 @@ import path from 'node:path';
 import YAML from 'yaml';
 import { proxyConf, startNginx } from './nginx.mjs';
 import { freePort, waitReady } from './net.mjs';
-import { runToEnd, start } from './procs.mjs';
+import { connect } from 'node:net';
+import { runToEnd, start, which } from './procs.mjs';
 
 export const SCENARIO_NAMES = [
   'direct',
@@ -17,6 +18,8 @@ export const SCENARIO_NAMES = [
   'portcullis-authz',
   'portcullis-jwt',
   'portcullis-bare-2-workers',
+  'portcullis-ratelimit-memory',
+  'portcullis-ratelimit-redis',
 ];
 /** Extra run for the 2-worker ratio when the 2-worker row cannot use a CPU set of its own. */
 export const REFERENCE_NAME = 'portcullis-bare-1-worker-same-cpus';
@@ -67,9 +70,10 @@ export const CORE_POLICIES = [
   { name: 'cors', config: { origins: ['https://app.example.com'] } },
 ];
 
-export function portcullisConfig({ port, upstreamPort, workers, policies, storage }) {
+export function portcullisConfig({ port, upstreamPort, workers, policies, storage, state }) {
   return {
     ...(storage ? { storage } : {}),
+    ...(state ? { state } : {}),
     version: 1,
     server: { listeners: [{ host: '127.0.0.1', port }], workers },
     admin: { enabled: false },
@@ -85,18 +89,18 @@ function gatewayMain(ctx) {
 const NOT_BUILT = 'dist/main.js does not exist (the gateway entry point is not built yet)';
 
 /** Writes <tmp>/<name>/portcullis.yaml and returns its path. */
-function writePortcullisConfig(ctx, port, { name, workers, policies, storage }) {
+function writePortcullisConfig(ctx, port, { name, workers, policies, storage, state }) {
   const dir = path.join(ctx.tmpDir, name);
   mkdirSync(dir, { recursive: true });
   const file = path.join(dir, 'portcullis.yaml');
-  writeFileSync(file, YAML.stringify(portcullisConfig({ port, upstreamPort: ctx.upstreamPort, workers, policies, storage })));
+  writeFileSync(file, YAML.stringify(portcullisConfig({ port, upstreamPort: ctx.upstreamPort, workers, policies, storage, state })));
   return file;
 }
 
-function startPortcullis(ctx, port, { name, workers, policies, cpus, storage, file }) {
+function startPortcullis(ctx, port, { name, workers, policies, cpus, storage, state, file }) {
   const main = gatewayMain(ctx);
   if (!existsSync(main)) return { error: NOT_BUILT };
-  file ??= writePortcullisConfig(ctx, port, { name, workers, policies, storage });
+  file ??= writePortcullisConfig(ctx, port, { name, workers, policies, storage, state });
   return {
     handle: start(name, process.execPath, [main, 'start', '--config', file], {
       cpus,
@@ -205,6 +209,59 @@ async function startJwt(ctx, port) {
 }
 
 /**
+ * The rate-limit scenarios: two limits per request (a per-second GCRA and a per-hour sliding window,
+ * both on the client IP) set so high that nothing is refused: what is measured is the price of the
+ * decision on every admitted request, headers included.
+ */
+export const RATE_LIMIT_POLICIES = [
+  {
+    name: 'rate-limit',
+    config: {
+      limits: [
+        { name: 'per-second', limit: 1_000_000_000, window: '1s', key: ['ip'] },
+        { name: 'per-hour', limit: 1_000_000_000, window: '1h', algorithm: 'sliding-window', key: ['ip'] },
+      ],
+    },
+  },
+];
+
+/** Resolves once a Redis server answers PING on the port, or rejects after the deadline. */
+async function redisReady(port, deadlineMs = 10_000) {
+  const until = Date.now() + deadlineMs;
+  while (Date.now() < until) {
+    const ok = await new Promise((done) => {
+      const socket = connect(port, '127.0.0.1');
+      socket.setTimeout(500, () => (socket.destroy(), done(false)));
+      socket.on('error', () => done(false));
+      socket.on('connect', () => socket.write('PING\r\n'));
+      socket.on('data', (d) => (socket.destroy(), done(d.toString().startsWith('+PONG'))));
+    });
+    if (ok) return;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error('redis-server did not answer PING');
+}
+
+/** portcullis-ratelimit-redis: a private redis-server on the load side's CPU, so the bench never loads a shared one. */
+async function startRateLimitRedis(ctx, port) {
+  const name = 'portcullis-ratelimit-redis';
+  const redisServer = which('redis-server');
+  if (!redisServer) return { error: 'redis-server not installed' };
+  const redisPort = await freePort();
+  const redis = start('redis-server', redisServer, ['--port', String(redisPort), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], {
+    cpus: ctx.layout.load,
+    taskset: ctx.taskset,
+  });
+  try {
+    await redisReady(redisPort);
+  } catch (err) {
+    return { error: `${err.message}; stderr: ${redis.stderr.slice(-400)}`, helpers: [redis] };
+  }
+  const state = { backend: 'redis', redis: { url: `redis://127.0.0.1:${redisPort}`, keyPrefix: 'bench:' } };
+  return { ...startPortcullis(ctx, port, { name, workers: 1, policies: RATE_LIMIT_POLICIES, state, cpus: ctx.layout.proxy1 }), helpers: [redis] };
+}
+
+/**
  * Each scenario: start(ctx, port) returns (or resolves) { handle, readyMs } for the process to
  * measure, or { error }; optionally `headers` (sent on every request of this scenario, on top of
  * BENCH_HEADERS) and `helpers` (processes stopped with the scenario). `authCheck`: the sanity check
@@ -256,6 +313,10 @@ export function scenarios(ctx) {
       start: (c, port) =>
         startPortcullis(c, port, { name: 'portcullis-bare-2-workers', workers: 2, policies: [], cpus: L.proxy2 }),
     },
+    'portcullis-ratelimit-memory': {
+      start: (c, port) => startPortcullis(c, port, { name: 'portcullis-ratelimit-memory', workers: 1, policies: RATE_LIMIT_POLICIES, cpus: L.proxy1 }),
+    },
+    'portcullis-ratelimit-redis': { start: startRateLimitRedis },
     [REFERENCE_NAME]: {
       reference: true,
       start: (c, port) => startPortcullis(c, port, { name: REFERENCE_NAME, workers: 1, policies: [], cpus: L.proxy2 }),

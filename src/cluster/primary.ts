@@ -12,6 +12,7 @@ import { createLogger } from '../observability/logger.js';
 import { listen } from '../proxy/listeners.js';
 import { watchConfig } from '../cli/commands/start.js';
 import { ClusterMetrics } from './cluster-metrics.js';
+import { isLimitRequest, PrimaryLimits } from './limits.js';
 import { isWorkerMessage, type PrimaryMessage, type WorkerMessage } from './protocol.js';
 import { ClusterReload, readConfig } from './reload.js';
 import { RestartPolicy } from './restart-policy.js';
@@ -49,6 +50,7 @@ class ClusterPrimary {
   private readonly restartTimers = new Set<NodeJS.Timeout>();
   private readonly reload: ClusterReload;
   private readonly metrics: ClusterMetrics;
+  private readonly limits = new PrimaryLimits();
   private admin: Server | undefined;
   private watcher: FSWatcher | undefined;
   private everReady = false;
@@ -76,6 +78,7 @@ class ClusterPrimary {
     // accepts and hands connections out round-robin, which spreads load evenly across workers.
     cluster.setupPrimary({ exec: fileURLToPath(new URL('./worker.js', import.meta.url)), args: [] });
     cluster.on('message', (worker, message: unknown) => {
+      if (isLimitRequest(message)) return this.limits.answer(worker, message);
       if (isWorkerMessage(message)) this.onMessage(worker, message);
     });
     cluster.on('exit', (worker, code, signal) => this.onExit(worker, code, signal));
@@ -94,7 +97,8 @@ class ClusterPrimary {
   }
 
   private fork(): void {
-    const worker = cluster.fork();
+    // The worker count lets a worker size its local fallback limiter (ratelimit/backend.ts).
+    const worker = cluster.fork({ PORTCULLIS_WORKERS: String(this.desired) });
     this.workers.set(worker.id, { worker, hello: false, listening: false });
     this.logger.info({ worker: worker.id, worker_pid: worker.process.pid }, 'worker forked');
   }

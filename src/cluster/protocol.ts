@@ -1,7 +1,8 @@
 /**
  * The IPC messages between the cluster primary and its workers. prom-client's own metric requests
  * travel on the same channel with their own `type`s; everything here is prefixed so neither side
- * mistakes the other's.
+ * mistakes the other's. The workers' memory rate limits ask the primary with their own pair,
+ * `portcullis:limit` / `portcullis:limit-result` (src/ratelimit/primary-client.ts, src/cluster/limits.ts).
  */
 
 /** Primary to worker. */

@@ -29,6 +29,8 @@ export interface Principal {
   readonly certificate?: ClientCertificateInfo;
   /** Groups (roles) the authenticator knows of: for API keys, the consumer's tags and `metadata.roles`. */
   readonly groups?: readonly string[];
+  /** The consumer's plan when the authenticator knows it; rate-limit looks it up in the Store otherwise. */
+  readonly plan?: string;
 }
 
 export type DecisionOutcome = 'allow' | 'deny' | 'reply' | 'error';

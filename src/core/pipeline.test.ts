@@ -127,3 +127,41 @@ describe('Pipeline', () => {
     expect(seen).toEqual(['b']);
   });
 });
+
+describe('Pipeline failOpen hook', () => {
+  const faulty = (failOpen: PolicyInstance['failOpen']): PolicyInstance => ({
+    handle: async () => Promise.reject(new Error('backend down')),
+    failOpen,
+  });
+
+  it('lets an open step that faulted decide in degraded mode, and continues when it admits', async () => {
+    const seen: unknown[] = [];
+    const after: string[] = [];
+    const { pipeline } = build([
+      step('limiter', faulty((_ctx, fault) => void seen.push((fault as Error).message)), { failureMode: 'open' }),
+      step('next', { handle: () => void after.push('next') }),
+    ]);
+    await pipeline.runRequest(makeContext());
+    expect(seen).toEqual(['backend down']);
+    expect(after).toEqual(['next']);
+  });
+
+  it('enforces a denial from the degraded decision like any other, and records it in monitor mode', async () => {
+    const denyDegraded = faulty(() => {
+      throw new GatewayError('GW_RATE_LIMITED', { reason: 'local share spent' });
+    });
+    const ctx = makeContext();
+    await expect(build([step('limiter', denyDegraded, { failureMode: 'open' })]).pipeline.runRequest(ctx)).rejects.toMatchObject({ code: 'GW_RATE_LIMITED' });
+    expect(ctx.decision).toMatchObject({ outcome: 'deny', policy: 'limiter', code: 'GW_RATE_LIMITED' });
+    const watched = makeContext();
+    await build([step('limiter', denyDegraded, { failureMode: 'open', mode: 'monitor' })]).pipeline.runRequest(watched);
+    expect(watched.monitorHits).toEqual([{ policy: 'limiter', code: 'GW_RATE_LIMITED', reason: 'local share spent' }]);
+  });
+
+  it('is not called for a closed step: the fault answers 503', async () => {
+    let called = false;
+    const { pipeline } = build([step('limiter', faulty(() => void (called = true)), { failureMode: 'closed' })]);
+    await expect(pipeline.runRequest(makeContext())).rejects.toMatchObject({ code: 'GW_POLICY_UNAVAILABLE' });
+    expect(called).toBe(false);
+  });
+});

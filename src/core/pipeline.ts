@@ -107,7 +107,18 @@ export class Pipeline {
       { err: error, policy: step.name, request_id: ctx.requestId, failure_mode: step.failureMode },
       'policy fault',
     );
-    if (step.failureMode === 'open') return;
+    if (step.failureMode === 'open') {
+      const degraded = step.instance.failOpen;
+      if (degraded === undefined) return;
+      try {
+        degraded.call(step.instance, ctx, error);
+      } catch (denial) {
+        // A denial from the degraded decision is a denial like any other; anything else is ignored (open).
+        if (isGatewayError(denial)) this.onStepError(ctx, step, denial);
+        else this.logger.error({ err: denial, policy: step.name, request_id: ctx.requestId }, 'failOpen hook fault');
+      }
+      return;
+    }
     ctx.decision.outcome = 'error';
     ctx.decision.policy = step.name;
     ctx.decision.code = 'GW_POLICY_UNAVAILABLE';

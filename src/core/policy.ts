@@ -34,6 +34,12 @@ export interface PolicyInstance {
    * Any other thrown error is an infrastructure fault, handled per `failureMode`.
    */
   handle?(ctx: RequestContext): void | Promise<void>;
+  /**
+   * Called instead of simply continuing when `handle` faulted and the step's failureMode is `open`:
+   * a degraded decision (a rate limit falls back to a local limiter). Synchronous; may throw a
+   * `GatewayError` to deny, treated like a denial from `handle` (monitor mode records it).
+   */
+  failOpen?(ctx: RequestContext, fault: unknown): void;
   /** Edits the response head (upstream, local reply or error) before it is written. Synchronous. */
   onResponse?(ctx: RequestContext, head: HeaderList, status: number): void;
   /**

@@ -95,6 +95,21 @@ export const ERROR_CATALOGUE = {
       'while (`authenticate` `lockout`); `Retry-After` says how many seconds. Each consecutive lockout is longer. The ' +
       'client is not told which; the decision log is.',
   },
+  GW_RATE_LIMITED: {
+    status: 429,
+    title: 'Too Many Requests',
+    description:
+      'A `rate-limit` or `ip-rate-limit` limit is spent for this client, consumer or key. `Retry-After` says how many ' +
+      'seconds until a request would be admitted; `RateLimit-Policy` and `RateLimit` (draft-ietf-httpapi-ratelimit-headers) ' +
+      'describe the limits, and the `violated-policies` member names the ones spent.',
+  },
+  GW_QUOTA_EXCEEDED: {
+    status: 429,
+    title: 'Too Many Requests',
+    description:
+      "The consumer's daily or monthly quota (`rate-limit` `quota`) is used up. `Retry-After` says how many seconds until " +
+      'the period ends; `portcullis usage CONSUMER` shows the counts.',
+  },
   GW_IP_DENIED: {
     status: 403,
     title: 'Forbidden',

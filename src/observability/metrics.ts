@@ -14,6 +14,7 @@ export class GatewayMetrics {
   private readonly upstreamErrors: Counter<'upstream' | 'code'>;
   private readonly decisions: Counter<'policy' | 'decision'>;
   private readonly faults: Counter<'policy'>;
+  private readonly limitFallbacks: Counter<'policy' | 'backend'>;
   readonly inflight: Gauge;
   readonly targetHealth: Gauge<'upstream' | 'target'>;
   readonly configReloads: Counter<'result'>;
@@ -66,6 +67,12 @@ export class GatewayMetrics {
       name: 'portcullis_policy_faults_total',
       help: 'Infrastructure faults inside policies (handled per failureMode), by policy',
       labelNames: ['policy'],
+      registers,
+    });
+    this.limitFallbacks = new Counter({
+      name: 'portcullis_rate_limit_fallbacks_total',
+      help: 'Rate-limit decisions taken by the local fallback limiter because the shared backend (redis, or the cluster primary) failed, by policy and backend',
+      labelNames: ['policy', 'backend'],
       registers,
     });
     this.inflight = new Gauge({ name: 'portcullis_inflight_requests', help: 'Requests in flight', registers });
@@ -153,6 +160,10 @@ export class GatewayMetrics {
 
   policyDecision(policy: string, decision: 'deny' | 'monitor'): void {
     this.decisions.labels(policy, decision).inc();
+  }
+
+  rateLimitFallback(policy: string, backend: string): void {
+    this.limitFallbacks.labels(policy, backend).inc();
   }
 
   policyFault(policy: string): void {

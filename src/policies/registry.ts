@@ -8,6 +8,8 @@ import { templatePolicy } from './template/index.js';
 import { authenticatePolicy } from './authenticate/index.js';
 import { concurrencyLimitPolicy } from './concurrency-limit/index.js';
 import { authorizePolicy } from './authorize/index.js';
+import { ipRateLimitPolicy } from './ip-rate-limit/index.js';
+import { rateLimitPolicy } from './rate-limit/index.js';
 
 /**
  * Every built-in policy, listed explicitly: no discovery, no side-effect imports. The order here
@@ -23,6 +25,8 @@ export const BUILTIN_POLICIES: readonly AnyPolicyDescriptor[] = Object.freeze([
   authenticatePolicy,
   concurrencyLimitPolicy,
   authorizePolicy,
+  ipRateLimitPolicy,
+  rateLimitPolicy,
 ]);
 
 export type PolicyRegistry = ReadonlyMap<string, AnyPolicyDescriptor>;

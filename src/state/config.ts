@@ -27,6 +27,30 @@ export const StateConfigSchema = section(
           pattern: '^rediss?://',
           secret: true,
         }),
+        mode: Type.Union([Type.Literal('standalone'), Type.Literal('cluster'), Type.Literal('sentinel')], {
+          description:
+            'standalone: one server at `url`. cluster: Redis Cluster seeded from `url` and `nodes`. sentinel: the master ' +
+            'named `sentinelName`, found through `sentinels` (the `url` gives only its password and db)',
+          default: 'standalone',
+        }),
+        nodes: Type.Array(Type.String({ pattern: '^[^:]+:[0-9]{1,5}$', maxLength: 256 }), {
+          description: 'cluster: more seed nodes as host:port',
+          default: [],
+          maxItems: 64,
+        }),
+        sentinels: Type.Array(Type.String({ pattern: '^[^:]+:[0-9]{1,5}$', maxLength: 256 }), {
+          description: 'sentinel: the sentinels as host:port',
+          default: [],
+          maxItems: 16,
+        }),
+        sentinelName: Type.String({ description: 'sentinel: the master group name', default: 'mymaster', minLength: 1, maxLength: 128 }),
+        commandTimeout: Type.Integer({
+          description:
+            'Milliseconds a command may take before it fails with STATE_UNAVAILABLE (the calling policy then applies its failure mode)',
+          minimum: 10,
+          maximum: 60_000,
+          default: 1000,
+        }),
         keyPrefix: Type.String({
           description: 'Put in front of every key and channel, so several deployments can share one Redis',
           default: 'portcullis:',

@@ -1,10 +1,17 @@
-import { Redis, type RedisOptions } from 'ioredis';
+import { Cluster, Redis, type RedisOptions } from 'ioredis';
 import { checkKey, checkTtl, isStateError, StateError } from './errors.js';
 import type { MessageHandler, StateStore } from './types.js';
 
 export interface RedisStateOptions {
-  /** redis://[:password@]host:port[/db] */
+  /** redis://[:password@]host:port[/db]: the server (standalone), a seed node (cluster), or the password and db (sentinel). */
   url: string;
+  /** standalone (default), cluster (Redis Cluster, seeded from `url` and `nodes`), sentinel (the master named `sentinelName`, found through `sentinels`). */
+  mode?: 'standalone' | 'cluster' | 'sentinel';
+  /** More cluster seed nodes, host:port. */
+  nodes?: readonly string[];
+  /** Sentinels, host:port. */
+  sentinels?: readonly string[];
+  sentinelName?: string;
   /** Put in front of every key and channel, so several gateways (or test runs) share one Redis. */
   keyPrefix?: string;
   /** A command not answered within this rejects with STATE_UNAVAILABLE rather than holding a request. */
@@ -36,8 +43,8 @@ return n`;
 export class RedisStateStore implements StateStore {
   readonly backend = 'redis' as const;
   readonly keyPrefix: string;
-  private readonly client: Redis;
-  private subscriber: Redis | undefined;
+  private readonly client: Redis | Cluster;
+  private subscriber: Redis | Cluster | undefined;
   private readonly channels = new Map<string, Set<MessageHandler>>();
   private readonly onError: (err: Error) => void;
   private closed = false;
@@ -53,7 +60,7 @@ export class RedisStateStore implements StateStore {
       retryStrategy: (attempt) => Math.min(50 * attempt, 1000),
       ...(options.connectionName ? { connectionName: options.connectionName } : {}),
     };
-    this.client = new Redis(options.url, redisOptions);
+    this.client = createClient(options, redisOptions);
     this.client.on('error', (err: Error) => this.onError(err));
     this.client.defineCommand('portcullisIncr', { numberOfKeys: 1, lua: INCR_WINDOW });
   }
@@ -71,6 +78,20 @@ export class RedisStateStore implements StateStore {
       };
       this.client.once('ready', onReady);
     });
+  }
+
+  /**
+   * A Lua script defined once: each call is one EVALSHA (ioredis sends the body with EVAL only when
+   * the server answers NOSCRIPT, after a restart say). Keys get the store's prefix; they must share a
+   * hash tag in Redis Cluster. Rejects with StateError like every other call.
+   */
+  script(name: string, lua: string): (keys: readonly string[], args: readonly (string | number)[]) => Promise<unknown> {
+    const client = this.client as unknown as Record<string, (...a: unknown[]) => Promise<unknown>>;
+    if (client[name] === undefined) this.client.defineCommand(name, { lua });
+    return (keys, args) => {
+      const prefixed = keys.map((k) => this.key(k));
+      return this.run(() => client[name]!(prefixed.length, ...prefixed, ...args));
+    };
   }
 
   async get(key: string): Promise<string | null> {
@@ -137,11 +158,14 @@ export class RedisStateStore implements StateStore {
     this.subscriber?.disconnect();
   }
 
-  private subscriberConnection(): Redis {
+  private subscriberConnection(): Redis | Cluster {
     if (this.closed) throw new StateError('STATE_INVALID', 'state store is closed');
     if (this.subscriber) return this.subscriber;
     // The offline queue is on here: a subscription made while Redis is away is sent once it is back.
-    const sub = this.client.duplicate({ enableOfflineQueue: true, maxRetriesPerRequest: null, commandTimeout: undefined });
+    const sub =
+      this.client instanceof Cluster
+        ? this.client.duplicate(undefined, { enableOfflineQueue: true })
+        : this.client.duplicate({ enableOfflineQueue: true, maxRetriesPerRequest: null, commandTimeout: undefined });
     sub.on('error', (err: Error) => this.onError(err));
     sub.on('message', (channel: string, message: string) => {
       for (const handler of [...(this.channels.get(channel) ?? [])]) {
@@ -179,4 +203,38 @@ export class RedisStateStore implements StateStore {
     if (err instanceof Error && err.name === 'ReplyError') return new StateError('STATE_INVALID', 'redis refused the command', err);
     return new StateError('STATE_UNAVAILABLE', 'redis state store is unavailable', err);
   }
+}
+
+function hostPort(entry: string): { host: string; port: number } {
+  const at = entry.lastIndexOf(':');
+  return { host: entry.slice(0, at), port: Number(entry.slice(at + 1)) };
+}
+
+/**
+ * Standalone, Cluster or Sentinel, from the same options. For Cluster the URL's password applies to
+ * every node; for Sentinel the URL gives the master's password and db, the sentinels say where it is
+ * (ioredis follows a failover by itself).
+ */
+function createClient(options: RedisStateOptions, redisOptions: RedisOptions): Redis | Cluster {
+  if (options.mode === 'cluster') {
+    const url = new URL(options.url);
+    const seeds = [{ host: url.hostname, port: Number(url.port || 6379) }, ...(options.nodes ?? []).map(hostPort)];
+    const password = url.password === '' ? undefined : decodeURIComponent(url.password);
+    return new Cluster(seeds, {
+      enableOfflineQueue: false,
+      clusterRetryStrategy: (attempt) => Math.min(50 * attempt, 1000),
+      redisOptions: { ...redisOptions, ...(password === undefined ? {} : { password }), ...(url.protocol === 'rediss:' ? { tls: {} } : {}) },
+    });
+  }
+  if (options.mode === 'sentinel') {
+    const url = new URL(options.url);
+    return new Redis({
+      ...redisOptions,
+      sentinels: (options.sentinels ?? []).map(hostPort),
+      name: options.sentinelName ?? 'mymaster',
+      ...(url.password === '' ? {} : { password: decodeURIComponent(url.password) }),
+      db: Number(url.pathname.slice(1) || 0),
+    });
+  }
+  return new Redis(options.url, redisOptions);
 }

@@ -110,12 +110,40 @@ export interface CredentialRepository {
   delete(id: string): Promise<boolean>;
 }
 
+/** Requests to add to a consumer's count for one quota period (`<quota>:2026-11-23`, `<quota>:2026-11`). */
+export interface UsageIncrement {
+  consumerId: string;
+  period: string;
+  count: number;
+}
+
+export interface UsageRecord {
+  readonly consumerId: string;
+  readonly period: string;
+  readonly count: number;
+  readonly updatedAt: Date;
+}
+
+/**
+ * Quota usage (migration 003). Written in batches by the rate-limit policy's quota counter, never
+ * once per request; rows are not tied to the consumers table, since a consumer may be a JWT subject.
+ */
+export interface UsageRepository {
+  /** Adds every increment in one transaction (rows made as needed); returns the totals after, in order. STORE_INVALID for a bad count. */
+  add(increments: readonly UsageIncrement[], at?: Date): Promise<number[]>;
+  /** The count, 0 when there is no row. */
+  get(consumerId: string, period: string): Promise<number>;
+  /** Every period of the consumer, latest period first. */
+  listByConsumer(consumerId: string): Promise<UsageRecord[]>;
+}
+
 export type StoreBackend = 'sqlite' | 'postgres';
 
 export interface Store {
   readonly backend: StoreBackend;
   readonly consumers: ConsumerRepository;
   readonly credentials: CredentialRepository;
+  readonly usage: UsageRepository;
   /** Highest migration applied; the store migrated up to it when it opened. */
   schemaVersion(): Promise<number>;
   close(): Promise<void>;

@@ -34,3 +34,14 @@ export function catchGatewayError(fn: () => unknown): GatewayError {
   }
   throw new Error('expected a GatewayError, but nothing was thrown');
 }
+
+/** Runs a policy's request hook (sync or async) and answers the status the client would see: 200 when it continued. */
+export async function policyStatus(instance: { handle?(ctx: never): unknown }, ctx: unknown): Promise<number> {
+  try {
+    await (instance.handle as (c: unknown) => unknown)(ctx);
+    return 200;
+  } catch (error) {
+    if (error instanceof GatewayError) return error.status;
+    throw error;
+  }
+}

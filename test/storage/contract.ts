@@ -228,5 +228,43 @@ export function runStoreContract(name: string, factory: () => Promise<StoreFixtu
       expect((await store.consumers.list({ tag: "' OR 1=1 --" })).items).toHaveLength(1);
       expect(await store.credentials.findByLookup('api-key', "' OR '1'='1")).toBeNull();
     });
+      describe('usage (quotas, migration 003)', () => {
+      it('adds a batch in one call, creating rows as needed, and returns the totals in order', async () => {
+        expect(await store.usage.add([
+          { consumerId: 'cons_a', period: 'quota:2026-11-23', count: 5 },
+          { consumerId: 'cons_b', period: 'quota:2026-11-23', count: 2 },
+        ])).toEqual([5, 2]);
+        expect(await store.usage.add([{ consumerId: 'cons_a', period: 'quota:2026-11-23', count: 3 }])).toEqual([8]);
+        expect(await store.usage.get('cons_a', 'quota:2026-11-23')).toBe(8);
+        expect(await store.usage.get('cons_a', 'quota:2026-11-24')).toBe(0);
+        expect(await store.usage.add([])).toEqual([]);
+      });
+
+      it('sums concurrent batches from several writers exactly', async () => {
+        const one = { consumerId: 'cons_c', period: 'quota:2026-11', count: 1 };
+        await Promise.all(Array.from({ length: 20 }, () => store.usage.add([one, { ...one, period: 'quota:2026-12' }])));
+        expect(await store.usage.get('cons_c', 'quota:2026-11')).toBe(20);
+        expect(await store.usage.get('cons_c', 'quota:2026-12')).toBe(20);
+      });
+
+      it('lists a consumer\'s periods latest first with the time of the last flush', async () => {
+        const at = new Date('2026-11-23T10:00:00.000Z');
+        await store.usage.add([{ consumerId: 'cons_d', period: 'quota:2026-11-22', count: 4 }], at);
+        await store.usage.add([{ consumerId: 'cons_d', period: 'quota:2026-11-23', count: 7 }], at);
+        await store.usage.add([{ consumerId: 'cons_other', period: 'quota:2026-11-23', count: 1 }], at);
+        expect(await store.usage.listByConsumer('cons_d')).toEqual([
+          { consumerId: 'cons_d', period: 'quota:2026-11-23', count: 7, updatedAt: at },
+          { consumerId: 'cons_d', period: 'quota:2026-11-22', count: 4, updatedAt: at },
+        ]);
+      });
+
+      it('refuses a non-positive or fractional count and changes nothing of the batch', async () => {
+        const good = { consumerId: 'cons_e', period: 'quota:2026-11-23', count: 2 };
+        for (const count of [0, -1, 1.5]) {
+          expect(await codeOf(store.usage.add([good, { ...good, count }]))).toBe('STORE_INVALID');
+        }
+        expect(await store.usage.get('cons_e', 'quota:2026-11-23')).toBe(0);
+      });
+    });
   });
 }

@@ -23,11 +23,15 @@ describe('SqliteStore', () => {
     const c = await first.consumers.create({ name: 'kept' });
     await first.close();
     const second = SqliteStore.open({ path });
-    expect(await second.schemaVersion()).toBe(1);
+    expect(await second.schemaVersion()).toBe(3);
     expect((await second.consumers.get(c.id))?.name).toBe('kept');
     await second.close();
     const db = new BetterSqlite3(path, { readonly: true });
-    expect(db.prepare('SELECT version, name FROM schema_migrations').all()).toEqual([{ version: 1, name: 'consumers-and-credentials' }]);
+    expect(db.prepare('SELECT version, name FROM schema_migrations').all()).toEqual([
+      { version: 1, name: 'consumers-and-credentials' },
+      { version: 2, name: 'reserved-002' },
+      { version: 3, name: 'quota-usage' },
+    ]);
     db.close();
   });
 

@@ -1,8 +1,9 @@
 import pg from 'pg';
 import { isStoreError, unavailable } from '../errors.js';
-import type { ConsumerRepository, CredentialRepository, Store } from '../types.js';
+import type { ConsumerRepository, CredentialRepository, Store, UsageRepository } from '../types.js';
 import { PostgresConsumers } from './consumers.js';
 import { PostgresCredentials } from './credentials.js';
+import { PostgresUsage } from './usage.js';
 import { migratePostgres, quoteIdent } from './migrate.js';
 import { POSTGRES_MIGRATIONS } from './migrations/index.js';
 
@@ -28,6 +29,7 @@ export class PostgresStore implements Store {
   readonly backend = 'postgres' as const;
   readonly consumers: ConsumerRepository;
   readonly credentials: CredentialRepository;
+  readonly usage: UsageRepository;
   readonly schema: string;
   private readonly pool: pg.Pool;
   private readonly version: number;
@@ -39,6 +41,7 @@ export class PostgresStore implements Store {
     this.version = version;
     this.consumers = new PostgresConsumers(pool);
     this.credentials = new PostgresCredentials(pool);
+    this.usage = new PostgresUsage(pool);
   }
 
   /** Connects and migrates up. STORE_UNAVAILABLE when the server cannot be reached. */

@@ -3,9 +3,10 @@ import { dirname } from 'node:path';
 import BetterSqlite3, { type Database } from 'better-sqlite3';
 import { isStoreError, StoreError, unavailable } from '../errors.js';
 import { UNAVAILABLE } from './errors.js';
-import type { ConsumerRepository, CredentialRepository, Store } from '../types.js';
+import type { ConsumerRepository, CredentialRepository, Store, UsageRepository } from '../types.js';
 import { SqliteConsumers } from './consumers.js';
 import { SqliteCredentials } from './credentials.js';
+import { SqliteUsage } from './usage.js';
 import { migrateSqlite } from './migrate.js';
 import { SQLITE_MIGRATIONS } from './migrations/index.js';
 
@@ -25,6 +26,7 @@ export class SqliteStore implements Store {
   readonly backend = 'sqlite' as const;
   readonly consumers: ConsumerRepository;
   readonly credentials: CredentialRepository;
+  readonly usage: UsageRepository;
   private readonly db: Database;
   private version: number;
 
@@ -33,6 +35,7 @@ export class SqliteStore implements Store {
     this.version = version;
     this.consumers = new SqliteConsumers(db);
     this.credentials = new SqliteCredentials(db);
+    this.usage = new SqliteUsage(db);
   }
 
   /** Opens (creating the file and folder when needed) and migrates up. */

@@ -1,6 +1,8 @@
 import type { Database } from 'better-sqlite3';
 import type { Migration } from '../../migration.js';
 import { initial } from './001-initial.js';
+import { reserved002 } from './002-reserved.js';
+import { quotaUsage } from './003-quota-usage.js';
 
 /** In version order; append only. A released migration is never edited: add the next one. */
-export const SQLITE_MIGRATIONS: readonly Migration<Database>[] = [initial];
+export const SQLITE_MIGRATIONS: readonly Migration<Database>[] = [initial, reserved002, quotaUsage];
