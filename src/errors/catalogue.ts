@@ -58,6 +58,27 @@ export const ERROR_CATALOGUE = {
       'A policy had to read the request body (authorization on body fields, validation) and it does not parse ' +
       'as its declared content type. The payload is never echoed back.',
   },
+  GW_JSON_LIMIT_EXCEEDED: {
+    status: 400,
+    title: 'Invalid Body',
+    description:
+      'The JSON request body is nested too deeply, or has an object with too many keys, a string too long or an ' +
+      'array too long (`json-limits`, or the `openapi` policy\'s `json` limits). Checked before the body is parsed.',
+  },
+  GW_JSON_DUPLICATE_KEY: {
+    status: 400,
+    title: 'Invalid Body',
+    description:
+      'A JSON object in the request body repeats a key. Parsers disagree on which copy wins, so the gateway and the ' +
+      'upstream could read different values (a parser differential); the body is refused instead.',
+  },
+  GW_JSON_FORBIDDEN_KEY: {
+    status: 400,
+    title: 'Invalid Body',
+    description:
+      'The JSON request body uses `__proto__`, `constructor` or `prototype` as a key, at any depth: the keys of ' +
+      'prototype-pollution attacks against code that merges JSON into objects.',
+  },
   GW_REQUEST_TOO_LARGE: {
     status: 413,
     title: 'Content Too Large',
