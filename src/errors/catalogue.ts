@@ -79,6 +79,19 @@ export const ERROR_CATALOGUE = {
       'The JSON request body uses `__proto__`, `constructor` or `prototype` as a key, at any depth: the keys of ' +
       'prototype-pollution attacks against code that merges JSON into objects.',
   },
+  GW_REQUEST_INVALID: {
+    status: 400,
+    title: 'Invalid Request',
+    description:
+      'The request does not match the operation in the route\'s OpenAPI description (`openapi` policy): a parameter ' +
+      'or body fails its schema, a required one is missing, a query parameter or body is not declared, or a ' +
+      '`readOnly` property was sent. The `errors` member lists `{pointer, detail}` entries; values sent are never echoed.',
+  },
+  GW_UNSUPPORTED_MEDIA_TYPE: {
+    status: 415,
+    title: 'Unsupported Media Type',
+    description: 'The request body\'s Content-Type is not one the OpenAPI operation declares (`openapi` policy).',
+  },
   GW_REQUEST_TOO_LARGE: {
     status: 413,
     title: 'Content Too Large',
@@ -150,6 +163,27 @@ export const ERROR_CATALOGUE = {
       'A response policy must inspect the upstream response body (filtering, validation, redaction) and the ' +
       'body exceeded its inspection limit, or used a content coding the gateway cannot decode. The response is ' +
       'not passed on unchecked.',
+  },
+  GW_RESPONSE_INVALID: {
+    status: 502,
+    title: 'Bad Gateway',
+    description:
+      'The upstream response does not match the schema its OpenAPI description declares for that status and ' +
+      'content type (`openapi` policy, `responses.invalid: block`), so it is not passed on.',
+  },
+  GW_RESPONSE_BLOCKED: {
+    status: 502,
+    title: 'Bad Gateway',
+    description:
+      'The upstream response carried sensitive data (card numbers, identity numbers, keys, tokens) and the `openapi` ' +
+      'policy is set to block such responses (`responses.sensitiveData.action: block`).',
+  },
+  GW_UPSTREAM_ERROR: {
+    status: 502,
+    title: 'Bad Gateway',
+    description:
+      'The upstream failed with a 5xx whose body carried a stack trace or other internals; the body is replaced by ' +
+      'this generic problem (`openapi` `responses.hideUpstreamErrors`). The log has the upstream status.',
   },
   GW_UPSTREAM_UNAVAILABLE: {
     status: 502,

@@ -7,6 +7,7 @@ import { securityHeadersPolicy } from './security-headers/index.js';
 import { templatePolicy } from './template/index.js';
 import { authenticatePolicy } from './authenticate/index.js';
 import { jsonLimitsPolicy } from './json-limits/index.js';
+import { openApiPolicy } from './openapi/index.js';
 
 /**
  * Every built-in policy, listed explicitly: no discovery, no side-effect imports. The order here
@@ -21,6 +22,7 @@ export const BUILTIN_POLICIES: readonly AnyPolicyDescriptor[] = Object.freeze([
   securityHeadersPolicy,
   authenticatePolicy,
   jsonLimitsPolicy,
+  openApiPolicy,
 ]);
 
 export type PolicyRegistry = ReadonlyMap<string, AnyPolicyDescriptor>;
