@@ -37,7 +37,7 @@ const errorsOf = (error: GatewayError | undefined) => error?.extensions?.errors 
 
 describe('openapi load', () => {
   it('refuses a spec whose $ref points nowhere, naming the file and pointer', () => {
-    expect(() => compilePolicy(openApiPolicy, { spec: 'broken-ref.yaml' }, deps)).toThrow(/broken-ref\.yaml#\/paths\/~1a\/get\/responses\/200: \$ref target .*#\/components\/responses\/Missing does not exist/);
+    expect(() => compilePolicy(openApiPolicy, { spec: 'broken-ref.yaml' }, deps)).toThrow(/broken-ref\.yaml:7#\/paths\/~1a\/get\/responses\/200: \$ref target .*#\/components\/responses\/Missing does not exist/);
   });
 
   it('refuses a missing file and a document that is not OpenAPI 3', () => {
@@ -171,5 +171,25 @@ describe('openapi monitor state', () => {
 
   it('throws GatewayErrors only, so monitor mode can record them', () => {
     expect(catchGatewayError(() => pets().handle!(request('/nope'))).code).toBe('GW_ROUTE_NOT_FOUND');
+  });
+});
+
+describe('portcullis validate with an openapi spec', () => {
+  it('reports a broken spec with the config field, the spec file, its line and the JSON Pointer', async () => {
+    const { loadConfigText } = await import('../../config/load.js');
+    const { compileCheck } = await import('../../config/compile-check.js');
+    const yaml = `version: 1
+upstreams: { up: { targets: [{ url: "http://127.0.0.1:1" }] } }
+routes:
+  - name: pets
+    match: { paths: ["/*"] }
+    policies: [{ name: openapi, config: { spec: broken-ref.yaml } }]
+    forward: { upstream: up }
+`;
+    const loaded = loadConfigText(yaml, `${FIXTURES}gateway.yaml`);
+    const error = (await compileCheck(loaded).then(() => undefined, (e: unknown) => e)) as { issues: { field: string; message: string }[] };
+    expect(error.issues).toHaveLength(1);
+    expect(error.issues[0]!.field).toBe('routes[0].policies[0].config');
+    expect(error.issues[0]!.message).toMatch(/broken-ref\.yaml:7#\/paths\/~1a\/get\/responses\/200: \$ref target/);
   });
 });

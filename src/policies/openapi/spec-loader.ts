@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { parse as parseYaml } from 'yaml';
+import { isNode, LineCounter, parse as parseYaml, parseDocument } from 'yaml';
 
 /**
  * Loads an OpenAPI description and every file its `$ref`s reach, synchronously.
@@ -17,14 +17,30 @@ import { parse as parseYaml } from 'yaml';
 
 export type JsonObject = Record<string, unknown>;
 
+/** A problem in a spec, located by file, line (when the file parses) and JSON Pointer. */
 export class SpecError extends Error {
   constructor(
     readonly file: string,
     readonly pointer: string,
     message: string,
   ) {
-    super(`${file}#${pointer}: ${message}`);
+    const line = lineOf(file, pointer);
+    super(`${file}${line === undefined ? '' : `:${line}`}#${pointer}: ${message}`);
     this.name = 'SpecError';
+  }
+}
+
+/** The 1-based line of the node at `pointer` in a YAML or JSON file; only computed for errors. */
+function lineOf(file: string, pointer: string): number | undefined {
+  try {
+    const lineCounter = new LineCounter();
+    const document = parseDocument(readFileSync(file, 'utf8'), { lineCounter });
+    const path = pointer === '' ? [] : pointer.slice(1).split('/').map((t) => decodeURIComponent(t).replaceAll('~1', '/').replaceAll('~0', '~'));
+    const node = path.length === 0 ? document.contents : document.getIn(path, true);
+    if (!isNode(node) || node.range === undefined || node.range === null) return undefined;
+    return lineCounter.linePos(node.range[0]).line;
+  } catch {
+    return undefined;
   }
 }
 
