@@ -144,6 +144,13 @@ export const ERROR_CATALOGUE = {
     title: 'Forbidden',
     description: 'A CORS preflight came from an origin, or asked for a method or headers, that the route does not allow.',
   },
+  GW_CSRF_DENIED: {
+    status: 403,
+    title: 'Forbidden',
+    description:
+      'A state-changing request carrying cookies came from another site (Origin, Sec-Fetch-Site or Referer not allowed), ' +
+      'carried none of them where `csrf` requires one, or its double-submit token was missing or different.',
+  },
   GW_WEBSOCKET_NOT_ALLOWED: {
     status: 403,
     title: 'Forbidden',

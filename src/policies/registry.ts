@@ -8,6 +8,7 @@ import { templatePolicy } from './template/index.js';
 import { authenticatePolicy } from './authenticate/index.js';
 import { jsonLimitsPolicy } from './json-limits/index.js';
 import { openApiPolicy } from './openapi/index.js';
+import { csrfPolicy } from './csrf/index.js';
 
 /**
  * Every built-in policy, listed explicitly: no discovery, no side-effect imports. The order here
@@ -23,6 +24,7 @@ export const BUILTIN_POLICIES: readonly AnyPolicyDescriptor[] = Object.freeze([
   authenticatePolicy,
   jsonLimitsPolicy,
   openApiPolicy,
+  csrfPolicy,
 ]);
 
 export type PolicyRegistry = ReadonlyMap<string, AnyPolicyDescriptor>;
