@@ -193,3 +193,34 @@ routes:
     expect(error.issues[0]!.message).toMatch(/broken-ref\.yaml:7#\/paths\/~1a\/get\/responses\/200: \$ref target/);
   });
 });
+
+describe('openapi with a large spec', () => {
+  it('compiles 1,000 operations once and validates the first and the last path alike', async () => {
+    const { mkdtempSync, writeFileSync, rmSync } = await import('node:fs');
+    const { tmpdir } = await import('node:os');
+    const dir = mkdtempSync(`${tmpdir()}/pcl-openapi-`);
+    const paths: Record<string, unknown> = {};
+    for (let i = 0; i < 500; i++) {
+      paths[`/r${i}/{id}`] = {
+        parameters: [{ name: 'id', in: 'path', required: true, schema: { type: 'integer' } }],
+        get: { responses: { 200: { description: 'ok' } } },
+        put: { requestBody: { content: { 'application/json': { schema: { $ref: '#/components/schemas/Thing' } } } }, responses: { 204: { description: 'ok' } } },
+      };
+    }
+    const spec = { openapi: '3.0.3', info: { title: 'big', version: '1' }, paths, components: { schemas: { Thing: { type: 'object', required: ['n'], properties: { n: { type: 'integer' } } } } } };
+    writeFileSync(`${dir}/big.json`, JSON.stringify(spec));
+    try {
+      const policy = compilePolicy(openApiPolicy, { spec: 'big.json' }, makeDeps({ configDir: dir }));
+      for (const i of [0, 499]) {
+        expect(await outcome(policy, request(`/r${i}/5`))).toBeUndefined();
+        expect(errorsOf(await outcome(policy, request(`/r${i}/x`)))).toEqual([{ pointer: '/path/id', detail: 'must be integer' }]);
+        const put = (body: string) => request(`/r${i}/5`, { method: 'PUT', headers: { 'content-type': 'application/json' }, body });
+        expect(await outcome(policy, put('{"n":1}'))).toBeUndefined();
+        expect(errorsOf(await outcome(policy, put('{"n":"one"}')))).toEqual([{ pointer: '/body/n', detail: 'must be integer' }]);
+      }
+      expect((await outcome(policy, request('/r500/5')))?.code).toBe('GW_ROUTE_NOT_FOUND');
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }, 120_000);
+});

@@ -1,7 +1,8 @@
 import { Ajv, type ErrorObject, type Options, type ValidateFunction } from 'ajv';
 import { Ajv2020 } from 'ajv/dist/2020.js';
 import addFormatsModule from 'ajv-formats';
-import { fileUrl, SpecError, type JsonObject, type LoadedSpec, type Located } from './spec-loader.js';
+import { dirname, resolve } from 'node:path';
+import { deref, fileUrl, refsIn, SpecError, type JsonObject, type LoadedSpec, type Located } from './spec-loader.js';
 
 // ajv-formats ships CommonJS with a default export; under NodeNext it arrives one level down.
 const addFormats = ((addFormatsModule as unknown as { default?: unknown }).default ?? addFormatsModule) as (ajv: Ajv) => Ajv;
@@ -36,7 +37,8 @@ const OPENAPI_FORMATS: Record<string, RegExp | true | ((value: number) => boolea
 function createAjv(version: LoadedSpec['version'], purpose: SchemaPurpose, options: SpecAjvOptions): Ajv {
   const base: Options = {
     strict: false,
-    allErrors: true,
+    // Clients get every problem with their request; a response only needs a verdict (and compiles to less code).
+    allErrors: purpose !== 'response',
     validateSchema: false,
     messages: true,
     coerceTypes: purpose === 'param' ? 'array' : false,
@@ -94,27 +96,80 @@ function closeObjects(document: unknown): void {
   }
 }
 
+/** Every `$ref` target, as file -> JSON Pointers (the documents were all loaded, so targets resolve). */
+function collectRefTargets(spec: LoadedSpec): Map<string, Set<string>> {
+  const out = new Map<string, Set<string>>();
+  for (const [file, document] of spec.documents) {
+    for (const { ref } of refsIn(document)) {
+      const hash = ref.indexOf('#');
+      const pointer = hash === -1 ? '' : ref.slice(hash + 1);
+      if (pointer === '') continue;
+      const target = hash === 0 ? file : resolve(dirname(file), decodeURIComponent(ref.slice(0, hash)));
+      let set = out.get(target);
+      if (set === undefined) out.set(target, (set = new Set()));
+      set.add(pointer);
+    }
+  }
+  return out;
+}
+
+function valueAt(document: unknown, pointer: string): unknown {
+  let value = document;
+  for (const raw of pointer.slice(1).split('/')) {
+    const token = decodeURIComponent(raw).replaceAll('~1', '/').replaceAll('~0', '~');
+    if (value === null || typeof value !== 'object' || !Object.hasOwn(value, token)) return undefined;
+    value = (value as JsonObject)[token];
+  }
+  return value;
+}
+
 /** Compiles schemas of one spec for one purpose, all documents registered under their file URLs. */
 export class SpecCompiler {
   private readonly ajv: Ajv;
   private readonly cache = new Map<string, ValidateFunction>();
 
-  constructor(spec: LoadedSpec, purpose: SchemaPurpose, options: SpecAjvOptions) {
+  constructor(
+    private readonly spec: LoadedSpec,
+    purpose: SchemaPurpose,
+    options: SpecAjvOptions,
+  ) {
     this.ajv = createAjv(spec.version, purpose, options);
+    const refTargets = collectRefTargets(spec);
     const closed = purpose !== 'response' && options.rejectUnknownProperties;
     for (const [file, document] of spec.documents) {
       const copy = structuredClone(document);
       if (closed) closeObjects(copy);
       // The document's own `$id`s (3.1) stay meaningful; the file URL is its retrieval URI.
       delete copy.$id;
-      this.ajv.addSchema(copy, fileUrl(file));
+      const url = fileUrl(file);
+      this.ajv.addSchema(copy, url);
+      // Every `$ref` target is registered under its full URL too: Ajv then compiles a shared
+      // component once per spec instead of once per schema that refers to it (1,000 operations
+      // over 500 components: 13 s -> under 3 s).
+      for (const pointer of refTargets.get(file) ?? []) {
+        const value = valueAt(copy, pointer);
+        if (value !== null && typeof value === 'object' && !Array.isArray(value)) this.ajv.addSchema(value as JsonObject, `${url}#${pointer}`);
+      }
     }
   }
 
-  /** The validator for the schema at `located` (compiled by reference, so refs resolve in its own file). */
+  /**
+   * The validator for the schema at `located` (compiled by reference, so refs resolve in its own
+   * file). Compiling is the expensive part of loading a spec (Ajv generates code per schema), so
+   * validators are shared: a schema that is only a `$ref` is compiled as its target, and inline
+   * schemas with the same text in the same file (a `{type: integer}` id on 500 paths) once.
+   */
   compile(located: Located, wrapAs?: string): ValidateFunction {
-    const ref = `${fileUrl(located.file)}#${located.pointer}`;
-    const key = wrapAs === undefined ? ref : `${wrapAs}|${ref}`;
+    let target = located;
+    try {
+      target = deref(this.spec, located);
+    } catch {
+      // a broken $ref: compile as written, so Ajv reports it with its location below
+    }
+    const ref = `${fileUrl(target.file)}#${target.pointer}`;
+    const content = target.value !== null && typeof target.value === 'object' && !Array.isArray(target.value) ? JSON.stringify(target.value) : undefined;
+    const identity = content !== undefined && content.length < 512 ? `${target.file}|${content}` : ref;
+    const key = wrapAs === undefined ? identity : `${wrapAs}|${identity}`;
     let fn = this.cache.get(key);
     if (fn !== undefined) return fn;
     const schema = wrapAs === undefined ? { $ref: ref } : { type: 'object', properties: { [wrapAs]: { $ref: ref } } };

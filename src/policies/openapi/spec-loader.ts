@@ -75,7 +75,8 @@ function readDocument(file: string, from: { file: string; pointer: string } | un
   }
   let value: unknown;
   try {
-    value = parseYaml(text, { uniqueKeys: true, maxAliasCount: 100 });
+    // JSON.parse is an order of magnitude faster than the YAML parser on large JSON specs.
+    value = file.endsWith('.json') ? JSON.parse(text) : parseYaml(text, { uniqueKeys: true, maxAliasCount: 100 });
   } catch (error) {
     throw new SpecError(file, '', `not valid YAML or JSON: ${(error as Error).message.split('\n')[0]}`);
   }
