@@ -10,6 +10,7 @@ const TARGETS = {
   twoWorkers: 1.8, // 2 workers req/s over 1 worker req/s
   apiKeyAddedUs: 10, // portcullis-apikey CPU per request minus portcullis-bare's, us
   jwtWarmAddedUs: 10, // portcullis-jwt (one token repeated: warm verified-token cache) minus bare, us
+  openApiAddedUs: 25, // portcullis-openapi (1 KB JSON body validated) minus portcullis-openapi-stream (same body streamed), us
 };
 
 const ratio = (a, b) => (a != null && b != null && b > 0 && Number.isFinite(a) ? a / b : null);
@@ -109,6 +110,20 @@ export function evaluateTargets(rows, layout) {
         : !bare ? failed('portcullis-bare') : failed(name),
     );
   }
+
+  const stream = by['portcullis-openapi-stream'];
+  const validated = by['portcullis-openapi'];
+  const openApiAdded = stream && validated ? validated.cpu_us_per_req - stream.cpu_us_per_req : null;
+  const openApiOk = openApiAdded !== null && Number.isFinite(openApiAdded);
+  add(
+    'openapi-added-cpu',
+    `openapi (1 KB JSON body validated) adds <= ${TARGETS.openApiAddedUs} us CPU/request over streaming the same body`,
+    openApiOk ? openApiAdded <= TARGETS.openApiAddedUs : null,
+    openApiOk ? round(openApiAdded, 1) : null,
+    openApiOk
+      ? `${openApiAdded >= 0 ? '+' : ''}${fmt(openApiAdded)} us/request (${fmt(validated.cpu_us_per_req)} vs ${fmt(stream.cpu_us_per_req)} us)`
+      : !stream ? failed('portcullis-openapi-stream') : failed('portcullis-openapi'),
+  );
 
   const two = by['portcullis-bare-2-workers'];
   const one = layout.separate2w ? bare : by[REFERENCE_NAME];
