@@ -118,3 +118,24 @@ describe('openapi policy through the gateway', () => {
     expect(await res.json()).toEqual({ message: 'maintenance' });
   });
 });
+
+describe('openapi undeclared responses', () => {
+  let upstream: EchoUpstream;
+  let gw: TestGateway;
+  afterEach(async () => {
+    await gw?.close();
+    await upstream?.close();
+  });
+
+  it('reports a JSON response with an undeclared status by default, and blocks it when configured', async () => {
+    for (const [setting, expected] of [['', 418], [', responses: { undeclaredResponses: block }', 502]] as const) {
+      upstream = await startUpstreamEcho(json(418, { teapot: true }));
+      const route = `    policies:\n      - name: openapi\n        config: { spec: test/fixtures/openapi/pets.yaml${setting} }\n`;
+      gw = await startGateway(basicConfig(route), { upstreamUrl: upstream.url });
+      const res = await fetch(`${gw.url}/pets/1`, { method: 'DELETE' });
+      expect(res.status).toBe(expected);
+      await gw.close();
+      await upstream.close();
+    }
+  });
+});

@@ -57,8 +57,11 @@ export function createResponseGuard(config: OpenApiConfig, deps: PolicyDeps): Pi
     const entry = media === undefined ? undefined : matchMedia(media, head.get('content-type'));
     let problem: string | undefined;
     let checked = value;
-    if (entry === undefined) problem = `status ${status} with this content type is not declared for ${op.id}`;
-    else if (entry.validate !== undefined) {
+    if (entry === undefined) {
+      const reason = `status ${status} with this content type is not declared for ${op.id}`;
+      if (settings.undeclaredResponses === 'block') throw new GatewayError('GW_RESPONSE_INVALID', { reason: `openapi: ${reason}` });
+      report(ctx, 'GW_RESPONSE_INVALID', reason);
+    } else if (entry.validate !== undefined) {
       const removing = settings.undeclaredProperties === 'remove';
       checked = removing ? value : structuredClone(value);
       if (!entry.validate(checked)) {

@@ -44,6 +44,11 @@ export const OpenApiSchema = Type.Object(
       {
         validate: Type.Boolean({ description: 'Check JSON responses against the schema declared for their status and content type', default: true }),
         invalid: Choice(['block', 'report'], 'A response that does not match its declared schema: answered 502 GW_RESPONSE_INVALID, or logged and passed on', 'block'),
+        undeclaredResponses: Choice(
+          ['block', 'report'],
+          'A JSON response whose status and content type the operation does not declare (no matching code, range or default): answered 502 GW_RESPONSE_INVALID, or logged and passed on',
+          'report',
+        ),
         undeclaredProperties: Choice(
           ['remove', 'report'],
           'Properties the response schema does not declare (excessive data exposure): removed, or logged and passed on. writeOnly properties are always removed',
