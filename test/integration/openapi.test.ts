@@ -58,6 +58,14 @@ describe('openapi policy through the gateway', () => {
     expect(gw.logs.access()[0]).toMatchObject({ route: 'all', monitor: [{ policy: 'openapi', code: 'GW_ROUTE_NOT_FOUND', reason: 'openapi: path not declared in the spec' }] });
   });
 
+  it('in monitor mode forwards an invalid body unchanged and records why it would have been refused', async () => {
+    await start(json(201, { id: 1, name: 'rex' }), '', 'monitor');
+    expect((await post('/pets', '{"name":42}')).status).toBe(201);
+    expect(upstream.seen[0]!.body.toString()).toBe('{"name":42}');
+    await expect.poll(() => gw.logs.access().length).toBe(1);
+    expect(gw.logs.access()[0]!.monitor).toEqual([{ policy: 'openapi', code: 'GW_REQUEST_INVALID', reason: expect.stringContaining('/body/name must be string') }]);
+  });
+
   it('removes undeclared and writeOnly properties from responses', async () => {
     await start(json(200, { id: 1, name: 'rex', password: 'hunter2', internalScore: 99, owner: { email: 'a@b.example', ssn: 'x' } }));
     const res = await get('/pets/1');

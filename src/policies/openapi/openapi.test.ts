@@ -112,6 +112,11 @@ describe('openapi JSON bodies', () => {
     expect(JSON.stringify(error?.extensions)).not.toContain('xxxx');
   });
 
+  it('accepts null where OpenAPI 3.0 says nullable, and only there', async () => {
+    expect(await outcome(pets(), post('{"name":"rex","tag":null}'))).toBeUndefined();
+    expect(errorsOf(await outcome(pets(), post('{"name":null}')))).toEqual([{ pointer: '/body/name', detail: 'must be string' }]);
+  });
+
   it('refuses a readOnly property sent by the client', async () => {
     expect(errorsOf(await outcome(pets(), post('{"id":1,"name":"rex"}')))).toEqual([{ pointer: '/body/id', detail: 'is read-only' }]);
   });
