@@ -1,7 +1,9 @@
 // Load generation: wrk when installed (one thread), else autocannon from node_modules. Both are
 // pinned to the load CPU and run for a fixed duration; results are normalised to
 // { requests, seconds, rps, p50_ms, p99_ms, errors }.
-import { existsSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { existsSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { runToEnd, which } from './procs.mjs';
 
@@ -23,12 +25,14 @@ export function detectLoadGenerator(preference, repoRoot) {
  * One load run of `seconds` against url, sending BENCH_HEADERS and the scenario's `headers`. Resolves the normalised result, or { error } when the
  * generator failed (its stderr excerpt in the message).
  */
-export async function runLoad(gen, url, { seconds, connections, cpus, taskset, headers = {} }) {
-  const all = { ...BENCH_HEADERS, ...headers }; // BENCH_HEADERS plus the scenario's own (auth)
+export async function runLoad(gen, url, { seconds, connections, cpus, taskset, headers = {}, body }) {
+  // BENCH_HEADERS plus the scenario's own (auth); a scenario `body` is POSTed as JSON
+  const all = { ...BENCH_HEADERS, ...headers, ...(body === undefined ? {} : { 'Content-Type': 'application/json' }) };
   const timeoutMs = (seconds + 30) * 1000;
   if (gen.kind === 'wrk') {
     const args = ['-t1', `-c${connections}`, `-d${seconds}s`, '--latency', '--timeout', '5s'];
     for (const [k, v] of Object.entries(all)) args.push('-H', `${k}: ${v}`);
+    if (body !== undefined) args.push('-s', wrkPostScript(body));
     args.push(url);
     const r = await runToEnd('wrk', gen.bin, args, { cpus, taskset, timeoutMs });
     if (r.timedOut) return { error: `wrk did not finish within ${timeoutMs} ms` };
@@ -37,11 +41,19 @@ export async function runLoad(gen, url, { seconds, connections, cpus, taskset, h
   }
   const args = [gen.bin, '-j', '-c', String(connections), '-d', String(seconds)];
   for (const [k, v] of Object.entries(all)) args.push('-H', `${k}=${v}`);
+  if (body !== undefined) args.push('-m', 'POST', '-b', body);
   args.push(url);
   const r = await runToEnd('autocannon', process.execPath, args, { cpus, taskset, timeoutMs });
   if (r.timedOut) return { error: `autocannon did not finish within ${timeoutMs} ms` };
   if (r.code !== 0) return { error: `autocannon exited with ${r.code}: ${excerpt(r.stderr || r.stdout)}` };
   return parseAutocannon(r.stdout);
+}
+
+/** A wrk Lua script that POSTs `body` (written once per body to the temp folder). */
+function wrkPostScript(body) {
+  const file = path.join(os.tmpdir(), `portcullis-bench-post-${createHash('sha256').update(body).digest('hex').slice(0, 12)}.lua`);
+  writeFileSync(file, `wrk.method = "POST"\nwrk.body = ${JSON.stringify(body)}\n`);
+  return file;
 }
 
 const UNIT_MS = { us: 0.001, ms: 1, s: 1000, m: 60_000, h: 3_600_000 };

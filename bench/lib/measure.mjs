@@ -23,6 +23,7 @@ export async function runScenario(name, def, ctx, log) {
   let handle = null;
   let helpers = [];
   let headers = {};
+  let body;
   let port;
   let rootPid;
   try {
@@ -41,6 +42,7 @@ export async function runScenario(name, def, ctx, log) {
       }
       helpers = started.helpers ?? [];
       headers = started.headers ?? {};
+      body = started.body;
       if (started.error) {
         row.error = started.error;
         return row;
@@ -54,14 +56,14 @@ export async function runScenario(name, def, ctx, log) {
       }
     }
 
-    const sanity = (await checkProxying(port, headers)) ?? (def.authCheck ? await checkUnauthenticated(port) : null);
+    const sanity = (await checkProxying(port, headers, body)) ?? (def.authCheck ? await checkUnauthenticated(port) : null);
     if (sanity) {
       row.error = `sanity check failed: ${sanity}`;
       return row;
     }
 
     const url = `http://127.0.0.1:${port}/`;
-    const loadOpts = { connections: ctx.opts.connections, cpus: ctx.layout.load, taskset: ctx.taskset, headers };
+    const loadOpts = { connections: ctx.opts.connections, cpus: ctx.layout.load, taskset: ctx.taskset, headers, body };
     if (ctx.opts.warmup > 0) {
       log(`  ${name}: warm-up ${ctx.opts.warmup}s`);
       const w = await runLoad(ctx.load, url, { ...loadOpts, seconds: ctx.opts.warmup });
@@ -163,14 +165,16 @@ export function medianRun(runs) {
 }
 
 /** null when the port proxies to the upstream (200 and its body), else what went wrong. */
-async function checkProxying(port, extraHeaders = {}) {
+async function checkProxying(port, extraHeaders = {}, body = undefined) {
+  const what = body === undefined ? 'GET /' : 'POST /';
   try {
-    const r = await request(port, { headers: { ...BENCH_HEADERS, ...extraHeaders }, timeoutMs: 5000 });
-    if (r.status !== 200) return `GET / answered ${r.status}: ${excerpt(r.body, 200)}`;
-    if (!r.body.includes(UPSTREAM_BODY)) return `GET / answered 200 without the upstream's body: ${excerpt(r.body, 200)}`;
+    const headers = { ...BENCH_HEADERS, ...extraHeaders, ...(body === undefined ? {} : { 'content-type': 'application/json' }) };
+    const r = await request(port, { method: body === undefined ? 'GET' : 'POST', headers, body, timeoutMs: 5000 });
+    if (r.status !== 200) return `${what} answered ${r.status}: ${excerpt(r.body, 200)}`;
+    if (!r.body.includes(UPSTREAM_BODY)) return `${what} answered 200 without the upstream's body: ${excerpt(r.body, 200)}`;
     return null;
   } catch (err) {
-    return `GET / failed: ${err.message}`;
+    return `${what} failed: ${err.message}`;
   }
 }
 

@@ -22,7 +22,7 @@ export function freePort() {
  * One request to 127.0.0.1:port, no keep-alive. Resolves { status, headers, body } or rejects on
  * connection error / timeout.
  */
-export function request(port, { method = 'GET', path = '/', headers = {}, timeoutMs = 2000 } = {}) {
+export function request(port, { method = 'GET', path = '/', headers = {}, timeoutMs = 2000, body } = {}) {
   return new Promise((resolve, reject) => {
     const req = http.request(
       { host: HOST, port, method, path, headers: { connection: 'close', ...headers }, agent: false },
@@ -38,7 +38,7 @@ export function request(port, { method = 'GET', path = '/', headers = {}, timeou
     );
     req.setTimeout(timeoutMs, () => req.destroy(new Error(`no answer within ${timeoutMs} ms`)));
     req.on('error', reject);
-    req.end();
+    req.end(body);
   });
 }
 

@@ -13,6 +13,7 @@ const TARGETS = {
   authzAddedUs: 5, // portcullis-authz CPU per request minus portcullis-apikey's, us
   rateLimitMemoryAddedUs: 3, // portcullis-ratelimit-memory CPU per request minus bare's, us
   rateLimitRedisVsMemory: 0.7, // portcullis-ratelimit-redis req/s over portcullis-ratelimit-memory req/s
+  openApiAddedUs: 25, // portcullis-openapi (1 KB JSON body validated) minus portcullis-openapi-stream (same body streamed), us
 };
 
 const ratio = (a, b) => (a != null && b != null && b > 0 && Number.isFinite(a) ? a / b : null);
@@ -139,6 +140,20 @@ export function evaluateTargets(rows, layout) {
     rRedis === null
       ? !rlMemory ? failed('portcullis-ratelimit-memory') : failed('portcullis-ratelimit-redis')
       : `${x(rRedis)} (${int(rlRedis.rps)} vs ${int(rlMemory.rps)} req/s; gateway CPU ${fmt(rlRedis.cpu_us_per_req)} vs ${fmt(rlMemory.cpu_us_per_req)} us/request)`,
+  );
+
+  const stream = by['portcullis-openapi-stream'];
+  const validated = by['portcullis-openapi'];
+  const openApiAdded = stream && validated ? validated.cpu_us_per_req - stream.cpu_us_per_req : null;
+  const openApiOk = openApiAdded !== null && Number.isFinite(openApiAdded);
+  add(
+    'openapi-added-cpu',
+    `openapi (1 KB JSON body validated) adds <= ${TARGETS.openApiAddedUs} us CPU/request over streaming the same body`,
+    openApiOk ? openApiAdded <= TARGETS.openApiAddedUs : null,
+    openApiOk ? round(openApiAdded, 1) : null,
+    openApiOk
+      ? `${openApiAdded >= 0 ? '+' : ''}${fmt(openApiAdded)} us/request (${fmt(validated.cpu_us_per_req)} vs ${fmt(stream.cpu_us_per_req)} us)`
+      : !stream ? failed('portcullis-openapi-stream') : failed('portcullis-openapi'),
   );
 
   const two = by['portcullis-bare-2-workers'];

@@ -17,6 +17,8 @@ export const SCENARIO_NAMES = [
   'portcullis-apikey',
   'portcullis-authz',
   'portcullis-jwt',
+  'portcullis-openapi-stream',
+  'portcullis-openapi',
   'portcullis-bare-2-workers',
   'portcullis-ratelimit-memory',
   'portcullis-ratelimit-redis',
@@ -208,6 +210,52 @@ async function startJwt(ctx, port) {
   }
 }
 
+/** The 1 KB JSON body of the openapi rows, and the schema that accepts it. */
+export const OPENAPI_BODY = JSON.stringify({
+  name: 'a'.repeat(100),
+  quantity: 12,
+  tags: Array.from({ length: 10 }, (_, i) => `tag-number-${i}`),
+  owner: { email: 'owner@example.com', name: 'Owner Name' },
+  notes: 'n'.repeat(560),
+});
+const OPENAPI_SPEC = {
+  openapi: '3.0.3',
+  info: { title: 'bench', version: '1' },
+  paths: {
+    '/': {
+      post: {
+        requestBody: { required: true, content: { 'application/json': { schema: { $ref: '#/components/schemas/Item' } } } },
+        // The upstream's {"ok":true} is declared, so the response is validated (and filtered) too.
+        responses: { 200: { description: 'ok', content: { 'application/json': { schema: { type: 'object', properties: { ok: { type: 'boolean' } } } } } } },
+      },
+    },
+  },
+  components: {
+    schemas: {
+      Item: {
+        type: 'object',
+        required: ['name', 'quantity'],
+        properties: {
+          name: { type: 'string', maxLength: 200 },
+          quantity: { type: 'integer', minimum: 1, maximum: 1000 },
+          tags: { type: 'array', maxItems: 20, items: { type: 'string', maxLength: 40 } },
+          owner: { type: 'object', properties: { email: { type: 'string', format: 'email' }, name: { type: 'string' } } },
+          notes: { type: 'string', maxLength: 2000 },
+        },
+      },
+    },
+  },
+};
+
+/** portcullis-openapi: the same POST as portcullis-openapi-stream, its body validated by the openapi policy. */
+function startOpenApi(ctx, port) {
+  const dir = path.join(ctx.tmpDir, 'portcullis-openapi');
+  mkdirSync(dir, { recursive: true });
+  writeFileSync(path.join(dir, 'openapi.json'), JSON.stringify(OPENAPI_SPEC));
+  const policies = [{ name: 'openapi', config: { spec: 'openapi.json' } }];
+  return { ...startPortcullis(ctx, port, { name: 'portcullis-openapi', workers: 1, policies, cpus: ctx.layout.proxy1 }), body: OPENAPI_BODY };
+}
+
 /**
  * The rate-limit scenarios: two limits per request (a per-second GCRA and a per-hour sliding window,
  * both on the client IP) set so high that nothing is refused: what is measured is the price of the
@@ -309,6 +357,13 @@ export function scenarios(ctx) {
     'portcullis-apikey': { authCheck: true, start: (c, port) => startApiKey(c, port) },
     'portcullis-authz': { authCheck: true, start: (c, port) => startApiKey(c, port, 'portcullis-authz') },
     'portcullis-jwt': { authCheck: true, start: startJwt },
+    'portcullis-openapi-stream': {
+      start: (c, port) => ({
+        ...startPortcullis(c, port, { name: 'portcullis-openapi-stream', workers: 1, policies: [], cpus: L.proxy1 }),
+        body: OPENAPI_BODY,
+      }),
+    },
+    'portcullis-openapi': { start: startOpenApi },
     'portcullis-bare-2-workers': {
       start: (c, port) =>
         startPortcullis(c, port, { name: 'portcullis-bare-2-workers', workers: 2, policies: [], cpus: L.proxy2 }),

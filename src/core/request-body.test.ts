@@ -56,3 +56,33 @@ describe('request body for policies', () => {
     expect(isJsonContentType(undefined)).toBe(false);
   });
 });
+
+describe('hostile JSON bodies', () => {
+  it('refuses a duplicate key with GW_JSON_DUPLICATE_KEY and leaves parsedBody unset', async () => {
+    const ctx = withBody('{"role":"user","role":"admin"}');
+    expect(await codeOf(jsonBody(ctx, 1024, 'test'))).toBe('GW_JSON_DUPLICATE_KEY');
+    expect(ctx.parsedBody).toBeUndefined();
+  });
+
+  it('refuses a nested __proto__ key and pollutes nothing', async () => {
+    const ctx = withBody('{"a":{"b":[{"__proto__":{"polluted":true}}]}}');
+    expect(await codeOf(jsonBody(ctx, 1024, 'test'))).toBe('GW_JSON_FORBIDDEN_KEY');
+    expect(({} as Record<string, unknown>).polluted).toBeUndefined();
+  });
+
+  it('applies the caller limits, then the defaults', async () => {
+    const limits = { maxDepth: 2, maxKeys: 10, maxStringLength: 10, maxArrayLength: 10 };
+    expect(await codeOf(jsonBody(withBody('[[[1]]]'), 1024, 'test', limits))).toBe('GW_JSON_LIMIT_EXCEEDED');
+    expect(await codeOf(jsonBody(withBody('['.repeat(65) + ']'.repeat(65)), 1024, 'test'))).toBe('GW_JSON_LIMIT_EXCEEDED');
+  });
+
+  it('says which rule failed without echoing the payload', async () => {
+    try {
+      await jsonBody(withBody(`{"a":"${'<script>'.repeat(20)}"}`), 1024, 'test', { maxDepth: 5, maxKeys: 5, maxStringLength: 16, maxArrayLength: 5 });
+      expect.unreachable();
+    } catch (error) {
+      expect(isGatewayError(error) && error.detail).toBe('A JSON string in the body is too long.');
+      expect(String((error as Error).message)).not.toContain('<script>');
+    }
+  });
+});

@@ -1,5 +1,6 @@
 import type { RequestContext } from './context.js';
 import { GatewayError } from '../errors/index.js';
+import { DEFAULT_JSON_LIMITS, scanJson, type JsonLimits, type JsonScanProblem } from './json-scan.js';
 
 /**
  * The request body for policies that must read it (signatures, authorization on body fields,
@@ -57,18 +58,49 @@ export function isJsonContentType(contentType: string | undefined): boolean {
 
 /**
  * The request body parsed as JSON, or `undefined` when the request has no body or is not declared
- * as JSON. Parsed once per request whoever asks first; invalid JSON is a 400 that echoes nothing.
+ * as JSON. Parsed once per request whoever asks first, so the first caller's `limits` apply (the
+ * `json-limits` policy runs early in `inspect` for that reason). Hostile JSON is refused before
+ * `JSON.parse` sees it (json-scan.ts): past a structure limit, a duplicate key or a
+ * prototype-polluting key, a 400 that names the rule and echoes nothing of the payload.
  */
-export async function jsonBody(ctx: RequestContext, limit: number, who: string): Promise<unknown> {
+export async function jsonBody(ctx: RequestContext, limit: number, who: string, limits: JsonLimits = DEFAULT_JSON_LIMITS): Promise<unknown> {
   if (ctx.parsedBody !== undefined) return ctx.parsedBody.value;
   if (!isJsonContentType(ctx.header('content-type')) || !hasBody(ctx)) return undefined;
   const raw = await bufferBody(ctx, limit, who);
-  let value: unknown;
+  const value = raw.length === 0 ? undefined : parseHostileJson(raw.toString('utf8'), limits, who);
+  ctx.parsedBody = { value };
+  return value;
+}
+
+/** Scans, then parses: throws the GatewayError a client should see. Exported for form fields and tests. */
+export function parseHostileJson(text: string, limits: JsonLimits, who: string): unknown {
+  const problem = scanJson(text, limits);
+  if (problem !== undefined) throw scanError(problem, who);
   try {
-    value = raw.length === 0 ? undefined : JSON.parse(raw.toString('utf8'));
+    return JSON.parse(text);
   } catch (error) {
     throw new GatewayError('GW_BODY_INVALID', { reason: `${who}: body is not valid JSON (${(error as Error).message})`, detail: 'The request body is not valid JSON.' });
   }
-  ctx.parsedBody = { value };
-  return value;
+}
+
+const LIMIT_DETAIL: Readonly<Record<keyof JsonLimits, string>> = {
+  maxDepth: 'The JSON body is nested too deeply.',
+  maxKeys: 'A JSON object in the body has too many keys.',
+  maxStringLength: 'A JSON string in the body is too long.',
+  maxArrayLength: 'A JSON array in the body has too many elements.',
+};
+
+function scanError(problem: JsonScanProblem, who: string): GatewayError {
+  const at = `at offset ${problem.offset}`;
+  switch (problem.kind) {
+    case 'limit':
+      return new GatewayError('GW_JSON_LIMIT_EXCEEDED', { reason: `${who}: JSON ${problem.limit} exceeded ${at}`, detail: LIMIT_DETAIL[problem.limit] });
+    case 'duplicate-key':
+      return new GatewayError('GW_JSON_DUPLICATE_KEY', { reason: `${who}: duplicate JSON key ${at}`, detail: 'A JSON object in the body repeats a key.' });
+    case 'forbidden-key':
+      return new GatewayError('GW_JSON_FORBIDDEN_KEY', {
+        reason: `${who}: __proto__, constructor or prototype key ${at}`,
+        detail: 'The JSON body uses a reserved key (__proto__, constructor or prototype).',
+      });
+  }
 }

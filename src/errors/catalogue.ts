@@ -58,6 +58,40 @@ export const ERROR_CATALOGUE = {
       'A policy had to read the request body (authorization on body fields, validation) and it does not parse ' +
       'as its declared content type. The payload is never echoed back.',
   },
+  GW_JSON_LIMIT_EXCEEDED: {
+    status: 400,
+    title: 'Invalid Body',
+    description:
+      'The JSON request body is nested too deeply, or has an object with too many keys, a string too long or an ' +
+      'array too long (`json-limits`, or the `openapi` policy\'s `json` limits). Checked before the body is parsed.',
+  },
+  GW_JSON_DUPLICATE_KEY: {
+    status: 400,
+    title: 'Invalid Body',
+    description:
+      'A JSON object in the request body repeats a key. Parsers disagree on which copy wins, so the gateway and the ' +
+      'upstream could read different values (a parser differential); the body is refused instead.',
+  },
+  GW_JSON_FORBIDDEN_KEY: {
+    status: 400,
+    title: 'Invalid Body',
+    description:
+      'The JSON request body uses `__proto__`, `constructor` or `prototype` as a key, at any depth: the keys of ' +
+      'prototype-pollution attacks against code that merges JSON into objects.',
+  },
+  GW_REQUEST_INVALID: {
+    status: 400,
+    title: 'Invalid Request',
+    description:
+      'The request does not match the operation in the route\'s OpenAPI description (`openapi` policy): a parameter ' +
+      'or body fails its schema, a required one is missing, a query parameter or body is not declared, or a ' +
+      '`readOnly` property was sent. The `errors` member lists `{pointer, detail}` entries; values sent are never echoed.',
+  },
+  GW_UNSUPPORTED_MEDIA_TYPE: {
+    status: 415,
+    title: 'Unsupported Media Type',
+    description: 'The request body\'s Content-Type is not one the OpenAPI operation declares (`openapi` policy).',
+  },
   GW_REQUEST_TOO_LARGE: {
     status: 413,
     title: 'Content Too Large',
@@ -141,6 +175,13 @@ export const ERROR_CATALOGUE = {
     title: 'Forbidden',
     description: 'A CORS preflight came from an origin, or asked for a method or headers, that the route does not allow.',
   },
+  GW_CSRF_DENIED: {
+    status: 403,
+    title: 'Forbidden',
+    description:
+      'A state-changing request carrying cookies came from another site (Origin, Sec-Fetch-Site or Referer not allowed), ' +
+      'carried none of them where `csrf` requires one, or its double-submit token was missing or different.',
+  },
   GW_WEBSOCKET_NOT_ALLOWED: {
     status: 403,
     title: 'Forbidden',
@@ -160,6 +201,27 @@ export const ERROR_CATALOGUE = {
       'A response policy must inspect the upstream response body (filtering, validation, redaction) and the ' +
       'body exceeded its inspection limit, or used a content coding the gateway cannot decode. The response is ' +
       'not passed on unchecked.',
+  },
+  GW_RESPONSE_INVALID: {
+    status: 502,
+    title: 'Bad Gateway',
+    description:
+      'The upstream response does not match the schema its OpenAPI description declares for that status and ' +
+      'content type (`openapi` policy, `responses.invalid: block`), so it is not passed on.',
+  },
+  GW_RESPONSE_BLOCKED: {
+    status: 502,
+    title: 'Bad Gateway',
+    description:
+      'The upstream response carried sensitive data (card numbers, identity numbers, keys, tokens) and the `openapi` ' +
+      'policy is set to block such responses (`responses.sensitiveData.action: block`).',
+  },
+  GW_UPSTREAM_ERROR: {
+    status: 502,
+    title: 'Bad Gateway',
+    description:
+      'The upstream failed with a 5xx whose body carried a stack trace or other internals; the body is replaced by ' +
+      'this generic problem (`openapi` `responses.hideUpstreamErrors`). The log has the upstream status.',
   },
   GW_UPSTREAM_UNAVAILABLE: {
     status: 502,

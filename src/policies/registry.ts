@@ -10,6 +10,9 @@ import { concurrencyLimitPolicy } from './concurrency-limit/index.js';
 import { authorizePolicy } from './authorize/index.js';
 import { ipRateLimitPolicy } from './ip-rate-limit/index.js';
 import { rateLimitPolicy } from './rate-limit/index.js';
+import { jsonLimitsPolicy } from './json-limits/index.js';
+import { openApiPolicy } from './openapi/index.js';
+import { csrfPolicy } from './csrf/index.js';
 
 /**
  * Every built-in policy, listed explicitly: no discovery, no side-effect imports. The order here
@@ -27,6 +30,9 @@ export const BUILTIN_POLICIES: readonly AnyPolicyDescriptor[] = Object.freeze([
   authorizePolicy,
   ipRateLimitPolicy,
   rateLimitPolicy,
+  jsonLimitsPolicy,
+  openApiPolicy,
+  csrfPolicy,
 ]);
 
 export type PolicyRegistry = ReadonlyMap<string, AnyPolicyDescriptor>;
