@@ -13,6 +13,9 @@ import { createListener, listen } from './proxy/listeners.js';
 import { GatewayRuntime } from './proxy/runtime.js';
 import { handleUpgrade } from './proxy/websocket.js';
 import type { Socket } from 'node:net';
+import type { AuditLog } from './audit/audit-log.js';
+import { changeEntry } from './audit/entries.js';
+import { openAuditLog } from './audit/open.js';
 
 export interface GatewayOptions {
   logger?: Logger;
@@ -26,6 +29,8 @@ export interface GatewayOptions {
   now?: () => number;
 }
 
+const GATEWAY_ACTOR = { actor: 'gateway', source: null };
+
 /**
  * A running gateway: listeners bound once, a config snapshot swapped atomically on reload, and a
  * graceful close. In-flight requests keep the snapshot they started on.
@@ -36,6 +41,8 @@ export class Gateway {
   private adminServer: Server | undefined;
   private draining = false;
   private readonly backends: Backends;
+  /** The audit log, opened once per process: changing `audit` takes a restart. */
+  readonly audit: AuditLog | undefined;
   private closing: Promise<void> | undefined;
   /** Responses not yet closed, across every snapshot (a reload's retired ones included). */
   private readonly live = new Set<ServerResponse>();
@@ -52,7 +59,9 @@ export class Gateway {
     // Created whenever there is a sink: `logging.accessLog` is checked per snapshot, so a reload can toggle it.
     const accessLog = options.accessSink === undefined ? undefined : new AccessLog(options.accessSink);
     this.backends = new Backends(loaded.config, loaded.dir, logger);
-    this.runtime = new GatewayRuntime(loaded, { logger, accessLog, backends: this.backends, metrics, now: options.now ?? Date.now });
+    const now = options.now ?? Date.now;
+    this.audit = openAuditLog(loaded.config.audit, loaded.dir, { store: this.backends.store, logger, now });
+    this.runtime = new GatewayRuntime(loaded, { logger, accessLog, backends: this.backends, metrics, now, audit: this.audit });
   }
 
   static async start(loaded: LoadedConfig, options: GatewayOptions = {}): Promise<Gateway> {
@@ -109,8 +118,10 @@ export class Gateway {
       next = new GatewayRuntime(loaded, this.runtime.deps, this.runtime);
     } catch (error) {
       this.metrics.configReloads.labels('rejected').inc();
+      this.auditReload(loaded.file, 'rejected', (error as Error).message);
       throw error;
     }
+    this.auditReload(loaded.file, 'applied', null);
     const previous = this.runtime;
     if (JSON.stringify(previous.loaded.config.server.listeners) !== JSON.stringify(loaded.config.server.listeners)) {
       this.logger.warn('listener changes take effect on restart');
@@ -120,6 +131,10 @@ export class Gateway {
     this.metrics.configReloads.labels('applied').inc();
     this.logger.info({ file: loaded.file, routes: loaded.config.routes.length }, 'config reloaded');
     void previous.retire().then(() => previous.close(next));
+  }
+
+  private auditReload(file: string, outcome: 'applied' | 'rejected', reason: string | null): void {
+    this.audit?.record(changeEntry('config', GATEWAY_ACTOR, 'config.reload', file, outcome, (this.options.now ?? Date.now)(), { pid: process.pid }, reason?.slice(0, 1024) ?? null));
   }
 
   /** Reads the config file again; a bad file is logged and refused, the running config stays. */
@@ -139,6 +154,7 @@ export class Gateway {
     } catch (error) {
       // reload() counts its own rejections; a file that does not even load is counted here.
       this.metrics.configReloads.labels('rejected').inc();
+      this.auditReload(this.runtime.loaded.file, 'rejected', (error as Error).message);
       this.logger.error({ err: error }, 'config reload refused; the previous config keeps serving');
       return false;
     }
@@ -184,6 +200,7 @@ export class Gateway {
     }
     for (const srv of this.servers) srv.closeAllConnections();
     await this.runtime.close();
+    await this.audit?.close();
     await this.backends.close();
     await new Promise<void>((resolve) => {
       if (this.adminServer === undefined) return resolve();

@@ -1,5 +1,6 @@
 import { Type, type Static } from '@sinclair/typebox';
 import { ByteSize, CidrString, Duration, HttpMethod, section, strictObject } from './types-common.js';
+import { AuditConfigSchema } from '../audit/config.js';
 import { StateConfigSchema } from '../state/config.js';
 import { StorageConfigSchema } from '../storage/config.js';
 
@@ -232,6 +233,7 @@ export const ConfigSchema = strictObject(
     routes: Type.Array(Route, { minItems: 1, description: 'Routes, matched by host, path and method' }),
     storage: Type.Optional(StorageConfigSchema),
     state: Type.Optional(StateConfigSchema),
+    audit: Type.Optional(AuditConfigSchema),
   },
   'Portcullis gateway configuration',
 );

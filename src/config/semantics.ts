@@ -39,6 +39,7 @@ export function checkSemantics(config: GatewayConfig, source: ConfigSource, dir:
       issues.push(source.issue(['server', 'trustedProxies', i], (error as Error).message));
     }
   });
+  checkAudit(config, source, dir, issues);
   const ports = new Set<string>();
   config.server.listeners.forEach((listener, i) => {
     const key = `${listener.host}:${listener.port}`;
@@ -67,4 +68,13 @@ export function checkSemantics(config: GatewayConfig, source: ConfigSource, dir:
       }
     }
   }
+}
+
+/** The audit log cannot run unsigned: a missing key is refused at load, not at the first checkpoint. */
+function checkAudit(config: GatewayConfig, source: ConfigSource, dir: string, issues: ConfigIssue[]): void {
+  const audit = config.audit;
+  if (audit === undefined || !audit.enabled) return;
+  const key = audit.signing.privateKey;
+  if (key === '') issues.push(source.issue(['audit', 'signing', 'privateKey'], 'required when audit.enabled is true (an Ed25519 private key, PEM)'));
+  else if (!existsSync(resolve(dir, key))) issues.push(source.issue(['audit', 'signing', 'privateKey'], `file not found: ${key}`));
 }

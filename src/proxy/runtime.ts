@@ -1,6 +1,7 @@
 import type { Logger } from 'pino';
 import type { Backends } from '../backends.js';
 import type { AccessLog } from '../observability/access-log.js';
+import type { AuditLog } from '../audit/audit-log.js';
 import type { LoadedConfig } from '../config/load.js';
 import { ConfigError } from '../config/config-error.js';
 import type { ResolvedAttachment } from '../config/resolve-policies.js';
@@ -33,6 +34,8 @@ export interface RuntimeDeps {
   readonly accessLog: AccessLog | undefined;
   readonly metrics: GatewayMetrics;
   readonly now: () => number;
+  /** Records security decisions (docs/audit.md); undefined when `audit.enabled` is false. */
+  readonly audit?: AuditLog | undefined;
 }
 
 /**

@@ -27,14 +27,14 @@ describe('PostgresStore', () => {
     const schema = uniqueSchema();
     made.add(schema);
     const stores = await Promise.all([1, 2, 3].map(() => PostgresStore.open({ url: PG_URL, schema, poolSize: 2 })));
-    for (const s of stores) expect(await s.schemaVersion()).toBe(1);
+    for (const s of stores) expect(await s.schemaVersion()).toBe(4);
     await stores[0]!.consumers.create({ name: 'shared' });
     expect((await stores[2]!.consumers.getByName('shared'))?.name).toBe('shared');
     await Promise.all(stores.map((s) => s.close()));
     const again = await PostgresStore.open({ url: PG_URL, schema });
     await again.close();
     const { rows } = await adminQuery(`SELECT version, name FROM "${schema}".schema_migrations`);
-    expect(rows).toEqual([{ version: 1, name: 'consumers-and-credentials' }]);
+    expect(rows).toEqual([{ version: 1, name: 'consumers-and-credentials' }, { version: 4, name: 'audit-records' }]);
   });
 
   it('keeps each schema to itself', async () => {

@@ -23,11 +23,11 @@ describe('SqliteStore', () => {
     const c = await first.consumers.create({ name: 'kept' });
     await first.close();
     const second = SqliteStore.open({ path });
-    expect(await second.schemaVersion()).toBe(1);
+    expect(await second.schemaVersion()).toBe(4);
     expect((await second.consumers.get(c.id))?.name).toBe('kept');
     await second.close();
     const db = new BetterSqlite3(path, { readonly: true });
-    expect(db.prepare('SELECT version, name FROM schema_migrations').all()).toEqual([{ version: 1, name: 'consumers-and-credentials' }]);
+    expect(db.prepare('SELECT version, name FROM schema_migrations').all()).toEqual([{ version: 1, name: 'consumers-and-credentials' }, { version: 4, name: 'audit-records' }]);
     db.close();
   });
 

@@ -3,7 +3,8 @@ import { dirname } from 'node:path';
 import BetterSqlite3, { type Database } from 'better-sqlite3';
 import { isStoreError, StoreError, unavailable } from '../errors.js';
 import { UNAVAILABLE } from './errors.js';
-import type { ConsumerRepository, CredentialRepository, Store } from '../types.js';
+import type { AuditRepository, ConsumerRepository, CredentialRepository, Store } from '../types.js';
+import { SqliteAudit } from './audit.js';
 import { SqliteConsumers } from './consumers.js';
 import { SqliteCredentials } from './credentials.js';
 import { migrateSqlite } from './migrate.js';
@@ -25,6 +26,7 @@ export class SqliteStore implements Store {
   readonly backend = 'sqlite' as const;
   readonly consumers: ConsumerRepository;
   readonly credentials: CredentialRepository;
+  readonly audit: AuditRepository;
   private readonly db: Database;
   private version: number;
 
@@ -33,6 +35,7 @@ export class SqliteStore implements Store {
     this.version = version;
     this.consumers = new SqliteConsumers(db);
     this.credentials = new SqliteCredentials(db);
+    this.audit = new SqliteAudit(db);
   }
 
   /** Opens (creating the file and folder when needed) and migrates up. */
