@@ -1,4 +1,5 @@
 import { CREDENTIALS_CHANNEL } from '../auth/api-key/index.js';
+import { auditChanges, type ChangeNote } from '../audit/cli-record.js';
 import { ConfigError, formatIssue } from '../config/config-error.js';
 import { loadConfigFile, type LoadedConfig } from '../config/load.js';
 import { openStateStore } from '../state/open.js';
@@ -20,6 +21,8 @@ export interface StoreContext {
   readonly pepper: Buffer | undefined;
   /** Tells every worker's api-key cache to forget these key ids; warns (never fails) when it cannot. */
   broadcast(keyIds: readonly string[]): Promise<void>;
+  /** Notes a change for the audit log (docs/audit.md); written when the command has succeeded. */
+  audit(note: ChangeNote): void;
 }
 
 /**
@@ -44,7 +47,16 @@ export async function withStore(args: ParsedArgs, usage: string, command: (conte
         process.stderr.write(`warning: could not publish on ${CREDENTIALS_CHANNEL} (${(error as Error).message}); gateways notice within their api-key cacheTtl\n`);
       }
     };
-    await command({ loaded, store, pepper, broadcast });
+    const notes: ChangeNote[] = [];
+    await command({ loaded, store, pepper, broadcast, audit: (note) => notes.push(note) });
+    const opened = store;
+    try {
+      await auditChanges(loaded, async () => opened, notes);
+    } catch (error) {
+      // The change itself is done; the operator must know it went unaudited.
+      process.stderr.write(`portcullis: the change was made but could not be written to the audit log: ${(error as Error).message}\n`);
+      return 1;
+    }
     return 0;
   } catch (error) {
     if (error instanceof UsageError) {

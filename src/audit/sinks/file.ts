@@ -1,6 +1,6 @@
 import { closeSync, fdatasyncSync, fstatSync, mkdirSync, openSync, readSync, renameSync, ftruncateSync, writeSync, createReadStream, existsSync, statSync } from 'node:fs';
 import { dirname } from 'node:path';
-import { lock } from 'proper-lockfile';
+import { lock, lockSync, type LockOptions } from 'proper-lockfile';
 import type { ChainHead } from '../chain.js';
 import { encodeRecord, type AuditRecord } from '../record.js';
 import type { RawRecord } from '../verify.js';
@@ -26,17 +26,29 @@ export class FileAuditSink implements AuditSink {
     mkdirSync(dirname(path), { recursive: true });
   }
 
+  /**
+   * Runs `fn` holding the lock. The lock is tried synchronously first: with one writer (the usual
+   * case) the whole append is one synchronous step, which a busy event loop cannot stretch out
+   * (each asynchronous hop would wait a full loop turn under load). Only when another process holds
+   * the lock does it wait, with retries.
+   */
   private async locked<T>(fn: () => T): Promise<T> {
-    const release = await lock(this.path, {
-      realpath: false,
-      stale: 10_000,
-      retries: { retries: 200, factor: 1.2, minTimeout: 5, maxTimeout: 100 },
-      onCompromised: (err) => this.options.onLockLost?.(err),
-    });
+    const options: LockOptions = { realpath: false, stale: 10_000, onCompromised: (err) => this.options.onLockLost?.(err) };
+    let release: () => void | Promise<void>;
+    try {
+      release = lockSync(this.path, options);
+    } catch (error) {
+      if ((error as { code?: string }).code !== 'ELOCKED') throw error;
+      release = await lock(this.path, { ...options, retries: { retries: 200, factor: 1.2, minTimeout: 5, maxTimeout: 100 } });
+    }
     try {
       return fn();
     } finally {
-      await release().catch(() => undefined);
+      try {
+        await release();
+      } catch {
+        // the lock went stale and was taken over; the write itself is done
+      }
     }
   }
 
