@@ -1,6 +1,7 @@
 import { existsSync } from 'node:fs';
 import { BlockList, isIP } from 'node:net';
 import { resolve } from 'node:path';
+import pino from 'pino';
 import type { ConfigIssue } from './config-error.js';
 import type { GatewayConfig } from './schema.js';
 import type { ConfigSource } from './source.js';
@@ -40,6 +41,7 @@ export function checkSemantics(config: GatewayConfig, source: ConfigSource, dir:
     }
   });
   checkAudit(config, source, dir, issues);
+  checkLogging(config, source, names, issues);
   const ports = new Set<string>();
   config.server.listeners.forEach((listener, i) => {
     const key = `${listener.host}:${listener.port}`;
@@ -77,4 +79,18 @@ function checkAudit(config: GatewayConfig, source: ConfigSource, dir: string, is
   const key = audit.signing.privateKey;
   if (key === '') issues.push(source.issue(['audit', 'signing', 'privateKey'], 'required when audit.enabled is true (an Ed25519 private key, PEM)'));
   else if (!existsSync(resolve(dir, key))) issues.push(source.issue(['audit', 'signing', 'privateKey'], `file not found: ${key}`));
+}
+
+/** Sampling names routes that exist; redact paths compile (pino would throw at start otherwise). */
+function checkLogging(config: GatewayConfig, source: ConfigSource, routes: ReadonlySet<string>, issues: ConfigIssue[]): void {
+  for (const name of Object.keys(config.logging.sampling.routes)) {
+    if (!routes.has(name)) issues.push(source.issue(['logging', 'sampling', 'routes', name], `unknown route "${name}"`));
+  }
+  config.logging.redact.forEach((path, i) => {
+    try {
+      pino({ level: 'silent', redact: [path] });
+    } catch (error) {
+      issues.push(source.issue(['logging', 'redact', i], `not a valid redact path: ${(error as Error).message}`));
+    }
+  });
 }

@@ -127,6 +127,6 @@ function finishRequest(runtime: GatewayRuntime, ctx: RequestContext, pipeline: P
   runtime.deps.metrics.request(ctx.route?.name ?? '*', ctx.method, status, seconds);
   pipeline.runLog(ctx);
   runtime.deps.audit?.observe(ctx);
-  if (runtime.accessLog) runtime.deps.accessLog?.write(ctx, seconds, aborted);
+  if (runtime.accessLog && runtime.accessSampler.keep(ctx)) runtime.deps.accessLog?.write(ctx, seconds, aborted);
   runtime.release();
 }

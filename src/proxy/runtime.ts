@@ -10,6 +10,7 @@ import type { RouteInfo } from '../core/context.js';
 import { PHASE_RANK } from '../core/phases.js';
 import { Pipeline, type PipelineStep } from '../core/pipeline.js';
 import type { GatewayMetrics } from '../observability/metrics.js';
+import { AccessSampler } from '../observability/sampler.js';
 import { Router } from './router.js';
 import { TrustedProxies } from './client-address.js';
 import { Upstream } from './upstream.js';
@@ -51,6 +52,8 @@ export class GatewayRuntime {
   readonly normalize: NormalizeOptions;
   readonly requestIdHeader: string;
   readonly accessLog: boolean;
+  /** `logging.sampling`: which allowed requests get an access line. */
+  readonly accessSampler: AccessSampler;
   readonly upstreams: ReadonlyMap<string, Upstream>;
   inflight = 0;
   private retired = false;
@@ -73,6 +76,7 @@ export class GatewayRuntime {
     this.normalize = config.server.paths;
     this.requestIdHeader = config.server.requestIdHeader;
     this.accessLog = config.logging.accessLog;
+    this.accessSampler = new AccessSampler(config.logging.sampling);
   }
 
   start(): void {
