@@ -13,6 +13,7 @@ const USAGE = `usage: portcullis <command>
   keys create|list|revoke|rotate      manage API keys; a new key is printed once (--config FILE)
   basic set-password|remove           manage Basic-auth passwords; the password is read from stdin (--config FILE)
   audit verify|export   check the audit log's hash chain; export records by time, consumer, route, outcome (--config FILE)
+  bans list|lift IP     list or lift the bans anomaly-detection shared through Redis (--config FILE)
   validate FILE         check a config file offline; names file, line and field of each problem
   schema                print the config JSON Schema (for editors)
   errors-doc            print docs/errors.md from the error catalogue
@@ -37,6 +38,8 @@ async function main(argv: string[]): Promise<number | undefined> {
       return (await import('./cli/commands/basic.js')).basicCommand(args);
     case 'audit':
       return (await import('./cli/commands/audit.js')).auditCommand(args);
+    case 'bans':
+      return (await import('./cli/commands/bans.js')).bansCommand(args);
     case 'validate':
       return (await import('./cli/commands/validate.js')).validateCommand(args);
     case 'schema': {

@@ -59,22 +59,31 @@ export async function withStore(args: ParsedArgs, usage: string, command: (conte
     }
     return 0;
   } catch (error) {
-    if (error instanceof UsageError) {
-      process.stderr.write(`${error.message}\n${usage}\n`);
-      return 2;
-    }
-    if (error instanceof ConfigError) {
-      for (const issue of error.issues) process.stderr.write(`${formatIssue(issue)}\n`);
-      return 1;
-    }
-    if (isStoreError(error) || error instanceof CliError) {
-      process.stderr.write(`portcullis: ${error.message}\n`);
-      return 1;
-    }
-    throw error;
+    return exitCodeFor(error, usage, (e): e is Error => isStoreError(e) || e instanceof CliError);
   } finally {
     await store?.close();
   }
+}
+
+/**
+ * Prints an expected failure and returns the exit code: 2 with the usage for a usage error, 1 with
+ * one line per issue for a bad config, 1 with the message for what `expected` accepts. Anything
+ * else is a bug and is rethrown (main prints its stack).
+ */
+export function exitCodeFor(error: unknown, usage: string, expected: (error: unknown) => error is Error): number {
+  if (error instanceof UsageError) {
+    process.stderr.write(`${error.message}\n${usage}\n`);
+    return 2;
+  }
+  if (error instanceof ConfigError) {
+    for (const issue of error.issues) process.stderr.write(`${formatIssue(issue)}\n`);
+    return 1;
+  }
+  if (expected(error)) {
+    process.stderr.write(`portcullis: ${error.message}\n`);
+    return 1;
+  }
+  throw error;
 }
 
 /** An expected failure (not found, conflict): printed as one line, exit 1. */

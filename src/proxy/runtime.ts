@@ -2,6 +2,7 @@ import type { Logger } from 'pino';
 import type { Backends } from '../backends.js';
 import type { AccessLog } from '../observability/access-log.js';
 import type { AuditLog } from '../audit/audit-log.js';
+import type { AuditEntry } from '../audit/record.js';
 import type { LoadedConfig } from '../config/load.js';
 import { ConfigError } from '../config/config-error.js';
 import type { ResolvedAttachment } from '../config/resolve-policies.js';
@@ -139,6 +140,7 @@ function buildPipeline(
         configDir: loaded.dir,
         store: deps.backends.store,
         state: deps.backends.state,
+        ...(deps.audit === undefined ? {} : { audit: auditFn(deps.audit) }),
       });
       steps.push({ name: a.descriptor.name, phase: a.descriptor.phase, mode: a.mode, failureMode: a.failureMode, instance });
     } catch (error) {
@@ -146,6 +148,15 @@ function buildPipeline(
     }
   }
   return new Pipeline(steps, deps.logger, deps.metrics);
+}
+
+const auditFns = new WeakMap<AuditLog, (entry: AuditEntry) => void>();
+
+/** One bound function per audit log, shared by every policy instance. */
+function auditFn(log: AuditLog): (entry: AuditEntry) => void {
+  let fn = auditFns.get(log);
+  if (fn === undefined) auditFns.set(log, (fn = (entry) => log.record(entry)));
+  return fn;
 }
 
 function compileRoute(route: RouteConfig, index: number, pipeline: Pipeline, upstreams: ReadonlyMap<string, Upstream>): CompiledRoute {

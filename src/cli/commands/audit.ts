@@ -1,16 +1,14 @@
 import type { KeyObject } from 'node:crypto';
-import { ConfigError, formatIssue } from '../../config/config-error.js';
 import { loadConfigFile } from '../../config/load.js';
 import { openAuditSink, openSigner, resolvePath } from '../../audit/open.js';
 import { encodeRecord } from '../../audit/record.js';
 import { loadPublicKey } from '../../audit/signer.js';
 import type { AuditFilter } from '../../audit/sinks/types.js';
 import { verifyChain } from '../../audit/verify.js';
-import { isStoreError } from '../../storage/errors.js';
 import { openStore } from '../../storage/open.js';
 import type { Store } from '../../storage/types.js';
 import { stringFlag, type ParsedArgs } from '../args.js';
-import { CliError, DEFAULT_CONFIG, parseCliDuration, UsageError } from '../store-context.js';
+import { CliError, DEFAULT_CONFIG, exitCodeFor, parseCliDuration, UsageError } from '../store-context.js';
 
 const USAGE = `usage: portcullis audit verify [--public-key PEM] [--config FILE]
        portcullis audit export [--since T] [--until T] [--consumer ID] [--route NAME] [--outcome O] [--kind K] [--config FILE]
@@ -66,19 +64,8 @@ export async function auditCommand(args: ParsedArgs): Promise<number> {
     for await (const record of sink.query(filter)) process.stdout.write(encodeRecord(record) + '\n');
     return 0;
   } catch (error) {
-    if (error instanceof UsageError) {
-      process.stderr.write(`${error.message}\n${USAGE}\n`);
-      return 2;
-    }
-    if (error instanceof ConfigError) {
-      for (const issue of error.issues) process.stderr.write(`${formatIssue(issue)}\n`);
-      return 1;
-    }
-    if (isStoreError(error) || error instanceof CliError || error instanceof Error) {
-      process.stderr.write(`portcullis: ${error.message}\n`);
-      return 1;
-    }
-    throw error;
+    // Operational failures (file, key, store, Redis) are expected here: one line, exit 1.
+    return exitCodeFor(error, USAGE, (e): e is Error => e instanceof Error);
   } finally {
     if (store !== undefined) await (await store.catch(() => undefined))?.close();
   }
