@@ -2,6 +2,9 @@ import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { Webhook } from 'standardwebhooks';
 import { request } from 'undici';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { ensureBuilt, MAIN, removeTempDirs, tempDir } from '../helpers/child-gateway.js';
@@ -11,7 +14,7 @@ import { startGateway, startUpstreamEcho, type EchoUpstream, type TestGateway } 
  * Simulated attacks through a real gateway. Clients are told apart by X-Forwarded-For, believed
  * from the test's own address (trustedProxies), so one test process can be many IPs.
  */
-const config = (state = '', extra = '') => `version: 1
+const config = (state = '', policyExtra = '') => `version: 1
 server: { listeners: [{ host: 127.0.0.1, port: 0 }], trustedProxies: ["127.0.0.1"] }
 admin: { enabled: false }
 ${state}
@@ -25,7 +28,7 @@ policies:
       notFound: { threshold: 20, window: 1m }
       enumeration: { threshold: 20, maxStep: 2 }
       ban: { initial: 1m }
-${extra}
+${policyExtra}
 routes:
   - name: account
     match: { paths: ["/account/*"] }
@@ -51,9 +54,9 @@ afterAll(async () => {
   removeTempDirs();
 });
 
-async function start(state = ''): Promise<TestGateway> {
+async function start(state = '', policyExtra = ''): Promise<TestGateway> {
   upstream ??= await startUpstreamEcho();
-  const gw = await startGateway(config(state), { upstreamUrl: upstream.url });
+  const gw = await startGateway(config(state, policyExtra), { upstreamUrl: upstream.url });
   gateways.push(gw);
   return gw;
 }
@@ -87,6 +90,27 @@ describe('anomaly detection and bans', () => {
     const gw = await start();
     expect(await requestsUntilBanned(gw, '203.0.113.20', (i) => `/.env.${i}`, 60)).toBe(21);
     expect(await requestsUntilBanned(gw, '203.0.113.21', (i) => `/orders/${1000 + i}`, 60)).toBe(21);
+  });
+
+  it('sends one signed webhook alert per ban, which the Standard Webhooks library verifies', async () => {
+    const secret = `whsec_${randomBytes(32).toString('base64')}`;
+    const hooks: { headers: Record<string, string>; body: string }[] = [];
+    const receiver = createServer((req, res) => {
+      let body = '';
+      req.on('data', (c: Buffer) => (body += c.toString()));
+      req.on('end', () => {
+        hooks.push({ headers: req.headers as Record<string, string>, body });
+        res.writeHead(204).end();
+      });
+    });
+    await new Promise<void>((r) => receiver.listen(0, '127.0.0.1', r));
+    const url = `http://127.0.0.1:${(receiver.address() as AddressInfo).port}/alerts`;
+    const gw = await start('', `      webhooks: { targets: [{ url: "${url}", secret: "${secret}" }] }`);
+    expect(await requestsUntilBanned(gw, '203.0.113.40', (i) => `/probe-${i}.php`, 40)).toBe(21);
+    await expect.poll(() => hooks.length, { timeout: 3000 }).toBe(1);
+    const payload = new Webhook(secret).verify(hooks[0]!.body, hooks[0]!.headers) as { type: string; data: Record<string, unknown> };
+    expect(payload).toMatchObject({ type: 'anomaly.ban', data: { subject: 'ip:203.0.113.40', detector: 'not-found', action: 'ban' } });
+    receiver.close();
   });
 
   it('never bans an allow-listed source doing the same', async () => {

@@ -1,5 +1,6 @@
 import { BlockList } from 'node:net';
 import type { Logger } from 'pino';
+import { WebhookSender } from '../../alerts/webhook.js';
 import { BanList } from '../../anomaly/bans.js';
 import { BurstDetector, EnumerationDetector, RateDetector, type Detector, type Finding } from '../../anomaly/detectors.js';
 import { addCidr } from '../../config/semantics.js';
@@ -25,6 +26,7 @@ export interface EngineFinding {
 export class AnomalyEngine {
   readonly detectors: { detector: Detector; action: Action }[] = [];
   readonly bans: BanList;
+  readonly webhooks: WebhookSender;
   readonly subjects: ReadonlySet<string>;
   private readonly allow: BlockList | undefined;
   private readonly throttles = new Map<string, { until: number; second: number; used: number }>();
@@ -54,6 +56,12 @@ export class AnomalyEngine {
         }
       });
     }
+    const w = c.webhooks;
+    this.webhooks = new WebhookSender(
+      w.targets,
+      { timeoutMs: parseDuration(w.timeout), maxAttempts: w.maxAttempts, backoffMs: parseDuration(w.backoff), dedupeWindowMs: parseDuration(w.dedupeWindow) },
+      { logger: deps.logger, now: deps.now },
+    );
     const ban = c.ban;
     this.bans = new BanList(deps.state, { initialMs: parseDuration(ban.initial), multiplier: ban.multiplier, maxMs: parseDuration(ban.max), memoryMs: parseDuration(ban.memory) }, deps.now, deps.logger);
   }

@@ -31,6 +31,11 @@ export function createAnomalyDetectionPolicy(config: AnomalyDetectionConfig, dep
       deps.audit?.(
         changeEntry('ban', { actor: 'gateway', source: ip || null }, `anomaly.${f.action}`, `ip:${ip}`, f.action, now(), { detector: f.finding.detector, subject: f.subject, route: ctx.route?.name ?? null }, f.finding.reason),
       );
+      engine.webhooks.send({
+        type: `anomaly.${f.action}`,
+        key: `${f.subject} ${f.finding.detector}`,
+        data: { subject: f.subject, clientIp: ip, detector: f.finding.detector, reason: f.finding.reason, action: f.action, route: ctx.route?.name ?? null, requestId: ctx.requestId },
+      });
       if (strongest === undefined || RANK[f.action] > RANK[strongest.action]) strongest = f;
     }
     if (strongest?.action === 'throttle') engine.throttle(ip, now());

@@ -65,6 +65,25 @@ export const AnomalyDetectionSchema = strictObject(
       },
       'Throttling',
     ),
+    webhooks: section(
+      {
+        targets: Type.Array(
+          strictObject(
+            {
+              url: Type.String({ description: 'Receiver URL, http:// or https://', pattern: '^https?://' }),
+              secret: Type.String({ description: 'Signing secret, "whsec_" + base64 (Standard Webhooks); use ${ENV:NAME}', pattern: '^whsec_[A-Za-z0-9+/=]+$', secret: true }),
+            },
+            'A webhook receiver',
+          ),
+          { description: 'Where alerts go, signed the Standard Webhooks way (webhook-id, webhook-timestamp, webhook-signature)', default: [], maxItems: 10 },
+        ),
+        timeout: Duration('Time for one delivery attempt', '5s'),
+        maxAttempts: Type.Integer({ description: 'Attempts per delivery, the first included (retries on network errors, 408, 429, 5xx)', minimum: 1, maximum: 10, default: 5 }),
+        backoff: Duration('First retry delay; doubles each time, with jitter', '1s'),
+        dedupeWindow: Duration('The same alert (subject, detector, action) is sent once per window', '10m'),
+      },
+      'Alert webhooks: every finding is sent, whatever its action',
+    ),
     refresh: Duration('How often each process re-reads the shared ban list (bans also arrive at once by publish)', '5s'),
   },
   'Anomaly detection and automatic response',
