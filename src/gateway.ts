@@ -15,6 +15,9 @@ import { LoadShedder, type LagSource } from './proxy/load-shedder.js';
 import { GatewayRuntime } from './proxy/runtime.js';
 import { handleUpgrade } from './proxy/websocket.js';
 import type { Socket } from 'node:net';
+import type { AuditLog } from './audit/audit-log.js';
+import { changeEntry } from './audit/entries.js';
+import { openAuditLog } from './audit/open.js';
 
 export interface GatewayOptions {
   logger?: Logger;
@@ -30,6 +33,8 @@ export interface GatewayOptions {
   lagSource?: LagSource;
 }
 
+const GATEWAY_ACTOR = { actor: 'gateway', source: null };
+
 /**
  * A running gateway: listeners bound once, a config snapshot swapped atomically on reload, and a
  * graceful close. In-flight requests keep the snapshot they started on.
@@ -40,6 +45,8 @@ export class Gateway {
   private adminServer: Server | undefined;
   private draining = false;
   private readonly backends: Backends;
+  /** The audit log, opened once per process: changing `audit` takes a restart. */
+  readonly audit: AuditLog | undefined;
   private closing: Promise<void> | undefined;
   /** Responses not yet closed, across every snapshot (a reload's retired ones included). */
   private readonly live = new Set<ServerResponse>();
@@ -61,7 +68,8 @@ export class Gateway {
     this.backends = new Backends(loaded.config, loaded.dir, logger);
     const now = options.now ?? Date.now;
     this.loadShedder = new LoadShedder(metrics, logger, now, options.lagSource);
-    this.runtime = new GatewayRuntime(loaded, { logger, accessLog, backends: this.backends, metrics, now, loadShedder: this.loadShedder });
+    this.audit = openAuditLog(loaded.config.audit, loaded.dir, { store: this.backends.store, logger, now });
+    this.runtime = new GatewayRuntime(loaded, { logger, accessLog, backends: this.backends, metrics, now, loadShedder: this.loadShedder, audit: this.audit });
     this.connections = new ConnectionLimiter(loaded.config.server.limits.maxConnectionsPerIp, (ip) => this.runtime.trustedProxies.trusts(ip));
   }
 
@@ -124,8 +132,10 @@ export class Gateway {
       next = new GatewayRuntime(loaded, this.runtime.deps, this.runtime);
     } catch (error) {
       this.metrics.configReloads.labels('rejected').inc();
+      this.auditReload(loaded.file, 'rejected', (error as Error).message);
       throw error;
     }
+    this.auditReload(loaded.file, 'applied', null);
     const previous = this.runtime;
     if (JSON.stringify(previous.loaded.config.server.listeners) !== JSON.stringify(loaded.config.server.listeners)) {
       this.logger.warn('listener changes take effect on restart');
@@ -137,6 +147,10 @@ export class Gateway {
     this.metrics.configReloads.labels('applied').inc();
     this.logger.info({ file: loaded.file, routes: loaded.config.routes.length }, 'config reloaded');
     void previous.retire().then(() => previous.close(next));
+  }
+
+  private auditReload(file: string, outcome: 'applied' | 'rejected', reason: string | null): void {
+    this.audit?.record(changeEntry('config', GATEWAY_ACTOR, 'config.reload', file, outcome, (this.options.now ?? Date.now)(), { pid: process.pid }, reason?.slice(0, 1024) ?? null));
   }
 
   /** Reads the config file again; a bad file is logged and refused, the running config stays. */
@@ -156,6 +170,7 @@ export class Gateway {
     } catch (error) {
       // reload() counts its own rejections; a file that does not even load is counted here.
       this.metrics.configReloads.labels('rejected').inc();
+      this.auditReload(this.runtime.loaded.file, 'rejected', (error as Error).message);
       this.logger.error({ err: error }, 'config reload refused; the previous config keeps serving');
       return false;
     }
@@ -202,6 +217,7 @@ export class Gateway {
     for (const srv of this.servers) srv.closeAllConnections();
     this.loadShedder.close();
     await this.runtime.close();
+    await this.audit?.close();
     await this.backends.close();
     await new Promise<void>((resolve) => {
       if (this.adminServer === undefined) return resolve();

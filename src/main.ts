@@ -14,6 +14,8 @@ const USAGE = `usage: portcullis <command>
   basic set-password|remove           manage Basic-auth passwords; the password is read from stdin (--config FILE)
   certs add|list|revoke|remove        map client certificates to consumers for mTLS (--config FILE)
   usage NAME|ID         a consumer's quota counts per period (--config FILE)
+  audit verify|export   check the audit log's hash chain; export records by time, consumer, route, outcome (--config FILE)
+  bans list|lift IP     list or lift the bans anomaly-detection shared through Redis (--config FILE)
   validate FILE         check a config file offline; names file, line and field of each problem
   schema                print the config JSON Schema (for editors)
   errors-doc            print docs/errors.md from the error catalogue
@@ -40,6 +42,10 @@ async function main(argv: string[]): Promise<number | undefined> {
       return (await import('./cli/commands/certs.js')).certsCommand(args);
     case 'usage':
       return (await import('./cli/commands/usage.js')).usageCommand(args);
+    case 'audit':
+      return (await import('./cli/commands/audit.js')).auditCommand(args);
+    case 'bans':
+      return (await import('./cli/commands/bans.js')).bansCommand(args);
     case 'validate':
       return (await import('./cli/commands/validate.js')).validateCommand(args);
     case 'schema': {

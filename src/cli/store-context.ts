@@ -1,4 +1,5 @@
 import { CREDENTIALS_CHANNEL } from '../auth/api-key/index.js';
+import { auditChanges, type ChangeNote } from '../audit/cli-record.js';
 import { ConfigError, formatIssue } from '../config/config-error.js';
 import { loadConfigFile, type LoadedConfig } from '../config/load.js';
 import { openStateStore } from '../state/open.js';
@@ -20,6 +21,8 @@ export interface StoreContext {
   readonly pepper: Buffer | undefined;
   /** Tells every worker's api-key cache to forget these key ids; warns (never fails) when it cannot. */
   broadcast(keyIds: readonly string[]): Promise<void>;
+  /** Notes a change for the audit log (docs/audit.md); written when the command has succeeded. */
+  audit(note: ChangeNote): void;
 }
 
 /**
@@ -44,25 +47,43 @@ export async function withStore(args: ParsedArgs, usage: string, command: (conte
         process.stderr.write(`warning: could not publish on ${CREDENTIALS_CHANNEL} (${(error as Error).message}); gateways notice within their api-key cacheTtl\n`);
       }
     };
-    await command({ loaded, store, pepper, broadcast });
+    const notes: ChangeNote[] = [];
+    await command({ loaded, store, pepper, broadcast, audit: (note) => notes.push(note) });
+    const opened = store;
+    try {
+      await auditChanges(loaded, async () => opened, notes);
+    } catch (error) {
+      // The change itself is done; the operator must know it went unaudited.
+      process.stderr.write(`portcullis: the change was made but could not be written to the audit log: ${(error as Error).message}\n`);
+      return 1;
+    }
     return 0;
   } catch (error) {
-    if (error instanceof UsageError) {
-      process.stderr.write(`${error.message}\n${usage}\n`);
-      return 2;
-    }
-    if (error instanceof ConfigError) {
-      for (const issue of error.issues) process.stderr.write(`${formatIssue(issue)}\n`);
-      return 1;
-    }
-    if (isStoreError(error) || error instanceof CliError) {
-      process.stderr.write(`portcullis: ${error.message}\n`);
-      return 1;
-    }
-    throw error;
+    return exitCodeFor(error, usage, (e): e is Error => isStoreError(e) || e instanceof CliError);
   } finally {
     await store?.close();
   }
+}
+
+/**
+ * Prints an expected failure and returns the exit code: 2 with the usage for a usage error, 1 with
+ * one line per issue for a bad config, 1 with the message for what `expected` accepts. Anything
+ * else is a bug and is rethrown (main prints its stack).
+ */
+export function exitCodeFor(error: unknown, usage: string, expected: (error: unknown) => error is Error): number {
+  if (error instanceof UsageError) {
+    process.stderr.write(`${error.message}\n${usage}\n`);
+    return 2;
+  }
+  if (error instanceof ConfigError) {
+    for (const issue of error.issues) process.stderr.write(`${formatIssue(issue)}\n`);
+    return 1;
+  }
+  if (expected(error)) {
+    process.stderr.write(`portcullis: ${error.message}\n`);
+    return 1;
+  }
+  throw error;
 }
 
 /** An expected failure (not found, conflict): printed as one line, exit 1. */

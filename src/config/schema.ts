@@ -1,5 +1,6 @@
 import { Type, type Static } from '@sinclair/typebox';
 import { ByteSize, CidrString, Duration, HttpMethod, section, strictObject } from './types-common.js';
+import { AuditConfigSchema } from '../audit/config.js';
 import { StateConfigSchema } from '../state/config.js';
 import { StorageConfigSchema } from '../storage/config.js';
 
@@ -297,6 +298,21 @@ export const ConfigSchema = strictObject(
           ),
           accessLog: Type.Boolean({ default: true, description: 'One JSON line per request' }),
           destination: Type.String({ default: 'stdout', description: '"stdout", "stderr" or a file path' }),
+          redact: Type.Array(Type.String({ minLength: 1, maxLength: 256 }), {
+            default: [],
+            maxItems: 100,
+            description: 'More pino paths to redact (such as "*.ssn" or "req.headers[\"x-session\"]"), on top of the built-in credential paths',
+          }),
+          sampling: section(
+            {
+              default: Type.Number({ minimum: 0, maximum: 1, default: 1, description: 'Share of allowed requests whose access line is written' }),
+              routes: Type.Record(Type.String(), Type.Number({ minimum: 0, maximum: 1 }), {
+                default: {},
+                description: 'Per route name: share of allowed requests logged (0.1 keeps one in ten). Denials are always logged',
+              }),
+            },
+            'Access-log sampling for high-volume routes; denials, errors and monitor hits are never sampled away',
+          ),
         },
         'Logging',
       ),
@@ -326,6 +342,7 @@ export const ConfigSchema = strictObject(
     ),
     storage: Type.Optional(StorageConfigSchema),
     state: Type.Optional(StateConfigSchema),
+    audit: Type.Optional(AuditConfigSchema),
   },
   'Portcullis gateway configuration',
 );

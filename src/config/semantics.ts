@@ -2,6 +2,7 @@ import { existsSync } from 'node:fs';
 import { BlockList, isIP } from 'node:net';
 import { resolve } from 'node:path';
 import { checkClientCertificates } from '../proxy/client-certificates.js';
+import pino from 'pino';
 import type { ConfigIssue } from './config-error.js';
 import type { GatewayConfig, UpstreamConfig } from './schema.js';
 import { parseDuration } from './units.js';
@@ -41,6 +42,8 @@ export function checkSemantics(config: GatewayConfig, source: ConfigSource, dir:
       issues.push(source.issue(['server', 'trustedProxies', i], (error as Error).message));
     }
   });
+  checkAudit(config, source, dir, issues);
+  checkLogging(config, source, names, issues);
   const ports = new Set<string>();
   config.server.listeners.forEach((listener, i) => {
     const key = `${listener.host}:${listener.port}`;
@@ -88,4 +91,27 @@ function checkCircuitBreaker(upstream: UpstreamConfig, path: (string | number)[]
   if (parseDuration(breaker.maxOpenFor) < parseDuration(breaker.openFor)) {
     issues.push(source.issue([...path, 'maxOpenFor'], `maxOpenFor (${breaker.maxOpenFor}) is shorter than openFor (${breaker.openFor})`));
   }
+}
+
+/** The audit log cannot run unsigned: a missing key is refused at load, not at the first checkpoint. */
+function checkAudit(config: GatewayConfig, source: ConfigSource, dir: string, issues: ConfigIssue[]): void {
+  const audit = config.audit;
+  if (audit === undefined || !audit.enabled) return;
+  const key = audit.signing.privateKey;
+  if (key === '') issues.push(source.issue(['audit', 'signing', 'privateKey'], 'required when audit.enabled is true (an Ed25519 private key, PEM)'));
+  else if (!existsSync(resolve(dir, key))) issues.push(source.issue(['audit', 'signing', 'privateKey'], `file not found: ${key}`));
+}
+
+/** Sampling names routes that exist; redact paths compile (pino would throw at start otherwise). */
+function checkLogging(config: GatewayConfig, source: ConfigSource, routes: ReadonlySet<string>, issues: ConfigIssue[]): void {
+  for (const name of Object.keys(config.logging.sampling.routes)) {
+    if (!routes.has(name)) issues.push(source.issue(['logging', 'sampling', 'routes', name], `unknown route "${name}"`));
+  }
+  config.logging.redact.forEach((path, i) => {
+    try {
+      pino({ level: 'silent', redact: [path] });
+    } catch (error) {
+      issues.push(source.issue(['logging', 'redact', i], `not a valid redact path: ${(error as Error).message}`));
+    }
+  });
 }

@@ -6,6 +6,7 @@ import type { Phase } from './phases.js';
 import type { GatewayMetrics } from '../observability/metrics.js';
 import type { StateStore } from '../state/types.js';
 import type { Store } from '../storage/types.js';
+import type { AuditEntry } from '../audit/record.js';
 
 export type PolicyMode = 'enforce' | 'monitor';
 export type FailureMode = 'open' | 'closed';
@@ -24,6 +25,8 @@ export interface PolicyDeps {
   readonly store: () => Promise<Store>;
   /** Caches, nonces, lockouts, counters (memory or Redis), opened on first call and shared. */
   readonly state: () => Promise<StateStore>;
+  /** Writes an audit record (bans, lockouts) when the audit log is enabled; absent otherwise. */
+  readonly audit?: (entry: AuditEntry) => void;
 }
 
 /** The per-route instance a descriptor's `create` returns. Every hook is optional. */

@@ -271,6 +271,19 @@ export const ERROR_CATALOGUE = {
     title: 'Service Unavailable',
     description: 'The gateway is draining for shutdown; retry against another instance.',
   },
+  GW_CLIENT_BANNED: {
+    status: 403,
+    title: 'Forbidden',
+    description:
+      'The client IP is banned by `anomaly-detection` after abusive traffic (credential stuffing, scanning, ' +
+      'enumeration); `Retry-After` says when the ban ends. Bans grow with each repeat; an operator can lift one ' +
+      'with `portcullis bans lift`.',
+  },
+  GW_CLIENT_THROTTLED: {
+    status: 429,
+    title: 'Too Many Requests',
+    description: 'The client IP is throttled by `anomaly-detection` after a request rate far above its own baseline; retry after `Retry-After`.',
+  },
   GW_INTERNAL: {
     status: 500,
     title: 'Internal Server Error',

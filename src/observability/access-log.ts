@@ -1,5 +1,6 @@
 import type { RequestContext } from '../core/context.js';
 import { isoNow } from './logger.js';
+import { escapeUnsafeJson } from './safe-text.js';
 
 /** Where access lines go: the log destination (sonic-boom), or any writable in tests. */
 export interface LineSink {
@@ -63,7 +64,8 @@ function num(value: number | undefined): string {
 /**
  * One JSON line per request: what was asked, what was decided and by which policy, what it cost.
  * The query string and headers are never logged (they carry credentials). Every string goes
- * through JSON.stringify, so CR/LF or ANSI sequences a client sends cannot start a forged line.
+ * through JSON.stringify, so CR/LF or ANSI sequences a client sends cannot start a forged line, and
+ * the characters JSON leaves raw (DEL, C1 controls, U+2028/2029) are escaped too (safe-text.ts).
  *
  * Written by hand rather than through pino: the line has a fixed shape, and pino's generic
  * serialisation was the largest single cost on the request path (about 15 us of a 95 us request
@@ -119,6 +121,6 @@ export class AccessLog {
       str(d.reason);
     if (ctx.monitorHits !== undefined) line += ',"monitor":' + JSON.stringify(ctx.monitorHits);
     if (aborted) line += ',"aborted":true';
-    this.sink.write(line + '}\n');
+    this.sink.write(escapeUnsafeJson(line) + '}\n');
   }
 }

@@ -1,9 +1,12 @@
 import pino, { type DestinationStream, type Logger } from 'pino';
+import { escapeUnsafeJson } from './safe-text.js';
 
 export interface LoggerOptions {
   level: string;
   /** 'stdout', 'stderr' or a file path. */
   destination: string;
+  /** More pino redact paths (`logging.redact`), on top of REDACT_PATHS. */
+  redact?: readonly string[];
 }
 
 /**
@@ -15,9 +18,17 @@ export const REDACT_PATHS = [
   'req.headers.cookie',
   'req.headers["proxy-authorization"]',
   'req.headers["x-api-key"]',
+  'req.headers["set-cookie"]',
   'headers.authorization',
   'headers.cookie',
+  'headers["proxy-authorization"]',
   'headers["x-api-key"]',
+  'headers["set-cookie"]',
+  '*.authorization',
+  '*.token',
+  '*.accessToken',
+  '*.refreshToken',
+  '*.apiKey',
   '*.password',
   '*.secret',
   '*.clientSecret',
@@ -72,12 +83,14 @@ function baseOptions(level: string): pino.LoggerOptions {
     base: { pid: process.pid },
     timestamp: isoTimeCached,
     formatters: { level: (label) => ({ level: label }) },
+    // Every line, whatever a policy put in it, leaves without raw DEL/C1/U+2028 (safe-text.ts).
+    hooks: { streamWrite: escapeUnsafeJson },
   };
 }
 
 export function createLogger(options: LoggerOptions, destination?: DestinationStream): Logger {
   const dest = destination ?? openDestination(options.destination);
-  return pino({ ...baseOptions(options.level), redact: { paths: REDACT_PATHS, censor: '[redacted]' } }, dest);
+  return pino({ ...baseOptions(options.level), redact: { paths: [...REDACT_PATHS, ...(options.redact ?? [])], censor: '[redacted]' } }, dest);
 }
 
 /** The general logger and the destination access lines are written to (see access-log.ts). */

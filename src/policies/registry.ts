@@ -13,6 +13,7 @@ import { rateLimitPolicy } from './rate-limit/index.js';
 import { jsonLimitsPolicy } from './json-limits/index.js';
 import { openApiPolicy } from './openapi/index.js';
 import { csrfPolicy } from './csrf/index.js';
+import { anomalyDetectionPolicy } from './anomaly-detection/index.js';
 
 /**
  * Every built-in policy, listed explicitly: no discovery, no side-effect imports. The order here
@@ -33,6 +34,7 @@ export const BUILTIN_POLICIES: readonly AnyPolicyDescriptor[] = Object.freeze([
   jsonLimitsPolicy,
   openApiPolicy,
   csrfPolicy,
+  anomalyDetectionPolicy,
 ]);
 
 export type PolicyRegistry = ReadonlyMap<string, AnyPolicyDescriptor>;

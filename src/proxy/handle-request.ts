@@ -132,6 +132,7 @@ function finishRequest(runtime: GatewayRuntime, ctx: RequestContext, pipeline: P
   ctx.status = status;
   runtime.deps.metrics.request(ctx.route?.name ?? '*', ctx.method, status, seconds);
   pipeline.runLog(ctx);
-  if (runtime.accessLog) runtime.deps.accessLog?.write(ctx, seconds, aborted);
+  runtime.deps.audit?.observe(ctx);
+  if (runtime.accessLog && runtime.accessSampler.keep(ctx)) runtime.deps.accessLog?.write(ctx, seconds, aborted);
   runtime.release();
 }

@@ -1,6 +1,8 @@
 import type { Logger } from 'pino';
 import type { Backends } from '../backends.js';
 import type { AccessLog } from '../observability/access-log.js';
+import type { AuditLog } from '../audit/audit-log.js';
+import type { AuditEntry } from '../audit/record.js';
 import type { LoadedConfig } from '../config/load.js';
 import { ConfigError } from '../config/config-error.js';
 import { parseDuration } from '../config/units.js';
@@ -10,6 +12,7 @@ import type { RouteInfo } from '../core/context.js';
 import { PHASE_RANK } from '../core/phases.js';
 import { Pipeline, type PipelineStep } from '../core/pipeline.js';
 import type { GatewayMetrics } from '../observability/metrics.js';
+import { AccessSampler } from '../observability/sampler.js';
 import { Router } from './router.js';
 import { TrustedProxies } from './client-address.js';
 import { Upstream } from './upstream.js';
@@ -38,6 +41,8 @@ export interface RuntimeDeps {
   readonly now: () => number;
   /** `server.loadShedding`, one per process and kept across reloads; undefined in tests that build a runtime alone. */
   readonly loadShedder?: LoadShedder;
+  /** Records security decisions (docs/audit.md); undefined when `audit.enabled` is false. */
+  readonly audit?: AuditLog | undefined;
 }
 
 /**
@@ -53,6 +58,8 @@ export class GatewayRuntime {
   readonly normalize: NormalizeOptions;
   readonly requestIdHeader: string;
   readonly accessLog: boolean;
+  /** `logging.sampling`: which allowed requests get an access line. */
+  readonly accessSampler: AccessSampler;
   readonly upstreams: ReadonlyMap<string, Upstream>;
   inflight = 0;
   private retired = false;
@@ -75,6 +82,7 @@ export class GatewayRuntime {
     this.normalize = config.server.paths;
     this.requestIdHeader = config.server.requestIdHeader;
     this.accessLog = config.logging.accessLog;
+    this.accessSampler = new AccessSampler(config.logging.sampling);
   }
 
   start(): void {
@@ -137,6 +145,7 @@ function buildPipeline(
         configDir: loaded.dir,
         store: deps.backends.store,
         state: deps.backends.state,
+        ...(deps.audit === undefined ? {} : { audit: auditFn(deps.audit) }),
       });
       steps.push({ name: a.descriptor.name, phase: a.descriptor.phase, mode: a.mode, failureMode: a.failureMode, instance });
     } catch (error) {
@@ -144,6 +153,15 @@ function buildPipeline(
     }
   }
   return new Pipeline(steps, deps.logger, deps.metrics);
+}
+
+const auditFns = new WeakMap<AuditLog, (entry: AuditEntry) => void>();
+
+/** One bound function per audit log, shared by every policy instance. */
+function auditFn(log: AuditLog): (entry: AuditEntry) => void {
+  let fn = auditFns.get(log);
+  if (fn === undefined) auditFns.set(log, (fn = (entry) => log.record(entry)));
+  return fn;
 }
 
 function compileRoute(route: RouteConfig, index: number, pipeline: Pipeline, upstreams: ReadonlyMap<string, Upstream>): CompiledRoute {

@@ -11,9 +11,22 @@ export interface Migration<Db> {
   up(db: Db): void | Promise<void>;
 }
 
-/** Catches editing mistakes at start: versions must be 1, 2, 3, ... with no gap or repeat. */
+/**
+ * Catches editing mistakes at start: versions must be positive and strictly increasing. Gaps are
+ * allowed because areas are numbered when they are planned (the audit area is 004 while 002 and 003
+ * are written in parallel); a store applies every listed version it has not recorded, in order.
+ */
 export function checkMigrationList<Db>(migrations: readonly Migration<Db>[]): void {
   migrations.forEach((m, i) => {
-    if (m.version !== i + 1) throw new Error(`migration list out of order: ${m.name} has version ${m.version}, expected ${i + 1}`);
+    const previous = i === 0 ? 0 : migrations[i - 1]!.version;
+    if (!Number.isInteger(m.version) || m.version <= previous) {
+      throw new Error(`migration list out of order: ${m.name} has version ${m.version}, expected more than ${previous}`);
+    }
   });
+}
+
+/** The versions recorded in the database that this build does not list: a newer build wrote them. */
+export function unknownVersions<Db>(migrations: readonly Migration<Db>[], applied: readonly number[]): number[] {
+  const known = new Set(migrations.map((m) => m.version));
+  return applied.filter((v) => !known.has(v));
 }

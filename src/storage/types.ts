@@ -4,6 +4,7 @@
  * branch on the backend. Areas hang off the store (`store.consumers`, `store.credentials`); audit
  * records and inventory will be added as further areas without touching these.
  */
+import type { AuditRepository } from './audit-types.js';
 
 /** Plain JSON: what `metadata` may hold, so every backend round-trips it exactly. */
 export type JsonValue = string | number | boolean | null | JsonValue[] | { [key: string]: JsonValue };
@@ -139,11 +140,15 @@ export interface UsageRepository {
 
 export type StoreBackend = 'sqlite' | 'postgres';
 
+export type { AuditHead, AuditQuery, AuditRepository, AuditRow, NewAuditRow } from './audit-types.js';
+
 export interface Store {
   readonly backend: StoreBackend;
   readonly consumers: ConsumerRepository;
   readonly credentials: CredentialRepository;
   readonly usage: UsageRepository;
+  /** Hash-chained audit records (src/audit/), migration 004. */
+  readonly audit: AuditRepository;
   /** Highest migration applied; the store migrated up to it when it opened. */
   schemaVersion(): Promise<number>;
   close(): Promise<void>;

@@ -1,6 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { isStoreError, type StoreErrorCode } from '../../src/storage/errors.js';
 import type { NewCredential, Store } from '../../src/storage/types.js';
+import { runAuditContract } from './audit-contract.js';
 
 export interface StoreFixture {
   store: Store;
@@ -24,6 +25,7 @@ export async function codeOf(promise: Promise<unknown>): Promise<StoreErrorCode>
  * `factory`, so tests neither see nor depend on each other's rows.
  */
 export function runStoreContract(name: string, factory: () => Promise<StoreFixture>): void {
+  runAuditContract(name, factory);
   describe(`Store contract: ${name}`, () => {
     let fixture: StoreFixture;
     let store: Store;

@@ -27,7 +27,7 @@ describe('PostgresStore', () => {
     const schema = uniqueSchema();
     made.add(schema);
     const stores = await Promise.all([1, 2, 3].map(() => PostgresStore.open({ url: PG_URL, schema, poolSize: 2 })));
-    for (const s of stores) expect(await s.schemaVersion()).toBe(3);
+    for (const s of stores) expect(await s.schemaVersion()).toBe(4);
     await stores[0]!.consumers.create({ name: 'shared' });
     expect((await stores[2]!.consumers.getByName('shared'))?.name).toBe('shared');
     await Promise.all(stores.map((s) => s.close()));
@@ -38,6 +38,7 @@ describe('PostgresStore', () => {
       { version: 1, name: 'consumers-and-credentials' },
       { version: 2, name: 'reserved-002' },
       { version: 3, name: 'quota-usage' },
+      { version: 4, name: 'audit-records' },
     ]);
   });
 

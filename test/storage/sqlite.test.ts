@@ -23,7 +23,7 @@ describe('SqliteStore', () => {
     const c = await first.consumers.create({ name: 'kept' });
     await first.close();
     const second = SqliteStore.open({ path });
-    expect(await second.schemaVersion()).toBe(3);
+    expect(await second.schemaVersion()).toBe(4);
     expect((await second.consumers.get(c.id))?.name).toBe('kept');
     await second.close();
     const db = new BetterSqlite3(path, { readonly: true });
@@ -31,6 +31,7 @@ describe('SqliteStore', () => {
       { version: 1, name: 'consumers-and-credentials' },
       { version: 2, name: 'reserved-002' },
       { version: 3, name: 'quota-usage' },
+      { version: 4, name: 'audit-records' },
     ]);
     db.close();
   });

@@ -26,7 +26,7 @@ function counted(store: Store): { store: Store; calls: Map<string, number>; args
       };
     },
   });
-  return { store: { backend: store.backend, consumers: store.consumers, credentials, usage: store.usage, schemaVersion: () => store.schemaVersion(), close: () => store.close() }, calls, args };
+  return { store: { backend: store.backend, consumers: store.consumers, credentials, usage: store.usage, audit: store.audit, schemaVersion: () => store.schemaVersion(), close: () => store.close() }, calls, args };
 }
 
 const open: { close(): unknown }[] = [];

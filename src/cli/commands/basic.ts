@@ -21,7 +21,7 @@ async function readPassword(): Promise<string> {
  */
 export async function basicCommand(args: ParsedArgs): Promise<number> {
   const [sub, first, second] = args.positionals;
-  return withStore(args, USAGE, async ({ store, broadcast }) => {
+  return withStore(args, USAGE, async ({ store, broadcast, audit }) => {
     switch (sub) {
       case 'set-password': {
         if (first === undefined || second === undefined) throw new UsageError('basic set-password: expected CONSUMER USERNAME');
@@ -38,6 +38,7 @@ export async function basicCommand(args: ParsedArgs): Promise<number> {
         if (existing !== null) await store.credentials.delete(existing.id);
         await store.credentials.create({ consumerId: consumer.id, type: 'basic', lookupId: second, secretHash, label: existing?.label ?? '', scopes });
         await broadcast([second]);
+        audit({ action: existing === null ? 'credential.create' : 'credential.update', target: second, detail: { type: 'basic', consumer: consumer.id, scopes } });
         process.stdout.write(`${existing === null ? 'set' : 'changed'} password for ${second} (consumer ${consumer.name})\n`);
         return;
       }
@@ -47,6 +48,7 @@ export async function basicCommand(args: ParsedArgs): Promise<number> {
         if (existing === null) throw new CliError(`no basic credential for username "${first}"`);
         await store.credentials.delete(existing.id);
         await broadcast([first]);
+        audit({ action: 'credential.delete', target: first, detail: { type: 'basic', consumer: existing.consumerId } });
         process.stdout.write(`removed basic credential ${first}\n`);
         return;
       }

@@ -10,7 +10,7 @@ const USAGE = `usage: portcullis consumers create NAME [--tag T]... [--plan P] [
 /** `portcullis consumers create|list|show|delete`, against the Store of the gateway config. */
 export async function consumersCommand(args: ParsedArgs, argv: readonly string[]): Promise<number> {
   const [sub, target] = args.positionals;
-  return withStore(args, USAGE, async ({ store, broadcast }) => {
+  return withStore(args, USAGE, async ({ store, broadcast, audit }) => {
     const need = () => {
       if (target === undefined) throw new UsageError(`consumers ${sub}: missing NAME`);
       return target;
@@ -18,6 +18,7 @@ export async function consumersCommand(args: ParsedArgs, argv: readonly string[]
     switch (sub) {
       case 'create': {
         const consumer = await store.consumers.create({ name: need(), tags: repeatedFlag(argv, 'tag'), plan: stringFlag(args, 'plan') ?? null });
+        audit({ action: 'consumer.create', target: consumer.id, detail: { name: consumer.name } });
         process.stdout.write(`created consumer ${consumer.name} (${consumer.id})\n`);
         return;
       }
@@ -48,6 +49,7 @@ export async function consumersCommand(args: ParsedArgs, argv: readonly string[]
         const keyIds = (await store.credentials.listByConsumer(c.id)).filter((k) => k.type === 'api-key').map((k) => k.lookupId);
         if (!(await store.consumers.delete(c.id))) throw new CliError(`consumer ${c.name} was already deleted`);
         await broadcast(keyIds);
+        audit({ action: 'consumer.delete', target: c.id, detail: { name: c.name, apiKeys: keyIds } });
         process.stdout.write(`deleted consumer ${c.name} (${c.id}) and its ${keyIds.length} api key(s)\n`);
         return;
       }

@@ -20,7 +20,7 @@ async function findKey(store: Store, keyId: string): Promise<Credential> {
 /** `portcullis keys create|list|revoke|rotate`. Keys are printed once, at creation; only hashes are stored. */
 export async function keysCommand(args: ParsedArgs): Promise<number> {
   const [sub, target] = args.positionals;
-  return withStore(args, USAGE, async ({ store, pepper, broadcast }) => {
+  return withStore(args, USAGE, async ({ store, pepper, broadcast, audit }) => {
     const need = (what: string) => {
       if (target === undefined) throw new UsageError(`keys ${sub}: missing ${what}`);
       return target;
@@ -37,6 +37,7 @@ export async function keysCommand(args: ParsedArgs): Promise<number> {
         const scopes = (stringFlag(args, 'scopes') ?? '').split(',').map((s) => s.trim()).filter((s) => s !== '');
         const consumer = await findConsumer(store, need('CONSUMER'));
         const { key, keyId } = await issue(consumer.id, stringFlag(args, 'label') ?? '', scopes, expiresAt);
+        audit({ action: 'credential.create', target: keyId, detail: { type: 'api-key', consumer: consumer.id, scopes } });
         process.stdout.write(`${key}\n`);
         process.stderr.write(`created api key ${keyId} for consumer ${consumer.name}${expiresAt ? `, expires ${fmtDate(expiresAt)}` : ''}. ${ONCE}\n`);
         return;
@@ -57,6 +58,7 @@ export async function keysCommand(args: ParsedArgs): Promise<number> {
         // A revoked key in its rotation grace period would keep working: revocation ends the grace.
         if (key.graceUntil !== null) await store.credentials.setGraceUntil(key.id, null);
         await broadcast([key.lookupId]);
+        audit({ action: 'credential.revoke', target: key.lookupId, detail: { type: 'api-key', consumer: key.consumerId } });
         process.stdout.write(`revoked api key ${key.lookupId}\n`);
         return;
       }
@@ -70,6 +72,7 @@ export async function keysCommand(args: ParsedArgs): Promise<number> {
         await store.credentials.setGraceUntil(old.id, graceUntil);
         await store.credentials.revoke(old.id);
         await broadcast([old.lookupId]);
+        audit({ action: 'credential.rotate', target: old.lookupId, detail: { type: 'api-key', consumer: old.consumerId, replacement: keyId, graceUntil: graceUntil.toISOString() } });
         process.stdout.write(`${key}\n`);
         process.stderr.write(`rotated api key ${old.lookupId} -> ${keyId}; the old key works until ${fmtDate(graceUntil)}. ${ONCE}\n`);
         return;

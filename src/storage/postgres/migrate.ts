@@ -1,6 +1,6 @@
 import type pg from 'pg';
 import { StoreError } from '../errors.js';
-import { checkMigrationList, type Migration } from '../migration.js';
+import { checkMigrationList, unknownVersions, type Migration } from '../migration.js';
 import { inTransaction } from './errors.js';
 
 /**
@@ -10,18 +10,19 @@ import { inTransaction } from './errors.js';
  */
 export async function migratePostgres(pool: pg.Pool, schema: string, migrations: readonly Migration<pg.PoolClient>[]): Promise<number> {
   checkMigrationList(migrations);
-  const latest = migrations.length;
+  const latest = migrations[migrations.length - 1]?.version ?? 0;
   return inTransaction(pool, { entity: 'schema' }, async (client) => {
     await client.query("SELECT pg_advisory_xact_lock(hashtext('portcullis-migrate:' || $1))", [schema]);
     await client.query(`CREATE SCHEMA IF NOT EXISTS ${quoteIdent(schema)}`);
     await client.query(`CREATE TABLE IF NOT EXISTS schema_migrations (
       version integer PRIMARY KEY, name text NOT NULL, applied_at timestamptz NOT NULL DEFAULT now())`);
-    const { rows } = await client.query<{ v: number }>('SELECT COALESCE(MAX(version), 0)::int AS v FROM schema_migrations');
-    const current = rows[0]?.v ?? 0;
-    if (current > latest) {
-      throw new StoreError('STORE_SCHEMA', `database schema version ${current} is newer than this build knows (${latest})`);
+    const { rows } = await client.query<{ version: number }>('SELECT version FROM schema_migrations');
+    const applied = rows.map((r) => r.version);
+    const unknown = unknownVersions(migrations, applied);
+    if (unknown.length > 0) {
+      throw new StoreError('STORE_SCHEMA', `database schema version ${Math.max(...unknown)} is newer than this build knows (${latest})`);
     }
-    for (const m of migrations.slice(current)) {
+    for (const m of migrations.filter((m) => !applied.includes(m.version))) {
       await m.up(client);
       await client.query('INSERT INTO schema_migrations (version, name) VALUES ($1, $2)', [m.version, m.name]);
     }

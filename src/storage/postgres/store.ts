@@ -1,6 +1,7 @@
 import pg from 'pg';
 import { isStoreError, unavailable } from '../errors.js';
-import type { ConsumerRepository, CredentialRepository, Store, UsageRepository } from '../types.js';
+import type { AuditRepository, ConsumerRepository, CredentialRepository, Store, UsageRepository } from '../types.js';
+import { PostgresAudit } from './audit.js';
 import { PostgresConsumers } from './consumers.js';
 import { PostgresCredentials } from './credentials.js';
 import { PostgresUsage } from './usage.js';
@@ -30,6 +31,7 @@ export class PostgresStore implements Store {
   readonly consumers: ConsumerRepository;
   readonly credentials: CredentialRepository;
   readonly usage: UsageRepository;
+  readonly audit: AuditRepository;
   readonly schema: string;
   private readonly pool: pg.Pool;
   private readonly version: number;
@@ -42,6 +44,7 @@ export class PostgresStore implements Store {
     this.consumers = new PostgresConsumers(pool);
     this.credentials = new PostgresCredentials(pool);
     this.usage = new PostgresUsage(pool);
+    this.audit = new PostgresAudit(pool);
   }
 
   /** Connects and migrates up. STORE_UNAVAILABLE when the server cannot be reached. */

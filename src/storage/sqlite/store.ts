@@ -3,7 +3,8 @@ import { dirname } from 'node:path';
 import BetterSqlite3, { type Database } from 'better-sqlite3';
 import { isStoreError, StoreError, unavailable } from '../errors.js';
 import { UNAVAILABLE } from './errors.js';
-import type { ConsumerRepository, CredentialRepository, Store, UsageRepository } from '../types.js';
+import type { AuditRepository, ConsumerRepository, CredentialRepository, Store, UsageRepository } from '../types.js';
+import { SqliteAudit } from './audit.js';
 import { SqliteConsumers } from './consumers.js';
 import { SqliteCredentials } from './credentials.js';
 import { SqliteUsage } from './usage.js';
@@ -27,6 +28,7 @@ export class SqliteStore implements Store {
   readonly consumers: ConsumerRepository;
   readonly credentials: CredentialRepository;
   readonly usage: UsageRepository;
+  readonly audit: AuditRepository;
   private readonly db: Database;
   private version: number;
 
@@ -36,6 +38,7 @@ export class SqliteStore implements Store {
     this.consumers = new SqliteConsumers(db);
     this.credentials = new SqliteCredentials(db);
     this.usage = new SqliteUsage(db);
+    this.audit = new SqliteAudit(db);
   }
 
   /** Opens (creating the file and folder when needed) and migrates up. */

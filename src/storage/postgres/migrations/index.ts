@@ -3,6 +3,7 @@ import type { Migration } from '../../migration.js';
 import { initial } from './001-initial.js';
 import { reserved002 } from './002-reserved.js';
 import { quotaUsage } from './003-quota-usage.js';
+import { audit } from './004-audit.js';
 
 /** In version order; append only. A released migration is never edited: add the next one. */
-export const POSTGRES_MIGRATIONS: readonly Migration<PoolClient>[] = [initial, reserved002, quotaUsage];
+export const POSTGRES_MIGRATIONS: readonly Migration<PoolClient>[] = [initial, reserved002, quotaUsage, audit];
