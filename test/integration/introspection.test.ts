@@ -7,6 +7,7 @@ import { request } from 'undici';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadAuthServerConfigText } from '../../src/auth-server/load.js';
 import { startAuthServer, type RunningAuthServer } from '../../src/auth-server/server.js';
+import { SqliteStore } from '../../src/storage/sqlite/store.js';
 import { phantomPublicJwks } from '../../src/auth/introspection/index.js';
 import { makeKey, startJwksServer, type JwksServer } from '../../src/auth/jwt/test-fixtures.js';
 import { startGateway, startUpstreamEcho, type EchoUpstream, type TestGateway } from '../helpers/servers.js';
@@ -77,6 +78,7 @@ ${method
 
 describe('authenticate with introspection against the bundled OAuth server', () => {
   let auth: RunningAuthServer;
+  let authStore: SqliteStore;
   let proxy: CountingProxy;
   let upstream: EchoUpstream;
   let strangerJwks: JwksServer;
@@ -101,7 +103,9 @@ describe('authenticate with introspection against the bundled OAuth server', () 
   beforeAll(async () => {
     const text = readFileSync(EXAMPLE, 'utf8').replace('port: 9000', 'port: 0');
     const { config, dir } = loadAuthServerConfigText(text, EXAMPLE);
-    auth = await startAuthServer(config, { dir });
+    // Token state in a private in-memory SQLite Store, not the quick start's file the example names.
+    authStore = SqliteStore.open({ path: ':memory:' });
+    auth = await startAuthServer(config, { dir, store: authStore });
     proxy = await startCountingProxy(() => auth.url);
     upstream = await startUpstreamEcho();
     strangerJwks = await startJwksServer([(await makeKey('RS256', 'stranger')).jwk]);
@@ -134,6 +138,7 @@ ${route('opaque', counted + phantom)}${route('writers', counted + 'requiredScope
     await upstream?.close();
     await strangerJwks?.close();
     await auth?.close();
+    await authStore?.close();
   });
 
   it('forwards an opaque token as a phantom JWT the upstream verifies, never the opaque token', async () => {

@@ -1,6 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { isStoreError, type StoreErrorCode } from '../../src/storage/errors.js';
 import type { NewCredential, Store } from '../../src/storage/types.js';
+import { oauthStateContract } from './contract-oauth.js';
 
 export interface StoreFixture {
   store: Store;
@@ -228,5 +229,7 @@ export function runStoreContract(name: string, factory: () => Promise<StoreFixtu
       expect((await store.consumers.list({ tag: "' OR 1=1 --" })).items).toHaveLength(1);
       expect(await store.credentials.findByLookup('api-key', "' OR '1'='1")).toBeNull();
     });
+
+    oauthStateContract(() => store);
   });
 }

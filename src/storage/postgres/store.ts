@@ -1,9 +1,10 @@
 import pg from 'pg';
 import { isStoreError, unavailable } from '../errors.js';
-import type { ConsumerRepository, CredentialRepository, Store } from '../types.js';
+import type { ConsumerRepository, CredentialRepository, OAuthStateRepository, Store } from '../types.js';
 import { PostgresConsumers } from './consumers.js';
 import { PostgresCredentials } from './credentials.js';
 import { migratePostgres, quoteIdent } from './migrate.js';
+import { PostgresOAuthState } from './oauth.js';
 import { POSTGRES_MIGRATIONS } from './migrations/index.js';
 
 export interface PostgresStoreOptions {
@@ -28,6 +29,7 @@ export class PostgresStore implements Store {
   readonly backend = 'postgres' as const;
   readonly consumers: ConsumerRepository;
   readonly credentials: CredentialRepository;
+  readonly oauth: OAuthStateRepository;
   readonly schema: string;
   private readonly pool: pg.Pool;
   private readonly version: number;
@@ -39,6 +41,7 @@ export class PostgresStore implements Store {
     this.version = version;
     this.consumers = new PostgresConsumers(pool);
     this.credentials = new PostgresCredentials(pool);
+    this.oauth = new PostgresOAuthState(pool);
   }
 
   /** Connects and migrates up. STORE_UNAVAILABLE when the server cannot be reached. */

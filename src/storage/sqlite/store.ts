@@ -3,10 +3,11 @@ import { dirname } from 'node:path';
 import BetterSqlite3, { type Database } from 'better-sqlite3';
 import { isStoreError, StoreError, unavailable } from '../errors.js';
 import { UNAVAILABLE } from './errors.js';
-import type { ConsumerRepository, CredentialRepository, Store } from '../types.js';
+import type { ConsumerRepository, CredentialRepository, OAuthStateRepository, Store } from '../types.js';
 import { SqliteConsumers } from './consumers.js';
 import { SqliteCredentials } from './credentials.js';
 import { migrateSqlite } from './migrate.js';
+import { SqliteOAuthState } from './oauth.js';
 import { SQLITE_MIGRATIONS } from './migrations/index.js';
 
 export interface SqliteStoreOptions {
@@ -25,6 +26,7 @@ export class SqliteStore implements Store {
   readonly backend = 'sqlite' as const;
   readonly consumers: ConsumerRepository;
   readonly credentials: CredentialRepository;
+  readonly oauth: OAuthStateRepository;
   private readonly db: Database;
   private version: number;
 
@@ -33,6 +35,7 @@ export class SqliteStore implements Store {
     this.version = version;
     this.consumers = new SqliteConsumers(db);
     this.credentials = new SqliteCredentials(db);
+    this.oauth = new SqliteOAuthState(db);
   }
 
   /** Opens (creating the file and folder when needed) and migrates up. */
