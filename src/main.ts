@@ -12,6 +12,7 @@ const USAGE = `usage: portcullis <command>
   consumers create|list|show|delete   manage consumers in the store (--config FILE)
   keys create|list|revoke|rotate      manage API keys; a new key is printed once (--config FILE)
   basic set-password|remove           manage Basic-auth passwords; the password is read from stdin (--config FILE)
+  signing-keys create|list|revoke     manage HTTP message signature keys: HMAC secret shown once, or an Ed25519 public key (--config FILE)
   validate FILE         check a config file offline; names file, line and field of each problem
   schema                print the config JSON Schema (for editors)
   errors-doc            print docs/errors.md from the error catalogue
@@ -34,6 +35,8 @@ async function main(argv: string[]): Promise<number | undefined> {
       return (await import('./cli/commands/keys.js')).keysCommand(args);
     case 'basic':
       return (await import('./cli/commands/basic.js')).basicCommand(args);
+    case 'signing-keys':
+      return (await import('./cli/commands/signing-keys.js')).signingKeysCommand(args);
     case 'validate':
       return (await import('./cli/commands/validate.js')).validateCommand(args);
     case 'schema': {
