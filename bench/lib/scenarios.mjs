@@ -6,6 +6,7 @@ import YAML from 'yaml';
 import { proxyConf, startNginx } from './nginx.mjs';
 import { freePort, waitReady } from './net.mjs';
 import { runToEnd, start } from './procs.mjs';
+import { startIntrospection } from './introspection-scenario.mjs';
 
 export const SCENARIO_NAMES = [
   'direct',
@@ -15,6 +16,7 @@ export const SCENARIO_NAMES = [
   'portcullis-core-policies',
   'portcullis-apikey',
   'portcullis-jwt',
+  'portcullis-introspection',
   'portcullis-bare-2-workers',
 ];
 /** Extra run for the 2-worker ratio when the 2-worker row cannot use a CPU set of its own. */
@@ -78,7 +80,7 @@ export function portcullisConfig({ port, upstreamPort, workers, policies, storag
   };
 }
 
-function gatewayMain(ctx) {
+export function gatewayMain(ctx) {
   return path.join(ctx.repoRoot, 'dist', 'main.js');
 }
 const NOT_BUILT = 'dist/main.js does not exist (the gateway entry point is not built yet)';
@@ -92,7 +94,7 @@ function writePortcullisConfig(ctx, port, { name, workers, policies, storage }) 
   return file;
 }
 
-function startPortcullis(ctx, port, { name, workers, policies, cpus, storage, file }) {
+export function startPortcullis(ctx, port, { name, workers, policies, cpus, storage, file }) {
   const main = gatewayMain(ctx);
   if (!existsSync(main)) return { error: NOT_BUILT };
   file ??= writePortcullisConfig(ctx, port, { name, workers, policies, storage });
@@ -107,7 +109,7 @@ function startPortcullis(ctx, port, { name, workers, policies, cpus, storage, fi
   };
 }
 
-const authenticate = (methods) => [{ name: 'authenticate', config: { methods } }];
+export const authenticate = (methods) => [{ name: 'authenticate', config: { methods } }];
 
 /** Runs the gateway CLI (`node dist/main.js ...args`) to completion; resolves stdout or throws. */
 async function cli(ctx, args) {
@@ -230,6 +232,7 @@ export function scenarios(ctx) {
     },
     'portcullis-apikey': { authCheck: true, start: startApiKey },
     'portcullis-jwt': { authCheck: true, start: startJwt },
+    'portcullis-introspection': { authCheck: true, start: startIntrospection },
     'portcullis-bare-2-workers': {
       start: (c, port) =>
         startPortcullis(c, port, { name: 'portcullis-bare-2-workers', workers: 2, policies: [], cpus: L.proxy2 }),
