@@ -3,6 +3,7 @@ import type { Logger } from 'pino';
 import { loadConfigFile, loadConfigText, type LoadedConfig } from './config/load.js';
 import { parseDuration } from './config/units.js';
 import { createAdminServer, registrySource, type AdminSources } from './admin/admin-server.js';
+import { phantomPublicJwks } from './auth/introspection/phantom.js';
 import { GatewayMetrics } from './observability/metrics.js';
 import { createLoggers } from './observability/logger.js';
 import { Backends } from './backends.js';
@@ -116,6 +117,8 @@ export class Gateway {
       this.adminServer = createAdminServer({
         metrics: this.options.adminMetrics ?? registrySource(this.metrics.registry),
         ready: () => !this.draining,
+        // Every phantom signer of this process, a reload's outgoing snapshot included until it closes.
+        phantomJwks: async () => phantomPublicJwks(),
       });
       this.adminPort = await listen(this.adminServer, config.admin.host, config.admin.port);
     }

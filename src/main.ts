@@ -16,6 +16,7 @@ const USAGE = `usage: portcullis <command>
   usage NAME|ID         a consumer's quota counts per period (--config FILE)
   audit verify|export   check the audit log's hash chain; export records by time, consumer, route, outcome (--config FILE)
   bans list|lift IP     list or lift the bans anomaly-detection shared through Redis (--config FILE)
+  signing-keys create|list|revoke     manage HTTP message signature keys: HMAC secret shown once, or an Ed25519 public key (--config FILE)
   validate FILE         check a config file offline; names file, line and field of each problem
   schema                print the config JSON Schema (for editors)
   errors-doc            print docs/errors.md from the error catalogue
@@ -46,6 +47,8 @@ async function main(argv: string[]): Promise<number | undefined> {
       return (await import('./cli/commands/audit.js')).auditCommand(args);
     case 'bans':
       return (await import('./cli/commands/bans.js')).bansCommand(args);
+    case 'signing-keys':
+      return (await import('./cli/commands/signing-keys.js')).signingKeysCommand(args);
     case 'validate':
       return (await import('./cli/commands/validate.js')).validateCommand(args);
     case 'schema': {

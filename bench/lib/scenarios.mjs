@@ -7,6 +7,7 @@ import { proxyConf, startNginx } from './nginx.mjs';
 import { freePort, waitReady } from './net.mjs';
 import { connect } from 'node:net';
 import { runToEnd, start, which } from './procs.mjs';
+import { startIntrospection } from './introspection-scenario.mjs';
 
 export const SCENARIO_NAMES = [
   'direct',
@@ -19,6 +20,7 @@ export const SCENARIO_NAMES = [
   'portcullis-jwt',
   'portcullis-openapi-stream',
   'portcullis-openapi',
+  'portcullis-introspection',
   'portcullis-bare-2-workers',
   'portcullis-ratelimit-memory',
   'portcullis-ratelimit-redis',
@@ -85,7 +87,7 @@ export function portcullisConfig({ port, upstreamPort, workers, policies, storag
   };
 }
 
-function gatewayMain(ctx) {
+export function gatewayMain(ctx) {
   return path.join(ctx.repoRoot, 'dist', 'main.js');
 }
 const NOT_BUILT = 'dist/main.js does not exist (the gateway entry point is not built yet)';
@@ -99,7 +101,7 @@ function writePortcullisConfig(ctx, port, { name, workers, policies, storage, st
   return file;
 }
 
-function startPortcullis(ctx, port, { name, workers, policies, cpus, storage, state, file }) {
+export function startPortcullis(ctx, port, { name, workers, policies, cpus, storage, state, file }) {
   const main = gatewayMain(ctx);
   if (!existsSync(main)) return { error: NOT_BUILT };
   file ??= writePortcullisConfig(ctx, port, { name, workers, policies, storage, state });
@@ -114,7 +116,7 @@ function startPortcullis(ctx, port, { name, workers, policies, cpus, storage, st
   };
 }
 
-const authenticate = (methods) => [{ name: 'authenticate', config: { methods } }];
+export const authenticate = (methods) => [{ name: 'authenticate', config: { methods } }];
 
 /** Runs the gateway CLI (`node dist/main.js ...args`) to completion; resolves stdout or throws. */
 async function cli(ctx, args) {
@@ -364,6 +366,7 @@ export function scenarios(ctx) {
       }),
     },
     'portcullis-openapi': { start: startOpenApi },
+    'portcullis-introspection': { authCheck: true, start: startIntrospection },
     'portcullis-bare-2-workers': {
       start: (c, port) =>
         startPortcullis(c, port, { name: 'portcullis-bare-2-workers', workers: 2, policies: [], cpus: L.proxy2 }),

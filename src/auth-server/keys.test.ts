@@ -20,6 +20,7 @@ function capture() {
 
 const CONFIG = `
 listen: { port: 0 }
+storage: { backend: memory }
 clients:
   - { clientId: app, clientSecret: app-secret, scopes: [read], resources: ["https://api.example/"] }
 resources:

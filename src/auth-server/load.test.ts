@@ -24,12 +24,16 @@ describe('auth-server config', () => {
     expect(config.clients[1]).toMatchObject({ introspection: true, scopes: [] });
     expect(config.resources[0]).toMatchObject({ indicator: 'https://api.portcullis.local/jwt', accessTokenFormat: 'jwt' });
     expect(config.state.maxEntries).toBe(100_000);
+    // The quick start's gateway Store file (examples/quickstart.yaml), relative to examples/.
+    expect(config.storage).toMatchObject({ backend: 'sqlite', sqlite: { path: '../data/portcullis.db' }, purgeInterval: '1m' });
     expect(Object.isFrozen(config.clients[0])).toBe(true);
   });
 
   it('reads only the authServer section of a gateway config file', () => {
     const { config } = loadAuthServerConfigText('version: 1\nroutes: []\nauthServer:\n  listen: { port: 9100 }\n', '/cfg/gw.yaml');
     expect(config.listen.port).toBe(9100);
+    // Left out, storage is the gateway's default SQLite file beside the config.
+    expect(config.storage).toMatchObject({ backend: 'sqlite', sqlite: { path: './data/portcullis.db' } });
   });
 
   it('substitutes ${ENV:NAME} in secrets and reports a missing variable by field', () => {

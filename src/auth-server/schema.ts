@@ -1,5 +1,6 @@
 import { Type, type Static } from '@sinclair/typebox';
 import { Duration, section, strictObject } from '../config/types-common.js';
+import { StorageConfigSchema } from '../storage/config.js';
 
 /**
  * Config of the bundled OAuth server (`portcullis auth-server`). Exported on its own so the
@@ -120,11 +121,31 @@ export const AuthServerSchema = strictObject(
       },
       'Signing keys for JWT access tokens and JWT introspection responses; an ephemeral key is generated when none is set',
     ),
+    storage: section(
+      {
+        backend: Type.Union([Type.Literal('sqlite'), Type.Literal('postgres'), Type.Literal('memory')], {
+          description:
+            'Where tokens and grants live: "sqlite" or "postgres" (a Store, the gateway\'s own by default: tokens survive a restart, revocations persist) or "memory" (lost on restart, bounded by state.maxEntries)',
+          default: 'sqlite',
+        }),
+        // The gateway's own settings and defaults, so a standalone auth-server config beside a gateway
+        // config shares the gateway's database file unless told otherwise.
+        sqlite: StorageConfigSchema.properties.sqlite,
+        postgres: StorageConfigSchema.properties.postgres,
+        purgeInterval: Duration('How often expired records are deleted from the Store', '1m'),
+      },
+      'Token state of the server: the Store (SQLite or PostgreSQL, migrated on start) or memory',
+    ),
     state: section(
       {
-        maxEntries: Type.Integer({ description: 'Most tokens and records kept in memory; the oldest go first', minimum: 100, maximum: 10_000_000, default: 100_000 }),
+        maxEntries: Type.Integer({
+          description: 'Most tokens and records kept in memory when storage.backend is "memory"; the oldest go first',
+          minimum: 100,
+          maximum: 10_000_000,
+          default: 100_000,
+        }),
       },
-      'Token state held by the server',
+      'Token state held in memory (storage.backend "memory")',
     ),
   },
   'The bundled OAuth 2.0 authorization server (`portcullis auth-server`)',

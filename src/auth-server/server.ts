@@ -4,16 +4,21 @@ import Provider, { type AdapterFactory } from 'oidc-provider';
 import type { Logger } from 'pino';
 import { silentLogger } from '../observability/logger.js';
 import { loadSigningKeys } from './keys.js';
-import { createMemoryAdapter, MemoryAdapterState } from './memory-adapter.js';
 import { buildProviderConfiguration } from './provider-config.js';
 import type { AuthServerConfig } from './schema.js';
+import { openTokenState } from './token-state.js';
+import type { Store } from '../storage/types.js';
 
 export interface StartAuthServerOptions {
   /** Folder relative paths in the config (`keys.jwksFile`) resolve against; the working directory by default. */
   dir?: string;
   logger?: Logger;
-  /** Token state; in memory (bounded by `state.maxEntries`) when left out. A Store-backed adapter goes here. */
+  /** Token state as it is (tests, embedders); by default the one `storage` configures. */
   adapter?: AdapterFactory;
+  /** Keep token state in this Store instead of opening the configured one; the caller closes it. */
+  store?: Store;
+  /** Milliseconds since the epoch, for the token state's expiry; injectable so tests control time. */
+  now?: () => number;
 }
 
 export interface RunningAuthServer {
@@ -24,7 +29,6 @@ export interface RunningAuthServer {
   close(): Promise<void>;
 }
 
-const SWEEP_EVERY_MS = 60_000;
 const OIDC_DISCOVERY = '/.well-known/openid-configuration';
 // RFC 8414 section 3: OAuth metadata lives here; the document is the same one.
 const OAUTH_METADATA = '/.well-known/oauth-authorization-server';
@@ -58,25 +62,30 @@ export async function startAuthServer(config: AuthServerConfig, options: StartAu
     );
   }
 
-  let sweep: NodeJS.Timeout | undefined;
-  let adapter = options.adapter;
-  if (adapter === undefined) {
-    const state = new MemoryAdapterState({ maxEntries: config.state.maxEntries });
-    sweep = setInterval(() => state.sweep(), SWEEP_EVERY_MS).unref();
-    adapter = createMemoryAdapter(state);
-  }
-
+  const state = await openTokenState(config, {
+    dir: options.dir ?? process.cwd(),
+    logger,
+    adapter: options.adapter,
+    store: options.store,
+    ...(options.now ? { now: options.now } : {}),
+  });
   const server = createServer();
-  const address = await listen(server, config.listen.host, config.listen.port);
+  let address: AddressInfo;
+  try {
+    address = await listen(server, config.listen.host, config.listen.port);
+  } catch (error) {
+    await state.close();
+    throw error;
+  }
   const url = `http://${hostForUrl(address.address)}:${address.port}`;
   const issuer = config.issuer ?? `http://${hostForUrl(config.listen.host)}:${address.port}`;
 
   let provider: Provider;
   try {
-    provider = new Provider(issuer, buildProviderConfiguration({ config, keys, adapter }));
+    provider = new Provider(issuer, buildProviderConfiguration({ config, keys, adapter: state.adapter }));
   } catch (error) {
-    clearInterval(sweep);
     server.close();
+    await state.close();
     throw error;
   }
   provider.proxy = config.trustProxy;
@@ -93,16 +102,20 @@ export async function startAuthServer(config: AuthServerConfig, options: StartAu
     }
     void handle(req, res);
   });
-  logger.info({ component: 'auth-server', url, issuer, clients: config.clients.length, resources: config.resources.length }, 'auth server listening');
+  logger.info(
+    { component: 'auth-server', url, issuer, clients: config.clients.length, resources: config.resources.length, storage: state.kind },
+    'auth server listening',
+  );
 
   return {
     url,
     issuer,
-    close: () =>
-      new Promise<void>((done) => {
-        clearInterval(sweep);
+    close: async () => {
+      await new Promise<void>((done) => {
         server.close(() => done());
         server.closeAllConnections();
-      }),
+      });
+      await state.close();
+    },
   };
 }

@@ -5,6 +5,7 @@ import { availableParallelism } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import type { Logger } from 'pino';
 import { createAdminServer } from '../admin/admin-server.js';
+import { ClusterJwks } from './cluster-jwks.js';
 import { ConfigError, formatIssue } from '../config/config-error.js';
 import type { LoadedConfig } from '../config/load.js';
 import { parseDuration } from '../config/units.js';
@@ -51,6 +52,7 @@ class ClusterPrimary {
   private readonly reload: ClusterReload;
   private readonly metrics: ClusterMetrics;
   private readonly limits = new PrimaryLimits();
+  private readonly jwks = new ClusterJwks((worker, message) => this.send(worker, message));
   private admin: Server | undefined;
   private watcher: FSWatcher | undefined;
   private everReady = false;
@@ -71,7 +73,11 @@ class ClusterPrimary {
   async start(): Promise<void> {
     const { admin } = this.loaded.config;
     if (admin.enabled) {
-      this.admin = createAdminServer({ metrics: this.metrics.source(() => this.answering()), ready: () => !this.stopping && this.listening() === this.desired });
+      this.admin = createAdminServer({
+        metrics: this.metrics.source(() => this.answering()),
+        ready: () => !this.stopping && this.listening() === this.desired,
+        phantomJwks: () => this.jwks.collect(this.helloWorkers()),
+      });
       await listen(this.admin, admin.host, admin.port);
     }
     // Workers run worker.ts, not the CLI. Scheduling stays Node's default on Linux: the primary
@@ -160,12 +166,16 @@ class ClusterPrimary {
       case 'portcullis:reloaded':
         this.reload.answered(worker, message.seq, message.ok);
         return;
+      case 'portcullis:jwks':
+        this.jwks.answered(worker, message.seq, message.keys);
+        return;
     }
   }
 
   private onExit(worker: Worker, code: number | null, signal: string | null): void {
     this.workers.delete(worker.id);
     this.reload.gone(worker);
+    this.jwks.gone(worker);
     this.wakeHelloWaiters();
     const fields = { worker: worker.id, worker_pid: worker.process.pid, code, signal };
     if (this.stopping) {

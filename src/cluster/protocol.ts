@@ -12,7 +12,9 @@ export type PrimaryMessage =
   /** Swap in this config; answer with `reloaded` and the same `seq`. */
   | { type: 'portcullis:reload'; seq: number; file: string; text: string }
   /** Drain and exit. */
-  | { type: 'portcullis:shutdown' };
+  | { type: 'portcullis:shutdown' }
+  /** Send your phantom-token public keys, answering with `jwks` and the same `seq`. */
+  | { type: 'portcullis:jwks-request'; seq: number };
 
 /** Worker to primary. */
 export type WorkerMessage =
@@ -20,10 +22,12 @@ export type WorkerMessage =
   | { type: 'portcullis:hello' }
   /** Every listener is bound: the worker takes traffic. */
   | { type: 'portcullis:listening'; ports: number[] }
-  | { type: 'portcullis:reloaded'; seq: number; ok: boolean };
+  | { type: 'portcullis:reloaded'; seq: number; ok: boolean }
+  /** This worker's phantom-token public keys (JWKs), for the primary's admin JWKS. */
+  | { type: 'portcullis:jwks'; seq: number; keys: object[] };
 
-const PRIMARY_TYPES = new Set(['portcullis:config', 'portcullis:reload', 'portcullis:shutdown']);
-const WORKER_TYPES = new Set(['portcullis:hello', 'portcullis:listening', 'portcullis:reloaded']);
+const PRIMARY_TYPES = new Set(['portcullis:config', 'portcullis:reload', 'portcullis:shutdown', 'portcullis:jwks-request']);
+const WORKER_TYPES = new Set(['portcullis:hello', 'portcullis:listening', 'portcullis:reloaded', 'portcullis:jwks']);
 
 export function isPrimaryMessage(message: unknown): message is PrimaryMessage {
   return typeof message === 'object' && message !== null && PRIMARY_TYPES.has((message as { type?: unknown }).type as string);

@@ -35,6 +35,7 @@ export async function runWorker(): Promise<void> {
       if (!isPrimaryMessage(message)) return;
       if (message.type === 'portcullis:config') resolve(message);
       else if (message.type === 'portcullis:reload') onReload(message);
+      else if (message.type === 'portcullis:jwks-request') void answerJwks(message.seq);
       else onShutdown();
     });
   });
@@ -63,6 +64,12 @@ export async function runWorker(): Promise<void> {
   }
   if (queued !== undefined) await reload(gateway, queued);
   send({ type: 'portcullis:listening', ports: gateway.ports });
+}
+
+/** The phantom signers of this worker (none until its config is compiled): loaded lazily, like the gateway. */
+async function answerJwks(seq: number): Promise<void> {
+  const { phantomPublicJwks } = await import('../auth/introspection/phantom.js');
+  send({ type: 'portcullis:jwks', seq, keys: phantomPublicJwks().keys });
 }
 
 async function reload(gateway: Gateway, message: ReloadMessage): Promise<void> {

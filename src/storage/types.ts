@@ -1,7 +1,7 @@
 /**
  * The entities the gateway keeps durably, and the `Store` that holds them. Every backend implements
  * the same interface and passes the same contract suite (test/storage/contract.ts), so callers never
- * branch on the backend. Areas hang off the store (`store.consumers`, `store.credentials`); audit
+ * branch on the backend. Areas hang off the store (`store.consumers`, `store.credentials`, `store.oauth`); audit
  * records and inventory will be added as further areas without touching these.
  */
 import type { AuditRepository } from './audit-types.js';
@@ -138,6 +138,58 @@ export interface UsageRepository {
   listByConsumer(consumerId: string): Promise<UsageRecord[]>;
 }
 
+/**
+ * One record of the bundled OAuth server's state (src/auth-server/): oidc-provider keeps tokens,
+ * grants and replay markers as JSON payloads under a model name (`ClientCredentials`, `AccessToken`,
+ * `Grant`, `ReplayDetection`, ...) and an id. The store does not interpret the payload; the fields it
+ * looks records up by travel beside it.
+ */
+export interface OAuthRecord {
+  readonly model: string;
+  readonly id: string;
+  readonly payload: JsonObject;
+  /** Every record of one grant is revoked together (RFC 7009 section 2.1). */
+  readonly grantId: string | null;
+  /** A session's uid (oidc-provider `findByUid`). */
+  readonly uid: string | null;
+  /** A device flow's user code (RFC 8628; oidc-provider `findByUserCode`). */
+  readonly userCode: string | null;
+  /** Past it the record is gone for every reader; null keeps it until destroyed. */
+  readonly expiresAt: Date | null;
+  /** First time it was consumed (a one-time code or token); null until then. */
+  readonly consumedAt: Date | null;
+}
+
+export interface NewOAuthRecord {
+  model: string;
+  id: string;
+  payload: JsonObject;
+  grantId?: string | null;
+  uid?: string | null;
+  userCode?: string | null;
+  expiresAt?: Date | null;
+}
+
+/**
+ * The bundled OAuth server's state, so tokens survive a restart and every instance of the server
+ * sharing a Store sees the same tokens. Expired records are never returned (`at` is the clock, now
+ * by default) and `purgeExpired` deletes them.
+ */
+export interface OAuthStateRepository {
+  /** Inserts or replaces the record (model, id); a replaced record is no longer consumed. */
+  upsert(record: NewOAuthRecord): Promise<void>;
+  find(model: string, id: string, at?: Date): Promise<OAuthRecord | null>;
+  findByUid(model: string, uid: string, at?: Date): Promise<OAuthRecord | null>;
+  findByUserCode(model: string, userCode: string, at?: Date): Promise<OAuthRecord | null>;
+  /** Marks the record consumed, keeping the first time. False when there is no such record. */
+  consume(model: string, id: string, at?: Date): Promise<boolean>;
+  destroy(model: string, id: string): Promise<boolean>;
+  /** Deletes every record of the grant, whatever its model. Returns how many. */
+  revokeByGrantId(grantId: string): Promise<number>;
+  /** Deletes the records expired at `at`. Returns how many. */
+  purgeExpired(at?: Date): Promise<number>;
+}
+
 export type StoreBackend = 'sqlite' | 'postgres';
 
 export type { AuditHead, AuditQuery, AuditRepository, AuditRow, NewAuditRow } from './audit-types.js';
@@ -149,6 +201,7 @@ export interface Store {
   readonly usage: UsageRepository;
   /** Hash-chained audit records (src/audit/), migration 004. */
   readonly audit: AuditRepository;
+  readonly oauth: OAuthStateRepository;
   /** Highest migration applied; the store migrated up to it when it opened. */
   schemaVersion(): Promise<number>;
   close(): Promise<void>;

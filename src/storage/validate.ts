@@ -39,16 +39,21 @@ function checkStrings(values: unknown, what: string): string[] {
 
 /** Metadata must survive JSON both ways unchanged: a plain object, no undefined, no NaN, bounded size. */
 export function checkMetadata(value: unknown): JsonObject {
-  if (value === null || typeof value !== 'object' || Array.isArray(value)) throw invalid('metadata must be a JSON object');
+  return JSON.parse(jsonObjectText(value, 'metadata', MAX_METADATA_BYTES)) as JsonObject;
+}
+
+/** A plain JSON object as its JSON text, at most `maxBytes`, without NUL (which PostgreSQL refuses). */
+export function jsonObjectText(value: unknown, what: string, maxBytes: number): string {
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) throw invalid(`${what} must be a JSON object`);
   let text: string;
   try {
     text = JSON.stringify(value);
   } catch {
-    throw invalid('metadata must be serialisable as JSON');
+    throw invalid(`${what} must be serialisable as JSON`);
   }
-  if (Buffer.byteLength(text) > MAX_METADATA_BYTES) throw invalid(`metadata is larger than ${MAX_METADATA_BYTES} bytes`);
-  if (text.includes('\\u0000')) throw invalid('metadata must not contain NUL');
-  return JSON.parse(text) as JsonObject;
+  if (Buffer.byteLength(text) > maxBytes) throw invalid(`${what} is larger than ${maxBytes} bytes`);
+  if (text.includes('\\u0000')) throw invalid(`${what} must not contain NUL`);
+  return text;
 }
 
 function checkDate(value: unknown, what: string): Date | null {

@@ -9,25 +9,41 @@ const cli = join(root, 'dist/main.js');
 
 export interface CliGateway {
   readonly dir: string;
-  /** The config file both the gateway and the CLI read (relative paths resolve in `dir`). */
+  /** The gateway config file the CLI is pointed at (`--config`); relative paths resolve in `dir`. */
   readonly config: string;
   readonly upstream: EchoUpstream;
   readonly gw: TestGateway;
-  /** Runs `portcullis ARGS --config <config>` in a fresh process, with `input` on stdin. */
-  run(args: readonly string[], input?: string): SpawnSyncReturns<string>;
+  /** Runs `portcullis ...args --config <config>` (dist/ build) and waits for it. */
+  run(...args: string[]): SpawnSyncReturns<string>;
+  /** The same with `input` on stdin. */
+  runWithInput(input: string, ...args: string[]): SpawnSyncReturns<string>;
   close(): Promise<void>;
 }
 
 /**
- * A real gateway and the built CLI sharing one config file in a temp folder, for the store command
- * tests: `yaml` gets the echo upstream's URL. Builds dist/ first when `builtFile` is missing there.
+ * A temp folder with a gateway config on a SQLite Store file (./gw.db), a real gateway and echo
+ * upstream started from it, and a way to run the built CLI against the same config. `routes` are
+ * YAML list items. Builds dist/ when `probe` (a built file the test needs) is missing.
  */
-export async function startCliGateway(prefix: string, builtFile: string, yaml: (upstreamUrl: string) => string): Promise<CliGateway> {
-  if (!existsSync(join(root, 'dist', builtFile))) execFileSync('npm', ['run', 'build', '--silent'], { cwd: root, stdio: 'ignore' });
+export function startCliGateway(prefix: string, routes: string, probe = 'dist/main.js'): Promise<CliGateway> {
+  const yaml = (upstreamUrl: string) => `version: 1
+server: { listeners: [{ host: 127.0.0.1, port: 0 }] }
+admin: { enabled: false }
+storage: { backend: sqlite, sqlite: { path: ./gw.db } }
+upstreams:
+  up: { targets: [{ url: "${upstreamUrl}" }] }
+routes:
+${routes}`;
+  return startCliGatewayWithConfig(prefix, yaml, probe);
+}
+
+/** The same with a whole config of the caller's (TLS listeners, say); `yaml` gets the echo upstream's URL. */
+export async function startCliGatewayWithConfig(prefix: string, yaml: (upstreamUrl: string) => string, probe = 'dist/main.js'): Promise<CliGateway> {
+  if (!existsSync(join(root, probe))) execFileSync('npm', ['run', 'build', '--silent'], { cwd: root, stdio: 'ignore' });
   const dir = mkdtempSync(join(tmpdir(), prefix));
   const upstream = await startUpstreamEcho();
-  const config = join(dir, 'gw.yaml');
   const text = yaml(upstream.url);
+  const config = join(dir, 'gw.yaml');
   writeFileSync(config, text);
   const gw = await startGateway(text, { file: config });
   return {
@@ -35,7 +51,9 @@ export async function startCliGateway(prefix: string, builtFile: string, yaml: (
     config,
     upstream,
     gw,
-    run: (args, input = '') => spawnSync(process.execPath, [cli, ...args, '--config', config], { input, encoding: 'utf8', timeout: 60_000 }),
+    // Each call is a separate node process: seconds each on a busy machine, so callers give long test timeouts.
+    run: (...args) => spawnSync(process.execPath, [cli, ...args, '--config', config], { encoding: 'utf8', timeout: 30_000 }),
+    runWithInput: (input, ...args) => spawnSync(process.execPath, [cli, ...args, '--config', config], { input, encoding: 'utf8', timeout: 30_000 }),
     async close() {
       await gw.close();
       await upstream.close();

@@ -1,23 +1,19 @@
-import { execFileSync, spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { request } from 'undici';
 import { hashApiKey, parseApiKey } from '../../src/auth/api-key/format.js';
 import { SqliteStore } from '../../src/storage/sqlite/store.js';
-import { startGateway, startUpstreamEcho, type EchoUpstream, type TestGateway } from '../helpers/servers.js';
-
-const root = join(import.meta.dirname, '../..');
-const cli = join(root, 'dist/main.js');
+import { startCliGateway, type CliGateway } from '../helpers/cli-gateway.js';
+import type { EchoUpstream, TestGateway } from '../helpers/servers.js';
 
 /** `portcullis consumers` and `portcullis keys` against a temp SQLite store, checked through a real gateway. */
 describe('portcullis consumers / keys', () => {
+  let env: CliGateway;
   let dir: string;
-  let config: string;
   let upstream: EchoUpstream;
   let gw: TestGateway;
-  const run = (...args: string[]) => spawnSync(process.execPath, [cli, ...args, '--config', config], { encoding: 'utf8', timeout: 20_000 });
+  const run = (...args: string[]) => env.run(...args);
   const call = async (key: string) => {
     const res = await request(`${gw.url}/x`, { headers: { 'x-api-key': key }, reset: true });
     await res.body.dump();
@@ -25,33 +21,19 @@ describe('portcullis consumers / keys', () => {
   };
 
   beforeAll(async () => {
-    if (!existsSync(cli)) execFileSync('npm', ['run', 'build', '--silent'], { cwd: root, stdio: 'ignore' });
-    dir = mkdtempSync(join(tmpdir(), 'pcl-keys-cli-'));
-    upstream = await startUpstreamEcho();
-    // Each CLI call is a separate process (about a second each), hence the longer test timeouts.
     // cacheTtl 0: the CLI's in-memory StateStore cannot reach this process, so every request reads the store.
-    const yaml = `version: 1
-server: { listeners: [{ host: 127.0.0.1, port: 0 }] }
-admin: { enabled: false }
-storage: { backend: sqlite, sqlite: { path: ./gw.db } }
-upstreams:
-  up: { targets: [{ url: "${upstream.url}" }] }
-routes:
-  - name: all
+    const route = `  - name: all
     match: { paths: ["/*"] }
     forward: { upstream: up }
     policies:
       - name: authenticate
         config: { methods: [{ type: api-key, config: { cacheTtl: 0 } }] }
 `;
-    config = join(dir, 'gw.yaml');
-    writeFileSync(config, yaml);
-    gw = await startGateway(yaml, { file: config });
+    env = await startCliGateway('pcl-keys-cli-', route);
+    ({ dir, upstream, gw } = env);
   });
   afterAll(async () => {
-    await gw?.close();
-    await upstream?.close();
-    rmSync(dir, { recursive: true, force: true });
+    await env?.close();
   });
 
   it('creates a consumer and a key that authenticates; only its hash is stored and list shows no secret', async () => {

@@ -5,6 +5,7 @@ import { request } from 'undici';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadAuthServerConfigText } from '../../src/auth-server/load.js';
 import { startAuthServer, type RunningAuthServer } from '../../src/auth-server/server.js';
+import { SqliteStore } from '../../src/storage/sqlite/store.js';
 
 const EXAMPLE = fileURLToPath(new URL('../../examples/auth-server.yaml', import.meta.url));
 const JWT_RESOURCE = 'https://api.portcullis.local/jwt';
@@ -15,6 +16,7 @@ type Client = { id: string; secret: string };
 const basic = (c: Client) => `Basic ${Buffer.from(`${encodeURIComponent(c.id)}:${encodeURIComponent(c.secret)}`).toString('base64')}`;
 
 let server: RunningAuthServer;
+let authStore: SqliteStore;
 let metadata: Record<string, unknown>;
 let jwks: ReturnType<typeof createLocalJWKSet>;
 
@@ -45,7 +47,9 @@ async function issuedToken(form: Record<string, string> = { scope: 'read' }): Pr
 beforeAll(async () => {
   const text = readFileSync(EXAMPLE, 'utf8').replace('port: 9000', 'port: 0');
   const { config, dir } = loadAuthServerConfigText(text, EXAMPLE);
-  server = await startAuthServer(config, { dir });
+  // Token state in a private in-memory SQLite Store, not the quick start's file the example names.
+  authStore = SqliteStore.open({ path: ':memory:' });
+  server = await startAuthServer(config, { dir, store: authStore });
   const res = await request(new URL('/.well-known/openid-configuration', server.url));
   metadata = (await res.body.json()) as Record<string, unknown>;
   const keys = await request(metadata['jwks_uri'] as string);
@@ -54,6 +58,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await server?.close();
+  await authStore?.close();
 });
 
 describe('discovery (RFC 8414)', () => {

@@ -1,22 +1,18 @@
-import { execFileSync, spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { request } from 'undici';
 import { SqliteStore } from '../../src/storage/sqlite/store.js';
-import { startGateway, startUpstreamEcho, type EchoUpstream, type TestGateway } from '../helpers/servers.js';
-
-const root = join(import.meta.dirname, '../..');
-const cli = join(root, 'dist/main.js');
+import { startCliGateway, type CliGateway } from '../helpers/cli-gateway.js';
+import type { EchoUpstream, TestGateway } from '../helpers/servers.js';
 
 /** `portcullis basic set-password|remove` against a temp SQLite store, checked through a real gateway. */
 describe('portcullis basic', () => {
+  let env: CliGateway;
   let dir: string;
-  let config: string;
   let upstream: EchoUpstream;
   let gw: TestGateway;
-  const run = (input: string, ...args: string[]) => spawnSync(process.execPath, [cli, ...args, '--config', config], { input, encoding: 'utf8', timeout: 20_000 });
+  const run = (input: string, ...args: string[]) => env.runWithInput(input, ...args);
   const call = async (user: string, password: string) => {
     const authorization = `Basic ${Buffer.from(`${user}:${password}`).toString('base64')}`;
     const res = await request(`${gw.url}/x`, { headers: { authorization }, reset: true });
@@ -25,32 +21,19 @@ describe('portcullis basic', () => {
   };
 
   beforeAll(async () => {
-    if (!existsSync(join(root, 'dist/cli/commands/basic.js'))) execFileSync('npm', ['run', 'build', '--silent'], { cwd: root, stdio: 'ignore' });
-    dir = mkdtempSync(join(tmpdir(), 'pcl-basic-cli-'));
-    upstream = await startUpstreamEcho();
     // cacheTtl 0: the CLI's in-memory StateStore cannot reach this process, so every request reads the store.
-    const yaml = `version: 1
-server: { listeners: [{ host: 127.0.0.1, port: 0 }] }
-admin: { enabled: false }
-storage: { backend: sqlite, sqlite: { path: ./gw.db } }
-upstreams:
-  up: { targets: [{ url: "${upstream.url}" }] }
-routes:
-  - name: all
+    const route = `  - name: all
     match: { paths: ["/*"] }
     forward: { upstream: up }
     policies:
       - name: authenticate
         config: { methods: [{ type: basic, config: { cacheTtl: 0 } }] }
 `;
-    config = join(dir, 'gw.yaml');
-    writeFileSync(config, yaml);
-    gw = await startGateway(yaml, { file: config });
+    env = await startCliGateway('pcl-basic-cli-', route);
+    ({ dir, upstream, gw } = env);
   });
   afterAll(async () => {
-    await gw?.close();
-    await upstream?.close();
-    rmSync(dir, { recursive: true, force: true });
+    await env?.close();
   });
 
   it('sets a password from stdin that authenticates, stores only its scrypt hash, and removes it', async () => {

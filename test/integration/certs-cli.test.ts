@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startCliGateway, type CliGateway } from '../helpers/cli-gateway.js';
+import { startCliGatewayWithConfig, type CliGateway } from '../helpers/cli-gateway.js';
 import { clientIdentity, fetchOnce, tlsFixture } from '../helpers/tls-clients.js';
 
 const san = clientIdentity('client-san');
@@ -8,13 +8,13 @@ const unmapped = clientIdentity('client-unmapped');
 /** `portcullis certs add|list|revoke|remove` against a temp SQLite store, checked through a real mTLS gateway. */
 describe('portcullis certs', () => {
   let env: CliGateway;
-  const run = (...args: string[]) => env.run(args);
+  const run = (...args: string[]) => env.run(...args);
   const status = async (identity: ReturnType<typeof clientIdentity>) => (await fetchOnce(env.gw.port, '/x', { identity })).status;
 
   // Each CLI run is a fresh Node process (seconds on a loaded machine): the tests get a generous timeout.
   beforeAll(async () => {
     // cacheTtl 0: the CLI's in-memory StateStore cannot reach this process, so every request reads the store.
-    env = await startCliGateway('pcl-certs-cli-', 'cli/commands/certs.js', (upstreamUrl) => `version: 1
+    env = await startCliGatewayWithConfig('pcl-certs-cli-', (upstreamUrl) => `version: 1
 server:
   listeners:
     - host: 127.0.0.1
@@ -31,7 +31,7 @@ routes:
     policies:
       - name: authenticate
         config: { lockout: { enabled: false }, methods: [{ type: mtls, config: { store: true, cacheTtl: 0 } }] }
-`);
+`, 'dist/cli/commands/certs.js');
   });
   afterAll(() => env?.close());
 

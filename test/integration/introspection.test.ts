@@ -1,14 +1,15 @@
 import { readFileSync } from 'node:fs';
-import { createServer, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { createLocalJWKSet, decodeProtectedHeader, jwtVerify } from 'jose';
 import { request } from 'undici';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadAuthServerConfigText } from '../../src/auth-server/load.js';
 import { startAuthServer, type RunningAuthServer } from '../../src/auth-server/server.js';
+import { SqliteStore } from '../../src/storage/sqlite/store.js';
 import { phantomPublicJwks } from '../../src/auth/introspection/index.js';
 import { makeKey, startJwksServer, type JwksServer } from '../../src/auth/jwt/test-fixtures.js';
+import { authRoute } from '../helpers/auth-route.js';
+import { startCountingProxy, type CountingProxy } from '../helpers/counting-proxy.js';
 import { startGateway, startUpstreamEcho, type EchoUpstream, type TestGateway } from '../helpers/servers.js';
 
 const EXAMPLE = fileURLToPath(new URL('../../examples/auth-server.yaml', import.meta.url));
@@ -16,67 +17,11 @@ const DEMO = 'Basic ' + Buffer.from('demo-client:demo-secret').toString('base64'
 const PHANTOM_ISS = 'https://gateway.portcullis.local';
 const PHANTOM_AUD = 'https://api.portcullis.local/opaque';
 
-/** Forwards to the real auth server, counting introspection calls; paths under /hang never answer. */
-interface CountingProxy {
-  url: string;
-  introspections: number;
-  close(): Promise<void>;
-}
-
-async function startCountingProxy(target: () => string): Promise<CountingProxy> {
-  const hung: ServerResponse[] = [];
-  const proxy: CountingProxy = { url: '', introspections: 0, close: async () => undefined };
-  const server: Server = createServer((req, res) => {
-    const chunks: Buffer[] = [];
-    req.on('data', (c: Buffer) => chunks.push(c));
-    req.on('end', () => {
-      if (req.url!.startsWith('/hang')) return void hung.push(res);
-      if (req.url!.includes('/introspection')) proxy.introspections += 1;
-      const headers: Record<string, string> = {};
-      for (const name of ['authorization', 'accept', 'content-type']) if (req.headers[name] !== undefined) headers[name] = String(req.headers[name]);
-      request(target() + req.url!, { method: 'POST', headers, body: Buffer.concat(chunks) })
-        .then(async (up) => {
-          const body = Buffer.from(await up.body.arrayBuffer());
-          res.writeHead(up.statusCode, { 'content-type': String(up.headers['content-type'] ?? 'application/json') });
-          res.end(body);
-        })
-        .catch(() => {
-          res.writeHead(502);
-          res.end();
-        });
-    });
-  });
-  await new Promise<void>((done) => server.listen(0, '127.0.0.1', done));
-  proxy.url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-  proxy.close = () =>
-    new Promise<void>((done) => {
-      for (const res of hung) res.destroy();
-      server.closeAllConnections();
-      server.close(() => done());
-    });
-  return proxy;
-}
-
-function route(name: string, method: string): string {
-  return `  - name: ${name}
-    match: { paths: ["/${name}/*"] }
-    forward: { upstream: up }
-    policies:
-      - name: authenticate
-        config:
-          methods:
-            - type: introspection
-              config:
-${method
-  .trim()
-  .split('\n')
-  .map((l) => `                ${l}`)
-  .join('\n')}
-`;
-}
+const route = (name: string, method: string) => authRoute(name, 'introspection', method);
 
 describe('authenticate with introspection against the bundled OAuth server', () => {
   let auth: RunningAuthServer;
+  let authStore: SqliteStore;
   let proxy: CountingProxy;
   let upstream: EchoUpstream;
   let strangerJwks: JwksServer;
@@ -101,7 +46,9 @@ describe('authenticate with introspection against the bundled OAuth server', () 
   beforeAll(async () => {
     const text = readFileSync(EXAMPLE, 'utf8').replace('port: 9000', 'port: 0');
     const { config, dir } = loadAuthServerConfigText(text, EXAMPLE);
-    auth = await startAuthServer(config, { dir });
+    // Token state in a private in-memory SQLite Store, not the quick start's file the example names.
+    authStore = SqliteStore.open({ path: ':memory:' });
+    auth = await startAuthServer(config, { dir, store: authStore });
     proxy = await startCountingProxy(() => auth.url);
     upstream = await startUpstreamEcho();
     strangerJwks = await startJwksServer([(await makeKey('RS256', 'stranger')).jwk]);
@@ -134,6 +81,7 @@ ${route('opaque', counted + phantom)}${route('writers', counted + 'requiredScope
     await upstream?.close();
     await strangerJwks?.close();
     await auth?.close();
+    await authStore?.close();
   });
 
   it('forwards an opaque token as a phantom JWT the upstream verifies, never the opaque token', async () => {

@@ -2,6 +2,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { isStoreError, type StoreErrorCode } from '../../src/storage/errors.js';
 import type { NewCredential, Store } from '../../src/storage/types.js';
 import { runAuditContract } from './audit-contract.js';
+import { oauthStateContract } from './contract-oauth.js';
 
 export interface StoreFixture {
   store: Store;
@@ -268,5 +269,7 @@ export function runStoreContract(name: string, factory: () => Promise<StoreFixtu
         expect(await store.usage.get('cons_e', 'quota:2026-11-23')).toBe(0);
       });
     });
+
+    oauthStateContract(() => store);
   });
 }

@@ -1,11 +1,13 @@
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import BetterSqlite3 from 'better-sqlite3';
 import { afterAll, describe, expect, it } from 'vitest';
 import { openStore } from '../../src/storage/open.js';
+import { migrateSqlite } from '../../src/storage/sqlite/migrate.js';
 import { SqliteStore } from '../../src/storage/sqlite/store.js';
 import { codeOf, runStoreContract } from './contract.js';
+import { SQLITE_MIGRATIONS } from '../../src/storage/sqlite/migrations/index.js';
 
 const root = mkdtempSync(join(tmpdir(), 'portcullis-sqlite-'));
 afterAll(() => rmSync(root, { recursive: true, force: true }));
@@ -23,17 +25,27 @@ describe('SqliteStore', () => {
     const c = await first.consumers.create({ name: 'kept' });
     await first.close();
     const second = SqliteStore.open({ path });
-    expect(await second.schemaVersion()).toBe(4);
+    expect(await second.schemaVersion()).toBe(SQLITE_MIGRATIONS.length);
     expect((await second.consumers.get(c.id))?.name).toBe('kept');
     await second.close();
     const db = new BetterSqlite3(path, { readonly: true });
-    expect(db.prepare('SELECT version, name FROM schema_migrations').all()).toEqual([
-      { version: 1, name: 'consumers-and-credentials' },
-      { version: 2, name: 'reserved-002' },
-      { version: 3, name: 'quota-usage' },
-      { version: 4, name: 'audit-records' },
-    ]);
+    expect(db.prepare('SELECT version, name FROM schema_migrations').all()).toEqual(SQLITE_MIGRATIONS.map((m) => ({ version: m.version, name: m.name })));
     db.close();
+  });
+
+  it('upgrades a database made by an older build, keeping its rows', async () => {
+    const path = freshPath();
+    mkdirSync(dirname(path), { recursive: true });
+    const old = new BetterSqlite3(path);
+    migrateSqlite(old, SQLITE_MIGRATIONS.slice(0, 1));
+    old.prepare("INSERT INTO consumers (id, name, created_at, updated_at) VALUES ('cons_old', 'from-v1', 0, 0)").run();
+    old.close();
+    const store = SqliteStore.open({ path });
+    expect(await store.schemaVersion()).toBe(SQLITE_MIGRATIONS.length);
+    expect((await store.consumers.get('cons_old'))?.name).toBe('from-v1');
+    await store.oauth.upsert({ model: 'Grant', id: 'g', payload: { ok: true } });
+    expect((await store.oauth.find('Grant', 'g'))?.payload).toEqual({ ok: true });
+    await store.close();
   });
 
   it('refuses a database whose schema is newer than this build', async () => {

@@ -26,7 +26,8 @@ function counted(store: Store): { store: Store; calls: Map<string, number>; args
       };
     },
   });
-  return { store: { backend: store.backend, consumers: store.consumers, credentials, usage: store.usage, audit: store.audit, schemaVersion: () => store.schemaVersion(), close: () => store.close() }, calls, args };
+  // The real store with only `credentials` replaced (every other area and method reached through the prototype).
+  return { store: Object.create(store, { credentials: { value: credentials } }) as Store, calls, args };
 }
 
 const open: { close(): unknown }[] = [];

@@ -1,6 +1,7 @@
 import type { Logger } from 'pino';
 import { parseByteSize, parseDuration } from '../../config/units.js';
-import { assertSafeUrl, JwksCache } from './jwks-cache.js';
+import { assertSafeUrl } from './jwks-cache.js';
+import { sharedJwks, type JwksKeys } from './shared-jwks.js';
 import { importStaticKey, isHmac, keyFits, minSecretBytes, secretKey, type VerificationKey } from './keys.js';
 import type { JwtIssuerConfig, JwtMethodConfig } from './schema.js';
 
@@ -10,7 +11,7 @@ export interface CompiledIssuer {
   readonly algorithms: ReadonlySet<string>;
   /** Static keys or the HMAC secret; undefined for JWKS issuers. */
   readonly keys: readonly VerificationKey[] | undefined;
-  readonly jwks: JwksCache | undefined;
+  readonly jwks: JwksKeys | undefined;
   /** RFC 8705 §3: tokens without `cnf.x5t#S256` are refused. */
   readonly requireCertificateBinding: boolean;
 }
@@ -48,9 +49,15 @@ export function discoveryUrl(url: string): string {
  */
 export function compileJwtConfig(config: JwtMethodConfig, deps: CompileDeps): CompiledJwtConfig {
   const issuers = new Map<string, CompiledIssuer>();
-  for (const issuer of config.issuers) {
-    if (issuers.has(issuer.issuer)) throw new Error(`jwt: issuer ${issuer.issuer} listed twice`);
-    issuers.set(issuer.issuer, compileIssuer(issuer, config, deps));
+  try {
+    for (const issuer of config.issuers) {
+      if (issuers.has(issuer.issuer)) throw new Error(`jwt: issuer ${issuer.issuer} listed twice`);
+      issuers.set(issuer.issuer, compileIssuer(issuer, config, deps));
+    }
+  } catch (error) {
+    // The shares of the issuers compiled so far are given back: a refused config holds no JWKS.
+    for (const compiled of issuers.values()) compiled.jwks?.close();
+    throw error;
   }
   return {
     issuers,
@@ -99,7 +106,8 @@ function compileIssuer(issuer: JwtIssuerConfig, config: JwtMethodConfig, deps: C
   const jwksUri = issuer.jwksUri;
   const discovery = issuer.discovery === undefined ? undefined : discoveryUrl(issuer.discovery);
   for (const url of [jwksUri, discovery]) if (url !== undefined) assertUrl(where, url);
-  const jwks = new JwksCache({
+  // One fetcher per JWKS source per process, whichever routes name it (shared-jwks.ts).
+  const jwks = sharedJwks({
     jwksUri,
     discoveryUrl: discovery,
     issuer: issuer.issuer,

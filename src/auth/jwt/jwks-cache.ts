@@ -41,14 +41,19 @@ export class JwksCache {
   private timer: NodeJS.Timeout | undefined;
   private jwksUri: string | undefined;
   private closed = false;
+  private finishedOnce = false;
 
   constructor(private readonly options: JwksOptions) {
     this.jwksUri = options.jwksUri;
   }
 
-  /** True once a fetch was attempted; before that every lookup must wait for `refresh`. */
+  /**
+   * True once a fetch has finished (well or not); before that every lookup must wait for `refresh`,
+   * which joins the fetch in flight. (Set when the first fetch ends, not when it starts: a request
+   * arriving while the first fetch runs would otherwise find no key and be refused.)
+   */
   get started(): boolean {
-    return this.lastAttemptAt !== Number.NEGATIVE_INFINITY;
+    return this.finishedOnce;
   }
 
   /** Candidates for a token's `kid` (a map lookup only: RFC 7515 §4.1.4 gives `kid` no other meaning). */
@@ -68,6 +73,7 @@ export class JwksCache {
     if (this.closed) return Promise.resolve();
     this.inflight ??= this.fetchAndSwap().finally(() => {
       this.inflight = undefined;
+      this.finishedOnce = true;
       this.schedule();
     });
     return this.inflight;

@@ -2,6 +2,7 @@ import { ConfigError, formatIssue } from '../../config/config-error.js';
 import { loadAuthServerConfigFile } from '../../auth-server/load.js';
 import { KeyConfigError } from '../../auth-server/keys.js';
 import { startAuthServer } from '../../auth-server/server.js';
+import { isStoreError } from '../../storage/errors.js';
 import { createLogger } from '../../observability/logger.js';
 import { type ParsedArgs, stringFlag } from '../args.js';
 
@@ -25,8 +26,8 @@ export async function authServerCommand(args: ParsedArgs): Promise<number | unde
   try {
     server = await startAuthServer(loaded.config, { dir: loaded.dir, logger });
   } catch (error) {
-    if (!(error instanceof KeyConfigError)) throw error;
-    process.stderr.write(`${loaded.file}: ${error.message}\n`);
+    if (!(error instanceof KeyConfigError) && !isStoreError(error)) throw error;
+    process.stderr.write(`${loaded.file}: ${isStoreError(error) ? `storage: ${error.message}` : error.message}\n`);
     return 1;
   }
   const stop = (signal: string) => {

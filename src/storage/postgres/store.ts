@@ -1,11 +1,12 @@
 import pg from 'pg';
 import { isStoreError, unavailable } from '../errors.js';
-import type { AuditRepository, ConsumerRepository, CredentialRepository, Store, UsageRepository } from '../types.js';
+import type { AuditRepository, ConsumerRepository, CredentialRepository, OAuthStateRepository, Store, UsageRepository } from '../types.js';
 import { PostgresAudit } from './audit.js';
 import { PostgresConsumers } from './consumers.js';
 import { PostgresCredentials } from './credentials.js';
 import { PostgresUsage } from './usage.js';
 import { migratePostgres, quoteIdent } from './migrate.js';
+import { PostgresOAuthState } from './oauth.js';
 import { POSTGRES_MIGRATIONS } from './migrations/index.js';
 
 export interface PostgresStoreOptions {
@@ -32,6 +33,7 @@ export class PostgresStore implements Store {
   readonly credentials: CredentialRepository;
   readonly usage: UsageRepository;
   readonly audit: AuditRepository;
+  readonly oauth: OAuthStateRepository;
   readonly schema: string;
   private readonly pool: pg.Pool;
   private readonly version: number;
@@ -45,6 +47,7 @@ export class PostgresStore implements Store {
     this.credentials = new PostgresCredentials(pool);
     this.usage = new PostgresUsage(pool);
     this.audit = new PostgresAudit(pool);
+    this.oauth = new PostgresOAuthState(pool);
   }
 
   /** Connects and migrates up. STORE_UNAVAILABLE when the server cannot be reached. */

@@ -3,12 +3,13 @@ import { dirname } from 'node:path';
 import BetterSqlite3, { type Database } from 'better-sqlite3';
 import { isStoreError, StoreError, unavailable } from '../errors.js';
 import { UNAVAILABLE } from './errors.js';
-import type { AuditRepository, ConsumerRepository, CredentialRepository, Store, UsageRepository } from '../types.js';
+import type { AuditRepository, ConsumerRepository, CredentialRepository, OAuthStateRepository, Store, UsageRepository } from '../types.js';
 import { SqliteAudit } from './audit.js';
 import { SqliteConsumers } from './consumers.js';
 import { SqliteCredentials } from './credentials.js';
 import { SqliteUsage } from './usage.js';
 import { migrateSqlite } from './migrate.js';
+import { SqliteOAuthState } from './oauth.js';
 import { SQLITE_MIGRATIONS } from './migrations/index.js';
 
 export interface SqliteStoreOptions {
@@ -29,6 +30,7 @@ export class SqliteStore implements Store {
   readonly credentials: CredentialRepository;
   readonly usage: UsageRepository;
   readonly audit: AuditRepository;
+  readonly oauth: OAuthStateRepository;
   private readonly db: Database;
   private version: number;
 
@@ -39,6 +41,7 @@ export class SqliteStore implements Store {
     this.credentials = new SqliteCredentials(db);
     this.usage = new SqliteUsage(db);
     this.audit = new SqliteAudit(db);
+    this.oauth = new SqliteOAuthState(db);
   }
 
   /** Opens (creating the file and folder when needed) and migrates up. */
