@@ -1,0 +1,39 @@
+/**
+ * A deliberately small XML reader for `XML:/*`: the text of every element and the value of every
+ * attribute, in document order. It does not resolve entities beyond the five predefined ones and
+ * never fetches anything (no DTDs, no external entities: XXE cannot happen here).
+ */
+export function xmlTexts(body: string): string[] {
+  const out: string[] = [];
+  const decode = (s: string) => s.replace(/&lt;/g, '<').replace(/&gt;/g, '>').replace(/&quot;/g, '"').replace(/&apos;/g, "'").replace(/&amp;/g, '&');
+  const text = body.replace(/<!--[\s\S]*?-->/g, '').replace(/<!\[CDATA\[([\s\S]*?)\]\]>/g, (_m, c: string) => c.replace(/</g, '&lt;'));
+  const re = /<[^>]*>|[^<]+/g;
+  for (let m = re.exec(text); m !== null; m = re.exec(text)) {
+    const token = m[0];
+    if (token.startsWith('<')) {
+      for (const a of token.matchAll(/\s[^\s=]+\s*=\s*(?:"([^"]*)"|'([^']*)')/g)) out.push(decode(a[1] ?? a[2] ?? ''));
+    } else if (token.trim() !== '') out.push(decode(token));
+  }
+  return out;
+}
+
+/** True when the body looks like well-formed XML (one root, balanced tags). */
+export function looksLikeXml(body: string): boolean {
+  const stack: string[] = [];
+  const re = /<(\/?)([A-Za-z_][\w:.-]*)[^>]*?(\/?)>/g;
+  const stripped = body.replace(/<\?[\s\S]*?\?>|<!--[\s\S]*?-->|<!\[CDATA\[[\s\S]*?\]\]>|<![^>]*>/g, '');
+  let roots = 0;
+  for (let m = re.exec(stripped); m !== null; m = re.exec(stripped)) {
+    if (m[3] === '/') {
+      if (stack.length === 0) roots++;
+      continue;
+    }
+    if (m[1] === '/') {
+      if (stack.pop() !== m[2]) return false;
+    } else {
+      if (stack.length === 0) roots++;
+      stack.push(m[2]!);
+    }
+  }
+  return stack.length === 0 && roots === 1;
+}
