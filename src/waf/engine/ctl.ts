@@ -21,6 +21,7 @@ export function applyCtl(tx: Transaction, ctl: Ctl): void {
       return;
     case 'requestBodyProcessor':
       tx.bodyProcessor = ctl.value;
+      tx.scalars.set('REQBODY_PROCESSOR', ctl.value);
       return;
     case 'ignored':
       return;

@@ -56,7 +56,7 @@ export function populateRequestHeaders(tx: Transaction, req: WafRequest): void {
   const type = (headers.byKey('content-type')[0]?.value ?? '').toLowerCase();
   if (type.startsWith('application/x-www-form-urlencoded')) tx.bodyProcessor = 'URLENCODED';
   else if (type.startsWith('multipart/form-data')) tx.bodyProcessor = 'MULTIPART';
-  if (tx.bodyProcessor !== undefined) s.set('REQBODY_PROCESSOR', tx.bodyProcessor);
+  s.set('REQBODY_PROCESSOR', tx.bodyProcessor ?? '');
 }
 
 function rebuildArgs(tx: Transaction): void {
@@ -86,7 +86,7 @@ export function populateRequestBody(tx: Transaction, req: WafRequest): void {
   const s = tx.scalars;
   s.set('REQUEST_BODY', body);
   s.set('REQUEST_BODY_LENGTH', String(body.length));
-  if (tx.bodyProcessor !== undefined) s.set('REQBODY_PROCESSOR', tx.bodyProcessor);
+  s.set('REQBODY_PROCESSOR', tx.bodyProcessor ?? '');
   if (body === '') return;
   const post = tx.collection('ARGS_POST');
   const type = tx.collection('REQUEST_HEADERS').byKey('content-type')[0]?.value ?? '';
