@@ -51,6 +51,7 @@ export type Ctl =
   | { readonly kind: 'ruleRemoveTargetByTag'; readonly tag: string; readonly target: Exclusion }
   | { readonly kind: 'ruleEngine'; readonly value: EngineMode }
   | { readonly kind: 'requestBodyProcessor'; readonly value: string }
+  | { readonly kind: 'forceRequestBodyVariable'; readonly value: boolean }
   | { readonly kind: 'ignored' };
 
 export type EngineMode = 'On' | 'Off' | 'DetectionOnly';

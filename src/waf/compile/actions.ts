@@ -90,8 +90,10 @@ function parseCtl(value: string, where: string): Ctl {
     }
     case 'requestbodyprocessor':
       return { kind: 'requestBodyProcessor', value: arg.toUpperCase() };
+    case 'forcerequestbodyvariable':
+      return { kind: 'forceRequestBodyVariable', value: arg.toLowerCase() === 'on' };
     default:
-      // auditEngine, auditLogParts, forceRequestBodyVariable (REQUEST_BODY is always filled here), ...
+      // auditEngine, auditLogParts, requestBodyAccess: nothing the engine evaluates.
       return { kind: 'ignored' };
   }
 }

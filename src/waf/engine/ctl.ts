@@ -23,6 +23,9 @@ export function applyCtl(tx: Transaction, ctl: Ctl): void {
       tx.bodyProcessor = ctl.value;
       tx.scalars.set('REQBODY_PROCESSOR', ctl.value);
       return;
+    case 'forceRequestBodyVariable':
+      tx.forceRequestBody = ctl.value;
+      return;
     case 'ignored':
       return;
   }

@@ -49,6 +49,10 @@ function evaluateLink(tx: Transaction, rule: Rule): boolean {
     }
     if (!matched) return false;
   }
+  // As ModSecurity v3 and Coraza do, a link's non-disruptive actions run as soon as the link
+  // matches, before the next link is evaluated (CRS 931130 reads in its chain what its head set).
+  for (const sv of rule.setvars) applySetVar(tx, sv);
+  for (const ctl of rule.ctls) applyCtl(tx, ctl);
   return rule.chain === undefined ? true : evaluateLink(tx, rule.chain);
 }
 
@@ -72,12 +76,8 @@ function applySetVar(tx: Transaction, sv: SetVar): void {
   tx.setTx(name, String(sv.op === 'add' ? old + delta : old - delta));
 }
 
-/** Runs the actions of every link of a matched chain, records the match, applies the disruptive action. */
+/** Records a matched chain and applies its disruptive action. */
 function onMatch(tx: Transaction, head: Rule): void {
-  for (let link: Rule | undefined = head; link !== undefined; link = link.chain) {
-    for (const sv of link.setvars) applySetVar(tx, sv);
-    for (const ctl of link.ctls) applyCtl(tx, ctl);
-  }
   if (head.id !== 0) {
     tx.matches.push({
       id: head.id,
@@ -118,7 +118,10 @@ export function runPhase(tx: Transaction, ruleSet: RuleSet, phase: number): void
     }
     tx.currentRule = rule;
     tx.matchedVars = [];
-    if (!evaluateLink(tx, rule)) {
+    const started = tx.profile === undefined ? 0 : performance.now();
+    const matched = evaluateLink(tx, rule);
+    if (tx.profile !== undefined) tx.profile.set(rule.id, (tx.profile.get(rule.id) ?? 0) + 1000 * (performance.now() - started));
+    if (!matched) {
       i++;
       continue;
     }

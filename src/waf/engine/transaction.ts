@@ -28,12 +28,16 @@ export class Transaction implements OperatorContext {
   readonly removedTargets: TargetRemoval[] = [];
   engineMode: EngineMode;
   bodyProcessor: string | undefined = undefined;
+  /** ctl:forceRequestBodyVariable: REQUEST_BODY is filled even when no URLENCODED processor ran. */
+  forceRequestBody = false;
   interruption: Interruption | undefined = undefined;
   /** Set by `allow`: the remaining request-phase rules are skipped. */
   allowed = false;
   matchedVar: VarEntry | undefined = undefined;
   matchedVars: VarEntry[] = [];
   currentRule: Rule | undefined = undefined;
+  /** When set, microseconds spent per rule id are added here (bench and `waf:crs --profile`). */
+  profile: Map<number, number> | undefined = undefined;
   /** Operator calls left in this transaction's budget (see WafEngineOptions.maxOperatorCalls). */
   budget: number;
 

@@ -84,7 +84,8 @@ function bodyError(tx: Transaction, message: string): void {
 export function populateRequestBody(tx: Transaction, req: WafRequest): void {
   const body = req.body === undefined ? '' : req.body.toString('latin1');
   const s = tx.scalars;
-  s.set('REQUEST_BODY', body);
+  // As in ModSecurity: REQUEST_BODY exists for URLENCODED bodies, or when a rule forced it (CRS 901340).
+  if (tx.bodyProcessor === 'URLENCODED' || tx.forceRequestBody) s.set('REQUEST_BODY', body);
   s.set('REQUEST_BODY_LENGTH', String(body.length));
   s.set('REQBODY_PROCESSOR', tx.bodyProcessor ?? '');
   if (body === '') return;
@@ -96,7 +97,9 @@ export function populateRequestBody(tx: Transaction, req: WafRequest): void {
     else if (tx.bodyProcessor === 'XML') {
       if (!looksLikeXml(body)) bodyError(tx, 'XML parsing error');
       const xml = tx.collection('XML');
-      for (const text of xmlTexts(body)) xml.add('/*', text);
+      const { texts, attributes } = xmlTexts(body);
+      for (const text of texts) xml.add('/*', text);
+      for (const value of attributes) xml.add('//@*', value);
     } else if (tx.bodyProcessor === 'MULTIPART') populateMultipart(tx, body, type);
   } catch (error) {
     bodyError(tx, (error as Error).message);

@@ -1,20 +1,21 @@
 /**
- * A deliberately small XML reader for `XML:/*`: the text of every element and the value of every
- * attribute, in document order. It does not resolve entities beyond the five predefined ones and
+ * A deliberately small XML reader for `XML:/*`: the text of every element (`XML:/*`) and the value
+ * of every attribute (`XML://@*`), in document order. It does not resolve entities beyond the five predefined ones and
  * never fetches anything (no DTDs, no external entities: XXE cannot happen here).
  */
-export function xmlTexts(body: string): string[] {
-  const out: string[] = [];
+export function xmlTexts(body: string): { texts: string[]; attributes: string[] } {
+  const texts: string[] = [];
+  const attributes: string[] = [];
   const decode = (s: string) => s.replace(/&lt;/g, '<').replace(/&gt;/g, '>').replace(/&quot;/g, '"').replace(/&apos;/g, "'").replace(/&amp;/g, '&');
   const text = body.replace(/<!--[\s\S]*?-->/g, '').replace(/<!\[CDATA\[([\s\S]*?)\]\]>/g, (_m, c: string) => c.replace(/</g, '&lt;'));
   const re = /<[^>]*>|[^<]+/g;
   for (let m = re.exec(text); m !== null; m = re.exec(text)) {
     const token = m[0];
     if (token.startsWith('<')) {
-      for (const a of token.matchAll(/\s[^\s=]+\s*=\s*(?:"([^"]*)"|'([^']*)')/g)) out.push(decode(a[1] ?? a[2] ?? ''));
-    } else if (token.trim() !== '') out.push(decode(token));
+      for (const a of token.matchAll(/\s[^\s=]+\s*=\s*(?:"([^"]*)"|'([^']*)')/g)) attributes.push(decode(a[1] ?? a[2] ?? ''));
+    } else if (token.trim() !== '') texts.push(decode(token));
   }
-  return out;
+  return { texts, attributes };
 }
 
 /** True when the body looks like well-formed XML (one root, balanced tags). */

@@ -1,0 +1,13 @@
+import { WafEngine } from '/work/wt/waf/src/waf/engine/waf-engine.js';
+import { CRS_TEST_SETTINGS } from '/work/wt/waf/src/waf/ftw/run.js';
+import { loadFtwCases } from '/work/wt/waf/src/waf/ftw/cases.js';
+import { buildFtwRequest } from '/work/wt/waf/src/waf/ftw/build-request.js';
+const e = WafEngine.fromCrs({ crsDir: '/work/shared/crs', settings: CRS_TEST_SETTINGS });
+const name = process.argv[2]!;
+const c = loadFtwCases('/work/shared/crs/tests/regression/tests').find((x) => x.name === name)!;
+const tx = e.newTransaction();
+tx.profile = new Map();
+const req = buildFtwRequest(c.stages[0]!.input);
+e.evaluateRequest(req, tx);
+console.log([...tx.profile].sort((a, b) => b[1] - a[1]).slice(0, 8).map(([id, us]) => `${id} ${(us / 1000).toFixed(1)}ms`).join('\n'));
+console.log(tx.matches.map((m) => m.id + ' ' + m.variable + ' ' + m.data.slice(0, 100)).join('\n'));
