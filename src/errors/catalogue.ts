@@ -98,6 +98,13 @@ export const ERROR_CATALOGUE = {
     title: 'Forbidden',
     description: 'A policy refused the request. The client is not told which rule; the decision log is.',
   },
+  GW_WAF_BLOCKED: {
+    status: 403,
+    title: 'Forbidden',
+    description:
+      'The `waf` policy (OWASP Core Rule Set) found an attack in the request: its anomaly score reached the ' +
+      'route threshold, or a rule denied it outright. The matched rules are in the decision log, never in the response.',
+  },
   GW_CORS_DENIED: {
     status: 403,
     title: 'Forbidden',

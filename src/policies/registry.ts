@@ -6,6 +6,7 @@ import { requestSizeLimitPolicy } from './request-size-limit/index.js';
 import { securityHeadersPolicy } from './security-headers/index.js';
 import { templatePolicy } from './template/index.js';
 import { authenticatePolicy } from './authenticate/index.js';
+import { wafPolicy } from './waf/index.js';
 
 /**
  * Every built-in policy, listed explicitly: no discovery, no side-effect imports. The order here
@@ -19,6 +20,7 @@ export const BUILTIN_POLICIES: readonly AnyPolicyDescriptor[] = Object.freeze([
   corsPolicy,
   securityHeadersPolicy,
   authenticatePolicy,
+  wafPolicy,
 ]);
 
 export type PolicyRegistry = ReadonlyMap<string, AnyPolicyDescriptor>;

@@ -7,6 +7,8 @@
  * every PCRE-only escape is either rewritten here or refused with a reason.
  */
 
+import { guardLeadingRuns } from './run-guard.js';
+
 export class UnsupportedPatternError extends Error {
   constructor(pattern: string, why: string) {
     super(`unsupported PCRE construct (${why}) in ${pattern.length > 80 ? pattern.slice(0, 80) + '...' : pattern}`);
@@ -193,7 +195,7 @@ export function translatePcre(pattern: string): TranslatedPattern {
       st.i++;
     }
   }
-  return { source: st.out, flags: 'sm' + (flags.has('i') ? 'i' : '') };
+  return { source: guardLeadingRuns(st.out), flags: 'sm' + (flags.has('i') ? 'i' : '') };
 }
 
 /** Compiles a PCRE pattern as ModSecurity would run it; throws UnsupportedPatternError or SyntaxError. */
