@@ -28,6 +28,16 @@ function candidates(rule: Rule, value: string): string[] {
   return out;
 }
 
+/**
+ * A link's non-disruptive actions run for every value it matches (so CRS 921170 counts repeated
+ * parameters), right away, before the next link is evaluated (CRS 931130 reads in its chain what
+ * its head set): ModSecurity's behaviour.
+ */
+function runLinkActions(tx: Transaction, rule: Rule): void {
+  for (const sv of rule.setvars) applySetVar(tx, sv);
+  for (const ctl of rule.ctls) applyCtl(tx, ctl);
+}
+
 /** Evaluates one link of a chain (and the links after it); true when the whole chain matched. */
 function evaluateLink(tx: Transaction, rule: Rule): boolean {
   if (rule.targets.length === 0) {
@@ -43,16 +53,14 @@ function evaluateLink(tx: Transaction, rule: Rule): boolean {
           const hit = { name: entry.name, key: entry.key, value };
           tx.matchedVar = hit;
           tx.matchedVars.push(hit);
+          runLinkActions(tx, rule);
           break;
         }
       }
     }
     if (!matched) return false;
   }
-  // As ModSecurity v3 and Coraza do, a link's non-disruptive actions run as soon as the link
-  // matches, before the next link is evaluated (CRS 931130 reads in its chain what its head set).
-  for (const sv of rule.setvars) applySetVar(tx, sv);
-  for (const ctl of rule.ctls) applyCtl(tx, ctl);
+  if (rule.targets.length === 0) runLinkActions(tx, rule);
   return rule.chain === undefined ? true : evaluateLink(tx, rule.chain);
 }
 

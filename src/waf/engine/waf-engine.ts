@@ -90,6 +90,11 @@ export class WafEngine {
     return tx;
   }
 
+  /** An engine from SecLang text alone (tests, and users with their own rules). */
+  static fromSecLang(text: string, options: WafEngineOptions = DEFAULT_ENGINE_OPTIONS, file = '<inline>'): WafEngine {
+    return new WafEngine(compileRuleSet(lexSecLang(text, file)), options);
+  }
+
   newTransaction(): Transaction {
     return new Transaction(this.ruleSet.engineMode, this.options.maxOperatorCalls);
   }

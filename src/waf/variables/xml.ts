@@ -6,7 +6,11 @@
 export function xmlTexts(body: string): { texts: string[]; attributes: string[] } {
   const texts: string[] = [];
   const attributes: string[] = [];
-  const decode = (s: string) => s.replace(/&lt;/g, '<').replace(/&gt;/g, '>').replace(/&quot;/g, '"').replace(/&apos;/g, "'").replace(/&amp;/g, '&');
+  const decode = (s: string) =>
+    s
+      .replace(/&#x([0-9a-fA-F]{1,6});/g, (_m, h: string) => String.fromCharCode(parseInt(h, 16) & 0xff))
+      .replace(/&#([0-9]{1,7});/g, (_m, d: string) => String.fromCharCode(Number(d) & 0xff))
+      .replace(/&lt;/g, '<').replace(/&gt;/g, '>').replace(/&quot;/g, '"').replace(/&apos;/g, "'").replace(/&amp;/g, '&');
   const text = body.replace(/<!--[\s\S]*?-->/g, '').replace(/<!\[CDATA\[([\s\S]*?)\]\]>/g, (_m, c: string) => c.replace(/</g, '&lt;'));
   const re = /<[^>]*>|[^<]+/g;
   for (let m = re.exec(text); m !== null; m = re.exec(text)) {
