@@ -5,7 +5,7 @@
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { runCrsSuite, formatReport } from '../dist/waf/ftw/index.js';
+import { runCrsSuite, formatReport, locateTestCrs } from '../dist/waf/ftw/index.js';
 
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const args = process.argv.slice(2);
@@ -13,8 +13,12 @@ const option = (name) => {
   const i = args.indexOf(name);
   return i === -1 ? undefined : args[i + 1];
 };
-const crsDir = path.resolve(option('--crs') ?? process.env.PORTCULLIS_CRS_DIR ?? path.join(repoRoot, '..', '..', 'shared', 'crs'));
-const report = runCrsSuite({ crsDir, filter: option('--filter') });
+const crsDir = option('--crs') ? path.resolve(option('--crs')) : locateTestCrs(repoRoot);
+if (crsDir === undefined) {
+  process.stderr.write('waf:crs: no CRS found (pass --crs DIR or set PORTCULLIS_CRS_DIR)\n');
+  process.exit(2);
+}
+const report = await runCrsSuite({ crsDir, filter: option('--filter') });
 process.stdout.write(formatReport(report, { failures: args.includes('--failures') }));
 const json = option('--json');
 if (json !== undefined) {

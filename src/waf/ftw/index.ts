@@ -1,5 +1,6 @@
 import type { SuiteReport } from './run.js';
 
+export { locateTestCrs } from './locate.js';
 export { runCrsSuite, CRS_TEST_SETTINGS, type SuiteReport, type CaseResult } from './run.js';
 
 const pct = (n: number, d: number) => (d === 0 ? '-' : `${((100 * n) / d).toFixed(2)}%`);

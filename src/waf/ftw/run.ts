@@ -85,12 +85,14 @@ export interface SuiteOptions {
   readonly filter?: string;
 }
 
-export function runCrsSuite(options: SuiteOptions): SuiteReport {
+/** Runs the suite, yielding to the event loop between batches (a test runner's worker must stay responsive). */
+export async function runCrsSuite(options: SuiteOptions): Promise<SuiteReport> {
   const engine = WafEngine.fromCrs({ crsDir: options.crsDir, settings: CRS_TEST_SETTINGS });
   const all = loadFtwCases(path.join(options.crsDir, 'tests', 'regression', 'tests'));
   const cases = options.filter ? all.filter((c) => c.name.startsWith(options.filter!)) : all;
   const report: SuiteReport = { total: 0, passed: 0, failed: 0, skipped: 0, families: {}, cases: [], loadProblems: engine.ruleSet.problems };
-  for (const c of cases) {
+  for (const [k, c] of cases.entries()) {
+    if (k % 50 === 0) await new Promise((resolve) => setImmediate(resolve));
     const result = runCase(engine, c);
     const fam = (report.families[c.family] ??= { total: 0, passed: 0, failed: 0, skipped: 0 });
     fam.total++;
