@@ -6,6 +6,7 @@ import YAML from 'yaml';
 import { proxyConf, startNginx } from './nginx.mjs';
 import { freePort, waitReady } from './net.mjs';
 import { runToEnd, start } from './procs.mjs';
+import { startWaf } from './waf-scenario.mjs';
 
 export const SCENARIO_NAMES = [
   'direct',
@@ -15,6 +16,7 @@ export const SCENARIO_NAMES = [
   'portcullis-core-policies',
   'portcullis-apikey',
   'portcullis-jwt',
+  'portcullis-waf',
   'portcullis-bare-2-workers',
 ];
 /** Extra run for the 2-worker ratio when the 2-worker row cannot use a CPU set of its own. */
@@ -230,6 +232,7 @@ export function scenarios(ctx) {
     },
     'portcullis-apikey': { authCheck: true, start: startApiKey },
     'portcullis-jwt': { authCheck: true, start: startJwt },
+    'portcullis-waf': { start: (c, port) => startWaf(c, port, startPortcullis) },
     'portcullis-bare-2-workers': {
       start: (c, port) =>
         startPortcullis(c, port, { name: 'portcullis-bare-2-workers', workers: 2, policies: [], cpus: L.proxy2 }),

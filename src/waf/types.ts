@@ -68,6 +68,8 @@ export interface Rule {
   readonly operator: OperatorFn;
   readonly transforms: readonly Transform[];
   readonly transformNames: readonly string[];
+  /** The transformation chain as one string: the key of the per-transaction transformation cache. */
+  readonly transformKey: string;
   readonly multiMatch: boolean;
   readonly capture: boolean;
   readonly chain: Rule | undefined;

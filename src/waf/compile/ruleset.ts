@@ -46,6 +46,7 @@ function buildRule(raw: RuleActions, d: Directive, varsText: string | undefined,
     operator: compileOperator(op.name, op.param, { dir: path.dirname(d.where.replace(/:\d+$/, '')) }),
     transforms: raw.transforms,
     transformNames: raw.transformNames,
+    transformKey: raw.transformNames.join(',').toLowerCase(),
     multiMatch: raw.multiMatch,
     capture: raw.capture,
     chain,
@@ -66,7 +67,7 @@ function buildRule(raw: RuleActions, d: Directive, varsText: string | undefined,
 
 function markerRule(name: string, where: string, phase: number): Rule {
   return {
-    id: 0, phase, where, targets: [], exclusions: [], operatorName: 'noMatch', negated: false, operator: () => false, transforms: [], transformNames: [],
+    id: 0, phase, where, targets: [], exclusions: [], operatorName: 'noMatch', negated: false, operator: () => false, transforms: [], transformNames: [], transformKey: '',
     multiMatch: false, capture: false, chain: undefined, setvars: [], ctls: [], disruptive: undefined, status: undefined, log: false, skip: 0,
     skipAfter: undefined, tags: [], msg: undefined, logdata: undefined, severity: undefined, marker: name,
   };

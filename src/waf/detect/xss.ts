@@ -10,6 +10,8 @@ const DANGEROUS_TAGS = new Set([
   'xss', 'form', 'isindex', 'vmlframe', 'import', 'template', 'xml', 'bgsound', 'layer', 'ilayer',
 ]);
 const URL_ATTRIBUTES = new Set(['href', 'src', 'action', 'formaction', 'data', 'background', 'dynsrc', 'lowsrc', 'xlink:href', 'srcdoc', 'poster', 'codebase', 'to', 'values', 'from', 'by', 'folder']);
+const BARE_EVENT =
+  /(?:^|\s)on(?:error|load|click|dblclick|mouse(?:over|out|down|up|move|enter|leave)|focus(?:in|out)?|blur|change|submit|key(?:down|up|press)|input|toggle|animation(?:start|end)|transitionend|pointer(?:down|up|over|enter|move)|begin|end|scroll|wheel|resize|unload|beforeunload|hashchange|message|contextmenu|drag|drop|copy|paste|cut|select|play|canplay|loadstart|progress|pageshow|popstate|readystatechange|auxclick)\s*=/i;
 const SCRIPT_URL = /^(?:javascript|vbscript|livescript|data|mocha):/;
 
 /** What the browser would compare: entities decoded, whitespace and controls removed, lower case. */
@@ -66,5 +68,6 @@ export function detectXss(input: string): boolean {
     const at = s.indexOf(quote);
     if (at !== -1 && dangerousAttributes(s, at + 1)) return true;
   }
-  return /^\s*[a-z]/i.test(s) && /\s/.test(s) && dangerousAttributes(s, 0) && /^\s*on\w+\s*=|\s+on\w+\s*=/i.test(s);
+  // Unquoted, with no tag around it, only a real event name counts ("the onion = vegetable" is prose).
+  return BARE_EVENT.test(s);
 }

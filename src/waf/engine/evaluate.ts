@@ -12,10 +12,17 @@ export class BudgetExceededError extends Error {
 }
 
 /** Values to test: the transformed value, or with multiMatch every intermediate value too. */
-function candidates(rule: Rule, value: string): string[] {
+function candidates(tx: Transaction, rule: Rule, value: string): string[] {
   if (!rule.multiMatch) {
-    let v = value;
-    for (const t of rule.transforms) v = t(v);
+    if (rule.transforms.length === 0) return [value];
+    let cache = tx.transformCache.get(rule.transformKey);
+    if (cache === undefined) tx.transformCache.set(rule.transformKey, (cache = new Map()));
+    let v = cache.get(value);
+    if (v === undefined) {
+      v = value;
+      for (const t of rule.transforms) v = t(v);
+      cache.set(value, v);
+    }
     return [v];
   }
   const out = [value];
@@ -46,7 +53,7 @@ function evaluateLink(tx: Transaction, rule: Rule): boolean {
   } else {
     let matched = false;
     for (const entry of tx.targetsOf(rule)) {
-      for (const value of candidates(rule, entry.value)) {
+      for (const value of candidates(tx, rule, entry.value)) {
         if (--tx.budget < 0) throw new BudgetExceededError(rule.id);
         if (rule.operator(tx, value, rule.capture) !== rule.negated) {
           matched = true;

@@ -36,6 +36,12 @@ export class Transaction implements OperatorContext {
   matchedVar: VarEntry | undefined = undefined;
   matchedVars: VarEntry[] = [];
   currentRule: Rule | undefined = undefined;
+  /**
+   * Transformed values by chain and input: CRS rules share a handful of chains
+   * (`utf8toUnicode,urlDecodeUni,htmlEntityDecode,jsDecode,cssDecode,removeNulls` on every XSS
+   * rule), so each value is transformed once per chain, not once per rule.
+   */
+  readonly transformCache = new Map<string, Map<string, string>>();
   /** When set, microseconds spent per rule id are added here (bench and `waf:crs --profile`). */
   profile: Map<number, number> | undefined = undefined;
   /** Operator calls left in this transaction's budget (see WafEngineOptions.maxOperatorCalls). */
@@ -83,6 +89,11 @@ export class Transaction implements OperatorContext {
 
   private entriesOf(collection: string, key: string | undefined, keyRegex: RegExp | undefined): VarEntry[] {
     let all: readonly VarEntry[];
+    if (collection === 'TX' && key !== undefined && keyRegex === undefined) {
+      // The CRS reads TX by name in most of its rules: a map lookup, no copy of the collection.
+      const entry = this.tx.get(key);
+      return entry === undefined ? [] : [entry];
+    }
     if (collection === 'TX') all = [...this.tx.values()];
     else if (collection === 'MATCHED_VARS') all = this.matchedVars;
     else if (collection === 'MATCHED_VARS_NAMES') all = this.matchedVars.map((e) => ({ name: `MATCHED_VARS_NAMES:${e.name}`, key: e.name, value: e.name }));
