@@ -8,6 +8,7 @@ import { freePort, waitReady } from './net.mjs';
 import { connect } from 'node:net';
 import { runToEnd, start, which } from './procs.mjs';
 import { startIntrospection } from './introspection-scenario.mjs';
+import { startWaf } from './waf-scenario.mjs';
 
 export const SCENARIO_NAMES = [
   'direct',
@@ -21,6 +22,7 @@ export const SCENARIO_NAMES = [
   'portcullis-openapi-stream',
   'portcullis-openapi',
   'portcullis-introspection',
+  'portcullis-waf',
   'portcullis-bare-2-workers',
   'portcullis-ratelimit-memory',
   'portcullis-ratelimit-redis',
@@ -367,6 +369,7 @@ export function scenarios(ctx) {
     },
     'portcullis-openapi': { start: startOpenApi },
     'portcullis-introspection': { authCheck: true, start: startIntrospection },
+    'portcullis-waf': { start: (c, port) => startWaf(c, port, startPortcullis) },
     'portcullis-bare-2-workers': {
       start: (c, port) =>
         startPortcullis(c, port, { name: 'portcullis-bare-2-workers', workers: 2, policies: [], cpus: L.proxy2 }),

@@ -170,6 +170,13 @@ export const ERROR_CATALOGUE = {
       '`writeDeniedStatus: 400`), a prototype key such as `__proto__`, or is not JSON where properties must be ' +
       'checked. Which property is not said; the decision log has it.',
   },
+  GW_WAF_BLOCKED: {
+    status: 403,
+    title: 'Forbidden',
+    description:
+      'The `waf` policy (OWASP Core Rule Set) found an attack in the request: its anomaly score reached the ' +
+      'route threshold, or a rule denied it outright. The matched rules are in the decision log, never in the response.',
+  },
   GW_CORS_DENIED: {
     status: 403,
     title: 'Forbidden',

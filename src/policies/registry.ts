@@ -14,6 +14,7 @@ import { jsonLimitsPolicy } from './json-limits/index.js';
 import { openApiPolicy } from './openapi/index.js';
 import { csrfPolicy } from './csrf/index.js';
 import { anomalyDetectionPolicy } from './anomaly-detection/index.js';
+import { wafPolicy } from './waf/index.js';
 
 /**
  * Every built-in policy, listed explicitly: no discovery, no side-effect imports. The order here
@@ -35,6 +36,7 @@ export const BUILTIN_POLICIES: readonly AnyPolicyDescriptor[] = Object.freeze([
   openApiPolicy,
   csrfPolicy,
   anomalyDetectionPolicy,
+  wafPolicy,
 ]);
 
 export type PolicyRegistry = ReadonlyMap<string, AnyPolicyDescriptor>;

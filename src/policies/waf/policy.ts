@@ -1,0 +1,76 @@
+import path from 'node:path';
+import { bufferBody, hasBody } from '../../auth/http-signature/digest.js';
+import { parseByteSize } from '../../config/units.js';
+import type { RequestContext } from '../../core/context.js';
+import type { PolicyDeps, PolicyInstance } from '../../core/policy.js';
+import { GatewayError } from '../../errors/index.js';
+import { BudgetExceededError } from '../../waf/engine/evaluate.js';
+import type { Transaction } from '../../waf/engine/transaction.js';
+import { WafEngine } from '../../waf/engine/waf-engine.js';
+import type { WafRequest } from '../../waf/request.js';
+import { compiledCrs } from './settings.js';
+import type { WafConfig } from './schema.js';
+
+/** The request as the engine reads it: the target and headers exactly as received (latin1, as Node decodes them). */
+function toWafRequest(ctx: RequestContext, body: Buffer | undefined): WafRequest {
+  const raw = ctx.req.rawHeaders;
+  const headers: [string, string][] = [];
+  for (let i = 0; i + 1 < raw.length; i += 2) headers.push([raw[i]!, raw[i + 1]!]);
+  return {
+    method: ctx.method,
+    uri: ctx.req.url ?? '/',
+    protocol: `HTTP/${ctx.req.httpVersion}`,
+    headers,
+    body,
+    remoteAddr: ctx.clientIp,
+    remotePort: ctx.req.socket.remotePort,
+    serverPort: ctx.req.socket.localPort,
+  };
+}
+
+/** The decision-log reason: the rule that blocked, the score, and the rules that added to it (ids and messages, never values). */
+function blockReason(tx: Transaction): string {
+  const blocker = tx.interruption?.ruleId;
+  const score = tx.getTx('blocking_inbound_anomaly_score') ?? '?';
+  const matched = tx.matches
+    .filter((m) => m.logged && m.id !== blocker)
+    .slice(0, 20)
+    .map((m) => `${m.id}${m.msg ? ` (${m.msg.slice(0, 80)})` : ''}`);
+  return `waf: rule ${blocker} blocked the request, inbound score ${score}; matched ${matched.join(', ') || 'none'}`;
+}
+
+export function createWafPolicy(config: WafConfig, deps: PolicyDeps): PolicyInstance {
+  const crsDir = path.resolve(deps.configDir, config.crsDir);
+  let engine: WafEngine;
+  try {
+    const ruleSet = compiledCrs(crsDir, config);
+    engine = new WafEngine(ruleSet, { maxOperatorCalls: config.maxOperatorCalls, responseBodyLimit: 0 });
+    for (const problem of ruleSet.problems) deps.logger.warn({ policy: 'waf', route: deps.routeName, problem }, 'waf: rule not loaded');
+  } catch (error) {
+    throw new Error(`waf: cannot load the Core Rule Set from ${crsDir}: ${(error as Error).message}`, { cause: error });
+  }
+  const maxBody = parseByteSize(config.maxBodyBytes);
+
+  function evaluate(ctx: RequestContext, body: Buffer | undefined): void {
+    let tx: Transaction;
+    try {
+      tx = engine.evaluateRequest(toWafRequest(ctx, body));
+    } catch (error) {
+      if (!(error instanceof BudgetExceededError)) throw error;
+      if (config.onBudgetExceeded === 'allow') {
+        deps.logger.warn({ policy: 'waf', request_id: ctx.requestId, rule: error.ruleId }, 'waf: budget exhausted, request allowed');
+        return;
+      }
+      throw new GatewayError('GW_WAF_BLOCKED', { reason: `waf: ${error.message}`, detail: 'The request was blocked by the web application firewall.' });
+    }
+    if (tx.interruption === undefined) return;
+    throw new GatewayError('GW_WAF_BLOCKED', { reason: blockReason(tx), detail: 'The request was blocked by the web application firewall.' });
+  }
+
+  return {
+    handle(ctx) {
+      if (!config.inspectBody || !hasBody(ctx)) return evaluate(ctx, undefined);
+      return bufferBody(ctx, maxBody).then((body) => evaluate(ctx, body));
+    },
+  };
+}

@@ -1,0 +1,67 @@
+import { Type, type Static } from '@sinclair/typebox';
+import { ByteSize } from '../../config/types-common.js';
+
+/** A SecLang target such as `ARGS:password`, `REQUEST_COOKIES:/^session/` or `REQUEST_HEADERS:User-Agent`. */
+const TargetString = Type.String({
+  pattern: '^[A-Z_]+(:[^"|\\s]+)?$',
+  minLength: 1,
+  maxLength: 256,
+  description: 'A SecLang target: `COLLECTION` or `COLLECTION:key`, where key may be a `/regex/`',
+});
+
+const RuleId = Type.Integer({ minimum: 1, maximum: 99_999_999, description: 'A CRS rule id, such as 942100' });
+
+export const WafSchema = Type.Object(
+  {
+    crsDir: Type.String({
+      minLength: 1,
+      description:
+        'Folder of the OWASP Core Rule Set (v4), fetched as for ModSecurity or Coraza: it holds `rules/` and ' +
+        '`crs-setup.conf` (or `crs-setup.conf.example`); relative to the config file',
+    }),
+    paranoiaLevel: Type.Integer({ minimum: 1, maximum: 4, default: 1, description: 'CRS blocking paranoia level (1 = fewest false positives)' }),
+    detectionParanoiaLevel: Type.Optional(
+      Type.Integer({
+        minimum: 1,
+        maximum: 4,
+        description: 'Rules up to this level run and are logged without adding to the blocking score; at least `paranoiaLevel` (default: equal)',
+      }),
+    ),
+    inboundThreshold: Type.Integer({
+      minimum: 1,
+      maximum: 10_000,
+      default: 5,
+      description: 'Inbound anomaly score at which the request is blocked (CRS default 5: one critical rule)',
+    }),
+    inspectBody: Type.Boolean({ default: true, description: 'Buffer and inspect request bodies (form, JSON, XML, multipart)' }),
+    maxBodyBytes: ByteSize('Largest request body buffered for inspection; a larger body is refused with 413', '128kb'),
+    maxOperatorCalls: Type.Integer({
+      minimum: 1_000,
+      maximum: 10_000_000,
+      default: 200_000,
+      description: 'Operator evaluations one request may cost; past it the request is treated per `onBudgetExceeded`',
+    }),
+    onBudgetExceeded: Type.Union([Type.Literal('block'), Type.Literal('allow')], {
+      default: 'block',
+      description: 'What a request that spends the whole budget gets: `block` (fail closed) or `allow` (logged)',
+    }),
+    exclusions: Type.Object(
+      {
+        ruleIds: Type.Array(RuleId, { default: [], maxItems: 1000, description: 'Rules removed on this route (SecRuleRemoveById)' }),
+        tags: Type.Array(Type.String({ pattern: '^[^"\\s]+$', maxLength: 128 }), {
+          default: [],
+          maxItems: 100,
+          description: 'Rules removed by tag on this route, such as `attack-sqli` (SecRuleRemoveByTag)',
+        }),
+        targets: Type.Array(
+          Type.Object({ ruleId: RuleId, target: TargetString }, { additionalProperties: false, description: 'A value one rule must not inspect' }),
+          { default: [], maxItems: 1000, description: 'Values rules skip on this route (SecRuleUpdateTargetById with `!TARGET`)' },
+        ),
+      },
+      { additionalProperties: false, default: {}, description: 'Route exclusions, for false positives' },
+    ),
+  },
+  { additionalProperties: false, description: 'Web application firewall running the OWASP Core Rule Set in process' },
+);
+
+export type WafConfig = Static<typeof WafSchema>;

@@ -1,0 +1,155 @@
+import path from 'node:path';
+import type { Directive } from '../seclang/lexer.js';
+import { parseActions } from '../seclang/actions-parse.js';
+import { parseOperator, parseVariables } from '../seclang/variables-parse.js';
+import type { Disruptive, EngineMode, Exclusion, Rule, Selector } from '../types.js';
+import { compileOperator } from '../operators/index.js';
+import { interpretActions, parsePhase, type RuleActions } from './actions.js';
+import { inRanges, parseIdRanges, splitTargets, toExclusion, toSelector } from './targets.js';
+
+/** The executable rule list: one array per phase (1-5), markers copied into every phase. */
+export interface RuleSet {
+  readonly phases: readonly (readonly Rule[])[];
+  readonly engineMode: EngineMode;
+  /** Rules that could not be compiled (an operator or pattern we cannot run): skipped, reported at load. */
+  readonly problems: readonly string[];
+}
+
+interface Defaults {
+  disruptive: Disruptive | undefined;
+  log: boolean;
+}
+
+/** Directives that change nothing the engine evaluates (audit logs, limits, signatures). */
+const IGNORED_DIRECTIVES = new Set([
+  'seccomponentsignature', 'secrequestbodyaccess', 'secresponsebodyaccess', 'secrequestbodylimit', 'secrequestbodynofileslimit',
+  'secrequestbodylimitaction', 'secresponsebodylimit', 'secresponsebodylimitaction', 'secresponsebodymimetype', 'secauditengine',
+  'secauditlog', 'secauditlogparts', 'secauditlogtype', 'secauditlogrelevantstatus', 'secauditlogstoragedir', 'secdebuglog',
+  'secdebugloglevel', 'sectmpdir', 'secdatadir', 'secargumentseparator', 'seccookieformat', 'secunicodemapfile', 'secstatusengine',
+  'secpcrematchlimit', 'secpcrematchlimitrecursion', 'seccollectiontimeout', 'secuploaddir', 'secuploadkeepfiles', 'secuploadfilemode',
+  'secrequestbodyinmemorylimit', 'secxmlexternalentity', 'secargumentslimit', 'secrequestbodyjsondepthlimit', 'sechttpblkey',
+  'secgeolookupdb', 'secserversignature', 'secruleperftime', 'secconnengine', 'secremoterules', 'secremoterulesfailaction',
+]);
+
+function buildRule(raw: RuleActions, d: Directive, varsText: string | undefined, opText: string | undefined, phase: number, defaults: Defaults[], chain: Rule | undefined): Rule {
+  const parsed = varsText === undefined ? { targets: [], exclusions: [] } : splitTargets(parseVariables(varsText, d.where));
+  const op = opText === undefined ? { name: 'unconditionalMatch', negated: false, param: '' } : parseOperator(opText);
+  const def = defaults[phase];
+  return {
+    id: raw.id ?? 0,
+    phase,
+    where: d.where,
+    targets: parsed.targets,
+    exclusions: parsed.exclusions,
+    operatorName: op.name,
+    negated: op.negated,
+    operator: compileOperator(op.name, op.param, { dir: path.dirname(d.where.replace(/:\d+$/, '')) }),
+    transforms: raw.transforms,
+    transformNames: raw.transformNames,
+    transformKey: raw.transformNames.join(',').toLowerCase(),
+    multiMatch: raw.multiMatch,
+    capture: raw.capture,
+    chain,
+    setvars: raw.setvars,
+    ctls: raw.ctls,
+    disruptive: raw.disruptive ?? def?.disruptive,
+    status: raw.status,
+    log: raw.log ?? def?.log ?? true,
+    skip: raw.skip,
+    skipAfter: raw.skipAfter,
+    tags: raw.tags,
+    msg: raw.msg,
+    logdata: raw.logdata,
+    severity: raw.severity,
+    marker: undefined,
+  };
+}
+
+function markerRule(name: string, where: string, phase: number): Rule {
+  return {
+    id: 0, phase, where, targets: [], exclusions: [], operatorName: 'noMatch', negated: false, operator: () => false, transforms: [], transformNames: [], transformKey: '',
+    multiMatch: false, capture: false, chain: undefined, setvars: [], ctls: [], disruptive: undefined, status: undefined, log: false, skip: 0,
+    skipAfter: undefined, tags: [], msg: undefined, logdata: undefined, severity: undefined, marker: name,
+  };
+}
+
+/** A chain is written head first; each link is compiled when its directive arrives, and linked at the end. */
+interface PendingChain {
+  readonly links: { raw: RuleActions; d: Directive; vars: string | undefined; op: string | undefined }[];
+  readonly phase: number;
+}
+
+export function compileRuleSet(directives: readonly Directive[]): RuleSet {
+  const phases: Rule[][] = [[], [], [], [], [], []];
+  const defaults: Defaults[] = [];
+  const problems: string[] = [];
+  let engineMode: EngineMode = 'On';
+  let pending: PendingChain | undefined;
+  const updates: { ranges: [number, number][]; add: Selector[]; exclude: Exclusion[] }[] = [];
+  const removedIds: [number, number][] = [];
+  const removedTags = new Set<string>();
+
+  const finishChain = (chain: PendingChain) => {
+    let next: Rule | undefined;
+    try {
+      for (let k = chain.links.length - 1; k >= 0; k--) {
+        const link = chain.links[k]!;
+        next = buildRule(link.raw, link.d, link.vars, link.op, chain.phase, defaults, next);
+      }
+      phases[chain.phase]!.push(next!);
+    } catch (error) {
+      problems.push(`${chain.links[0]!.d.where} (rule ${chain.links[0]!.raw.id ?? '?'}): ${(error as Error).message}`);
+    }
+  };
+
+  for (const d of directives) {
+    const name = d.name.toLowerCase();
+    try {
+      if (name === 'secrule' || name === 'secaction') {
+        const [vars, op, actionText] = name === 'secrule' ? [d.args[0], d.args[1], d.args[2]] : [undefined, undefined, d.args[0]];
+        if (name === 'secrule' && (vars === undefined || op === undefined)) throw new Error('SecRule needs targets and an operator');
+        const raw = interpretActions(parseActions(actionText ?? '', d.where), d.where);
+        const link = { raw, d, vars, op };
+        if (pending) pending.links.push(link);
+        else pending = { links: [link], phase: raw.phase ?? 2 };
+        if (!raw.chain) {
+          finishChain(pending);
+          pending = undefined;
+        }
+      } else if (name === 'secmarker') {
+        for (let p = 1; p <= 5; p++) phases[p]!.push(markerRule(d.args[0] ?? '', d.where, p));
+      } else if (name === 'secdefaultaction') {
+        const raw = interpretActions(parseActions(d.args[0] ?? '', d.where), d.where);
+        defaults[raw.phase ?? 2] = { disruptive: raw.disruptive, log: raw.log ?? true };
+      } else if (name === 'secruleengine') {
+        engineMode = (({ on: 'On', off: 'Off', detectiononly: 'DetectionOnly' }) as Record<string, EngineMode>)[(d.args[0] ?? '').toLowerCase()] ?? 'On';
+      } else if (name === 'secruleremovebyid') {
+        removedIds.push(...parseIdRanges(d.args.join(' ')));
+      } else if (name === 'secruleremovebytag') {
+        for (const tag of d.args) removedTags.add(tag);
+      } else if (name === 'secruleupdatetargetbyid') {
+        const add: Selector[] = [];
+        const exclude: Exclusion[] = [];
+        for (const v of parseVariables(d.args[1] ?? '', d.where)) (v.exclude ? exclude.push(toExclusion(v)) : add.push(toSelector(v)));
+        updates.push({ ranges: parseIdRanges(d.args[0] ?? ''), add, exclude });
+      } else if (!IGNORED_DIRECTIVES.has(name)) {
+        problems.push(`${d.where}: directive ${d.name} is not supported (ignored)`);
+      }
+    } catch (error) {
+      problems.push(`${d.where}: ${(error as Error).message}`);
+      pending = undefined;
+    }
+  }
+  const result = phases.map((list) => list.filter((r) => r.marker !== undefined || (!inRanges(r.id, removedIds) && !r.tags.some((t) => removedTags.has(t)))));
+  for (const list of result) {
+    for (let k = 0; k < list.length; k++) {
+      const rule = list[k]!;
+      const mine = updates.filter((u) => inRanges(rule.id, u.ranges));
+      if (mine.length === 0 || rule.marker !== undefined) continue;
+      list[k] = { ...rule, targets: [...rule.targets, ...mine.flatMap((u) => u.add)], exclusions: [...rule.exclusions, ...mine.flatMap((u) => u.exclude)] };
+    }
+  }
+  return { phases: result, engineMode, problems };
+}
+
+export { parsePhase };

@@ -1,0 +1,117 @@
+import { describe, expect, it } from 'vitest';
+import { WafEngine } from './waf-engine.js';
+import { BudgetExceededError } from './evaluate.js';
+import type { WafRequest } from '../request.js';
+
+function request(uri: string, init: { method?: string; headers?: [string, string][]; body?: string } = {}): WafRequest {
+  return {
+    method: init.method ?? 'GET',
+    uri,
+    protocol: 'HTTP/1.1',
+    headers: [['Host', 'example.test'], ...(init.headers ?? [])],
+    body: init.body === undefined ? undefined : Buffer.from(init.body, 'latin1'),
+    remoteAddr: '192.0.2.1',
+  };
+}
+
+const ids = (engine: WafEngine, req: WafRequest) => engine.evaluateRequest(req).matches.map((m) => m.id);
+
+describe('WAF engine rule semantics', () => {
+  it('evaluates a chain only when every link matches, and expands macros in messages', () => {
+    const engine = WafEngine.fromSecLang(`
+SecRule ARGS:a "@rx ^(\\d+)$" "id:10,phase:1,pass,capture,msg:'a is %{TX.1}',chain"
+  SecRule ARGS:b "@streq yes" "t:lowercase"`);
+    const tx = engine.evaluateRequest(request('/?a=42&b=YES'));
+    expect(tx.matches.map((m) => [m.id, m.msg])).toEqual([[10, 'a is 42']]);
+    expect(ids(engine, request('/?a=42&b=no'))).toEqual([]);
+  });
+
+  it('runs setvar once per matched value, as CRS 921170 counts repeated parameters', () => {
+    const engine = WafEngine.fromSecLang(`
+SecRule ARGS_NAMES "@rx ." "id:1,phase:1,pass,nolog,setvar:'tx.count_%{MATCHED_VAR}=+1'"
+SecRule TX:/^count_/ "@gt 1" "id:2,phase:1,pass,msg:'%{MATCHED_VAR_NAME}'"`);
+    const tx = engine.evaluateRequest(request('/?p=1&p=2&q=3'));
+    expect(tx.getTx('count_p')).toBe('2');
+    expect(tx.matches.filter((m) => m.id === 2).map((m) => m.msg)).toEqual(['TX:count_p']);
+  });
+
+  it('skips to the marker after skipAfter, and removes rules with ctl:ruleRemoveById', () => {
+    const engine = WafEngine.fromSecLang(`
+SecAction "id:1,phase:1,pass,nolog,ctl:ruleRemoveById=5"
+SecRule ARGS:skip "@streq 1" "id:2,phase:1,pass,nolog,skipAfter:END"
+SecAction "id:3,phase:1,pass"
+SecMarker END
+SecAction "id:4,phase:1,pass"
+SecAction "id:5,phase:1,pass"`);
+    expect(ids(engine, request('/?skip=1'))).toEqual([1, 2, 4]);
+    expect(ids(engine, request('/?skip=0'))).toEqual([1, 3, 4]);
+  });
+
+  it('honours target exclusions from the rule, SecRuleUpdateTargetById and ctl:ruleRemoveTargetById', () => {
+    const engine = WafEngine.fromSecLang(`
+SecRule REQUEST_FILENAME "@beginsWith /login" "id:1,phase:1,pass,nolog,ctl:ruleRemoveTargetById=30;ARGS:password"
+SecRule ARGS|!ARGS:safe "@contains evil" "id:20,phase:2,pass"
+SecRule ARGS "@contains evil" "id:30,phase:2,pass"
+SecRule ARGS "@contains evil" "id:40,phase:2,pass"
+SecRuleUpdateTargetById 40 "!ARGS:/^note/"`);
+    expect(ids(engine, request('/x?safe=evil'))).toEqual([30, 40]);
+    expect(ids(engine, request('/x?note_1=evil'))).toEqual([20, 30]);
+    expect(ids(engine, request('/login?password=evil'))).toEqual([1, 20, 40]);
+  });
+
+  it('counts with &, compares numbers, and reads TX set in an earlier phase', () => {
+    const engine = WafEngine.fromSecLang(`
+SecRule &ARGS "@ge 3" "id:1,phase:1,pass,nolog,setvar:tx.many=1"
+SecRule TX:many "@eq 1" "id:2,phase:2,pass"`);
+    expect(ids(engine, request('/?a=1&b=2&c=3'))).toEqual([1, 2]);
+    expect(ids(engine, request('/?a=1'))).toEqual([]);
+  });
+
+  it('parses JSON bodies into ARGS named json.a.b when a rule selects the JSON processor', () => {
+    const engine = WafEngine.fromSecLang(`
+SecRule REQUEST_HEADERS:Content-Type "^application/json" "id:1,phase:1,pass,nolog,t:lowercase,ctl:requestBodyProcessor=JSON"
+SecRule ARGS:json.user.name "@streq bob" "id:2,phase:2,pass"
+SecRule ARGS_NAMES "@streq json.tags.1" "id:3,phase:2,pass"`);
+    const req = request('/', { method: 'POST', headers: [['Content-Type', 'application/json']], body: '{"user":{"name":"bob"},"tags":["a","b"]}' });
+    expect(ids(engine, req)).toEqual([1, 2, 3]);
+  });
+
+  it('flags a malformed JSON body through REQBODY_ERROR', () => {
+    const engine = WafEngine.fromSecLang(`
+SecRule REQUEST_HEADERS:Content-Type "^application/json" "id:1,phase:1,pass,nolog,ctl:requestBodyProcessor=JSON"
+SecRule REQBODY_ERROR "!@eq 0" "id:2,phase:2,deny,status:400"`);
+    const tx = engine.evaluateRequest(request('/', { method: 'POST', headers: [['Content-Type', 'application/json']], body: '{"a":' }));
+    expect(tx.interruption).toEqual({ ruleId: 2, status: 400, action: 'deny' });
+  });
+
+  it('interrupts on deny when the engine is On, and only records it in DetectionOnly', () => {
+    const rules = `SecRule ARGS "@contains attack" "id:1,phase:1,deny,status:403"\nSecAction "id:2,phase:2,pass"`;
+    const on = WafEngine.fromSecLang(`SecRuleEngine On\n${rules}`).evaluateRequest(request('/?x=attack'));
+    expect(on.interruption?.ruleId).toBe(1);
+    expect(on.matches.map((m) => m.id)).toEqual([1]);
+    const detect = WafEngine.fromSecLang(`SecRuleEngine DetectionOnly\n${rules}`).evaluateRequest(request('/?x=attack'));
+    expect(detect.interruption).toBeUndefined();
+    expect(detect.matches.map((m) => m.id)).toEqual([1, 2]);
+  });
+
+  it('stops a transaction that spends its operator budget', () => {
+    const engine = WafEngine.fromSecLang('SecRule ARGS "@rx never" "id:1,phase:1,pass"', { maxOperatorCalls: 1_000, responseBodyLimit: 0 });
+    const uri = '/?' + Array.from({ length: 2_000 }, (_, i) => `a${i}=1`).join('&');
+    expect(() => engine.evaluateRequest(request(uri))).toThrow(BudgetExceededError);
+  });
+
+  it('builds URI variables as ModSecurity does: REQUEST_FILENAME decoded, QUERY_STRING raw', () => {
+    const engine = WafEngine.fromSecLang(`
+SecRule REQUEST_FILENAME "@streq /a b/c.php" "id:1,phase:1,pass"
+SecRule REQUEST_BASENAME "@streq c.php" "id:2,phase:1,pass"
+SecRule QUERY_STRING "@streq x=%27" "id:3,phase:1,pass"
+SecRule ARGS:x "@streq '" "id:4,phase:1,pass"`);
+    expect(ids(engine, request('/a%20b/c.php?x=%27'))).toEqual([1, 2, 3, 4]);
+  });
+
+  it('reports rules it cannot compile instead of failing the whole load', () => {
+    const engine = WafEngine.fromSecLang('SecRule ARGS "@rbl example.test" "id:1,phase:1,pass"\nSecAction "id:2,phase:1,pass"');
+    expect(engine.ruleSet.problems.join('\n')).toMatch(/rule 1.*@rbl is not supported/);
+    expect(ids(engine, request('/'))).toEqual([2]);
+  });
+});

@@ -1,0 +1,150 @@
+import type { EngineMode, Exclusion, Macro, OperatorContext, Rule, RuleMatch, Selector, VarEntry } from '../types.js';
+import { Collection } from '../variables/collection.js';
+import { inRanges } from '../compile/targets.js';
+
+export interface Interruption {
+  readonly ruleId: number;
+  readonly status: number;
+  readonly action: string;
+}
+
+interface TargetRemoval {
+  readonly ranges: readonly (readonly [number, number])[] | undefined;
+  readonly tag: string | undefined;
+  readonly target: Exclusion;
+}
+
+/** Per-request state: collections, TX, what matched, and the `ctl` changes rules made. */
+export class Transaction implements OperatorContext {
+  readonly collections = new Map<string, Collection>();
+  readonly scalars = new Map<string, string>();
+  /** TX by lower-cased name; the entry keeps the name as first written. */
+  readonly tx = new Map<string, VarEntry>();
+  /** Other persistent collections (IP, GLOBAL, SESSION): kept per transaction only. */
+  readonly other = new Map<string, string>();
+  readonly matches: RuleMatch[] = [];
+  readonly removedIds: (readonly [number, number])[] = [];
+  readonly removedTags = new Set<string>();
+  readonly removedTargets: TargetRemoval[] = [];
+  engineMode: EngineMode;
+  bodyProcessor: string | undefined = undefined;
+  /** ctl:forceRequestBodyVariable: REQUEST_BODY is filled even when no URLENCODED processor ran. */
+  forceRequestBody = false;
+  interruption: Interruption | undefined = undefined;
+  /** Set by `allow`: the remaining request-phase rules are skipped. */
+  allowed = false;
+  matchedVar: VarEntry | undefined = undefined;
+  matchedVars: VarEntry[] = [];
+  currentRule: Rule | undefined = undefined;
+  /**
+   * Transformed values by chain and input: CRS rules share a handful of chains
+   * (`utf8toUnicode,urlDecodeUni,htmlEntityDecode,jsDecode,cssDecode,removeNulls` on every XSS
+   * rule), so each value is transformed once per chain, not once per rule.
+   */
+  readonly transformCache = new Map<string, Map<string, string>>();
+  /** When set, microseconds spent per rule id are added here (bench and `waf:crs --profile`). */
+  profile: Map<number, number> | undefined = undefined;
+  /** Operator calls left in this transaction's budget (see WafEngineOptions.maxOperatorCalls). */
+  budget: number;
+
+  constructor(engineMode: EngineMode, budget: number) {
+    this.engineMode = engineMode;
+    this.budget = budget;
+  }
+
+  collection(name: string): Collection {
+    let c = this.collections.get(name);
+    if (c === undefined) {
+      c = new Collection(name);
+      this.collections.set(name, c);
+    }
+    return c;
+  }
+
+  setTx(name: string, value: string): void {
+    const lower = name.toLowerCase();
+    this.tx.set(lower, { name: `TX:${name}`, key: name, value });
+  }
+
+  getTx(name: string): string | undefined {
+    return this.tx.get(name.toLowerCase())?.value;
+  }
+
+  setCaptures(groups: readonly (string | undefined)[]): void {
+    for (let k = 0; k < groups.length && k < 10; k++) this.setTx(String(k), groups[k] ?? '');
+  }
+
+  isRuleRemoved(rule: Rule): boolean {
+    if (this.removedIds.length > 0 && inRanges(rule.id, this.removedIds)) return true;
+    if (this.removedTags.size > 0) for (const tag of rule.tags) if (this.removedTags.has(tag)) return true;
+    return false;
+  }
+
+  /** Every value a selector names, before exclusions. */
+  select(sel: Selector): VarEntry[] {
+    const entries = this.entriesOf(sel.collection, sel.key, sel.keyRegex);
+    if (!sel.count) return entries;
+    return [{ name: `&${sel.collection}${sel.key ? ':' + sel.key : ''}`, key: sel.key ?? '', value: String(entries.length) }];
+  }
+
+  private entriesOf(collection: string, key: string | undefined, keyRegex: RegExp | undefined): VarEntry[] {
+    let all: readonly VarEntry[];
+    if (collection === 'TX' && key !== undefined && keyRegex === undefined) {
+      // The CRS reads TX by name in most of its rules: a map lookup, no copy of the collection.
+      const entry = this.tx.get(key);
+      return entry === undefined ? [] : [entry];
+    }
+    if (collection === 'TX') all = [...this.tx.values()];
+    else if (collection === 'MATCHED_VARS') all = this.matchedVars;
+    else if (collection === 'MATCHED_VARS_NAMES') all = this.matchedVars.map((e) => ({ name: `MATCHED_VARS_NAMES:${e.name}`, key: e.name, value: e.name }));
+    else if (collection === 'MATCHED_VAR') all = this.matchedVar ? [{ name: 'MATCHED_VAR', key: '', value: this.matchedVar.value }] : [];
+    else if (collection === 'MATCHED_VAR_NAME') all = this.matchedVar ? [{ name: 'MATCHED_VAR_NAME', key: '', value: this.matchedVar.name }] : [];
+    else {
+      const scalar = this.scalars.get(collection);
+      if (scalar !== undefined) return [{ name: collection, key: '', value: scalar }];
+      const c = this.collections.get(collection);
+      if (c === undefined) return [];
+      if (keyRegex !== undefined) return c.byRegex(keyRegex);
+      return key === undefined ? c.entries : c.byKey(key);
+    }
+    if (keyRegex !== undefined) return all.filter((e) => keyRegex.test(e.key));
+    return key === undefined ? [...all] : all.filter((e) => e.key.toLowerCase() === key);
+  }
+
+  /** The rule's values after its own `!` exclusions and those `ctl` added at run time. */
+  targetsOf(rule: Rule): VarEntry[] {
+    const out: VarEntry[] = [];
+    const runtime = this.removedTargets.length === 0 ? [] : this.removedTargets.filter((r) => (r.ranges ? inRanges(rule.id, r.ranges) : rule.tags.includes(r.tag!))).map((r) => r.target);
+    for (const sel of rule.targets) {
+      for (const entry of this.select(sel)) {
+        if (sel.count || (!excluded(rule.exclusions, sel.collection, entry) && !excluded(runtime, sel.collection, entry))) out.push(entry);
+      }
+    }
+    return out;
+  }
+
+  /** Resolves one macro reference (`%{tx.x}`, `%{REQUEST_HEADERS.host}`, `%{rule.id}`). */
+  resolve(collection: string, key: string | undefined): string {
+    if (collection === 'TX') return key === undefined ? '' : (this.getTx(key) ?? '');
+    if (collection === 'RULE') return key?.toLowerCase() === 'id' ? String(this.currentRule?.id ?? '') : '';
+    if (collection === 'MATCHED_VAR') return this.matchedVar?.value ?? '';
+    if (collection === 'MATCHED_VAR_NAME') return this.matchedVar?.name ?? '';
+    if (this.other.has(`${collection}.${key?.toLowerCase()}`)) return this.other.get(`${collection}.${key?.toLowerCase()}`)!;
+    return this.entriesOf(collection, key?.toLowerCase(), undefined)[0]?.value ?? '';
+  }
+
+  expand(macro: Macro): string {
+    let out = '';
+    for (const part of macro) out += typeof part === 'string' ? part : this.resolve(part.collection, part.key);
+    return out;
+  }
+}
+
+function excluded(list: readonly Exclusion[], collection: string, entry: VarEntry): boolean {
+  for (const ex of list) {
+    if (ex.collection !== collection) continue;
+    if (ex.key === undefined && ex.keyRegex === undefined) return true;
+    if (ex.keyRegex !== undefined ? ex.keyRegex.test(entry.key) : ex.key === entry.key.toLowerCase()) return true;
+  }
+  return false;
+}

@@ -1,0 +1,101 @@
+import { readFileSync, readdirSync } from 'node:fs';
+import path from 'node:path';
+import { lexSecLang, type Directive } from '../seclang/lexer.js';
+import { compileRuleSet, type RuleSet } from '../compile/ruleset.js';
+import type { WafRequest, WafResponse } from '../request.js';
+import { populateRequestBody, populateRequestHeaders, populateResponse } from '../variables/populate.js';
+import { runPhase } from './evaluate.js';
+import { Transaction } from './transaction.js';
+
+/**
+ * The body-processor rules of ModSecurity's modsecurity.conf-recommended (200000, 200001): the CRS
+ * assumes them. Loaded before the CRS setup file, as in every ModSecurity and Coraza deployment.
+ */
+export const RECOMMENDED_PREAMBLE = `
+SecRule REQUEST_HEADERS:Content-Type "^(?:application(?:/soap\\+|/)|text/)xml" "id:200000,phase:1,t:none,t:lowercase,pass,nolog,ctl:requestBodyProcessor=XML"
+SecRule REQUEST_HEADERS:Content-Type "^application/json" "id:200001,phase:1,t:none,t:lowercase,pass,nolog,ctl:requestBodyProcessor=JSON"
+`;
+
+export interface CrsLocation {
+  /** The CRS folder: holds `rules/` and `crs-setup.conf` (or `crs-setup.conf.example`). */
+  readonly crsDir: string;
+  /** SecLang appended after the setup file, before the rules: paranoia level, thresholds. */
+  readonly settings?: string;
+  /** SecLang appended after the rules: exclusions (`SecRuleRemoveById`, `SecRuleUpdateTargetById`). */
+  readonly afterRules?: string;
+}
+
+export interface WafEngineOptions {
+  /** Operator evaluations a transaction may spend before it is stopped (a bound on CPU per request). */
+  readonly maxOperatorCalls: number;
+  /** Bytes of a response body the response rules see. */
+  readonly responseBodyLimit: number;
+}
+
+export const DEFAULT_ENGINE_OPTIONS: WafEngineOptions = { maxOperatorCalls: 200_000, responseBodyLimit: 512 * 1024 };
+
+function directivesOfFile(file: string): Directive[] {
+  return lexSecLang(readFileSync(file, 'latin1'), file);
+}
+
+/** Reads the CRS the way its INSTALL tells ModSecurity to: setup first, then rules/*.conf in name order. */
+export function loadCrsDirectives(loc: CrsLocation): Directive[] {
+  const setupReal = path.join(loc.crsDir, 'crs-setup.conf');
+  let setup: Directive[];
+  try {
+    setup = directivesOfFile(setupReal);
+  } catch {
+    setup = directivesOfFile(`${setupReal}.example`);
+  }
+  const rulesDir = path.join(loc.crsDir, 'rules');
+  const ruleFiles = readdirSync(rulesDir).filter((f) => f.endsWith('.conf')).sort();
+  return [
+    ...lexSecLang(RECOMMENDED_PREAMBLE, '<recommended>'),
+    ...setup,
+    ...lexSecLang(loc.settings ?? '', '<settings>'),
+    ...ruleFiles.flatMap((f) => directivesOfFile(path.join(rulesDir, f))),
+    ...lexSecLang(loc.afterRules ?? '', '<exclusions>'),
+  ];
+}
+
+export interface RequestVerdict {
+  readonly tx: Transaction;
+}
+
+export class WafEngine {
+  constructor(
+    readonly ruleSet: RuleSet,
+    readonly options: WafEngineOptions = DEFAULT_ENGINE_OPTIONS,
+  ) {}
+
+  static fromCrs(loc: CrsLocation, options: WafEngineOptions = DEFAULT_ENGINE_OPTIONS): WafEngine {
+    return new WafEngine(compileRuleSet(loadCrsDirectives(loc)), options);
+  }
+
+  /** Phases 1 and 2. May throw BudgetExceededError; the transaction so far is on the error's caller side. */
+  evaluateRequest(req: WafRequest, tx = this.newTransaction()): Transaction {
+    populateRequestHeaders(tx, req);
+    runPhase(tx, this.ruleSet, 1);
+    if (tx.interruption !== undefined) return tx;
+    populateRequestBody(tx, req);
+    runPhase(tx, this.ruleSet, 2);
+    return tx;
+  }
+
+  /** Phases 3 and 4 on a transaction whose request phases ran. */
+  evaluateResponse(tx: Transaction, res: WafResponse): Transaction {
+    populateResponse(tx, res, this.options.responseBodyLimit);
+    runPhase(tx, this.ruleSet, 3);
+    runPhase(tx, this.ruleSet, 4);
+    return tx;
+  }
+
+  /** An engine from SecLang text alone (tests, and users with their own rules). */
+  static fromSecLang(text: string, options: WafEngineOptions = DEFAULT_ENGINE_OPTIONS, file = '<inline>'): WafEngine {
+    return new WafEngine(compileRuleSet(lexSecLang(text, file)), options);
+  }
+
+  newTransaction(): Transaction {
+    return new Transaction(this.ruleSet.engineMode, this.options.maxOperatorCalls);
+  }
+}

@@ -1,0 +1,140 @@
+import { BlockList, isIP } from 'node:net';
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import type { Macro, OperatorContext, OperatorFn } from '../types.js';
+import { compileMacro, isLiteral, literalOf } from '../engine/macro.js';
+import { compilePcre } from '../regex/translate.js';
+import { PhraseMatcher } from './aho-corasick.js';
+import { compileByteRange, invalidUrlEncoding, invalidUtf8 } from './validate.js';
+import { detectSqli } from '../detect/sqli.js';
+import { detectXss } from '../detect/xss.js';
+import { guardedExec } from '../regex/budget.js';
+
+export interface OperatorSource {
+  /** Folder of the rule file, where `@pmFromFile` lists live. */
+  readonly dir: string;
+}
+
+/** ModSecurity's atoi: leading integer or 0. */
+function toInt(s: string): number {
+  const n = parseInt(s, 10);
+  return Number.isNaN(n) ? 0 : n;
+}
+
+/** A parameter that may hold macros: resolved per call only when it does. */
+function param(macro: Macro): (ctx: OperatorContext) => string {
+  if (isLiteral(macro)) {
+    const text = literalOf(macro);
+    return () => text;
+  }
+  return (ctx) => ctx.expand(macro);
+}
+
+function readPhraseFile(dir: string, file: string): string[] {
+  const text = readFileSync(path.resolve(dir, file), 'latin1');
+  return text.split(/\r?\n/).map((l) => l.trim()).filter((l) => l !== '' && !l.startsWith('#'));
+}
+
+function phraseOperator(phrases: string[]): OperatorFn {
+  const matcher = new PhraseMatcher(phrases);
+  return (ctx, input, capture) => {
+    const found = matcher.find(input);
+    if (found !== undefined && capture) ctx.setCaptures([found]);
+    return found !== undefined;
+  };
+}
+
+function rxOperator(pattern: string): OperatorFn {
+  const re = compilePcre(pattern);
+  return (ctx, input, capture) => {
+    const m = guardedExec(re, input);
+    if (m === null) return false;
+    if (capture) ctx.setCaptures(m);
+    return true;
+  };
+}
+
+function ipMatch(list: string): OperatorFn {
+  const block = new BlockList();
+  for (const raw of list.split(',')) {
+    const entry = raw.trim();
+    const [addr, bits] = entry.split('/');
+    const type = isIP(addr ?? '') === 6 ? 'ipv6' : 'ipv4';
+    if (bits === undefined) block.addAddress(addr!, type);
+    else block.addSubnet(addr!, Number(bits), type);
+  }
+  return (_ctx, input) => {
+    const version = isIP(input);
+    return version !== 0 && block.check(input, version === 6 ? 'ipv6' : 'ipv4');
+  };
+}
+
+function containsWord(haystack: string, word: string): boolean {
+  if (word === '') return true;
+  for (let i = haystack.indexOf(word); i !== -1; i = haystack.indexOf(word, i + 1)) {
+    const before = i === 0 ? '' : haystack[i - 1]!;
+    const after = haystack[i + word.length] ?? '';
+    if (!/\w/.test(before) && !/\w/.test(after)) return true;
+  }
+  return false;
+}
+
+/** Compiles one operator; throws with the reason when it cannot be run. */
+export function compileOperator(name: string, raw: string, src: OperatorSource): OperatorFn {
+  const p = param(compileMacro(raw));
+  switch (name.toLowerCase()) {
+    case 'rx':
+      return rxOperator(raw);
+    case 'pm':
+      return phraseOperator(raw.split(/\s+/).filter((w) => w !== ''));
+    case 'pmf':
+    case 'pmfromfile':
+      return phraseOperator(raw.split(/\s+/).filter((f) => f !== '').flatMap((f) => readPhraseFile(src.dir, f)));
+    case 'streq':
+      return (ctx, input) => input === p(ctx);
+    case 'contains':
+      return (ctx, input) => input.includes(p(ctx));
+    case 'containsword':
+      return (ctx, input) => containsWord(input, p(ctx));
+    case 'beginswith':
+      return (ctx, input) => input.startsWith(p(ctx));
+    case 'endswith':
+      return (ctx, input) => input.endsWith(p(ctx));
+    case 'within':
+      return (ctx, input) => p(ctx).includes(input);
+    case 'eq':
+      return (ctx, input) => toInt(input) === toInt(p(ctx));
+    case 'ge':
+      return (ctx, input) => toInt(input) >= toInt(p(ctx));
+    case 'gt':
+      return (ctx, input) => toInt(input) > toInt(p(ctx));
+    case 'le':
+      return (ctx, input) => toInt(input) <= toInt(p(ctx));
+    case 'lt':
+      return (ctx, input) => toInt(input) < toInt(p(ctx));
+    case 'ipmatch':
+      return ipMatch(raw);
+    case 'validatebyterange': {
+      const outside = compileByteRange(raw);
+      return (_ctx, input) => outside(input);
+    }
+    case 'validateurlencoding':
+      return (_ctx, input) => invalidUrlEncoding(input);
+    case 'validateutf8encoding':
+      return (_ctx, input) => invalidUtf8(input);
+    case 'detectsqli':
+      return (ctx, input, capture) => {
+        const fingerprint = detectSqli(input);
+        if (fingerprint !== undefined && capture) ctx.setCaptures([fingerprint]);
+        return fingerprint !== undefined;
+      };
+    case 'detectxss':
+      return (_ctx, input) => detectXss(input);
+    case 'unconditionalmatch':
+      return () => true;
+    case 'nomatch':
+      return () => false;
+    default:
+      throw new Error(`operator @${name} is not supported`);
+  }
+}

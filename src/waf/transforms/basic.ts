@@ -1,0 +1,136 @@
+import { createHash } from 'node:crypto';
+
+/*
+ * Transformations on "binary strings": every engine value is a latin1 string whose char codes are
+ * the request's bytes, so these reproduce ModSecurity's byte-oriented C implementations.
+ */
+
+/** ModSecurity's isspace() plus NBSP (0xa0), as its whitespace transformations treat it. */
+export function isSpace(code: number): boolean {
+  return code === 32 || (code >= 9 && code <= 13) || code === 0xa0;
+}
+
+/** ASCII only, as C tolower() in the "C" locale. */
+export function lowercase(s: string): string {
+  return /[A-Z]/.test(s) ? s.replace(/[A-Z]+/g, (m) => m.toLowerCase()) : s;
+}
+
+export function compressWhitespace(s: string): string {
+  let out = '';
+  let inSpace = false;
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (isSpace(c)) {
+      if (!inSpace) out += ' ';
+      inSpace = true;
+    } else {
+      out += s[i];
+      inSpace = false;
+    }
+  }
+  return out;
+}
+
+export function removeWhitespace(s: string): string {
+  let out = '';
+  for (let i = 0; i < s.length; i++) if (!isSpace(s.charCodeAt(i))) out += s[i];
+  return out;
+}
+
+export function removeNulls(s: string): string {
+  return s.includes('\0') ? s.replace(/\0/g, '') : s;
+}
+
+/** C-style comments become one space; an unterminated comment runs to the end (ModSecurity replaceComments). */
+export function replaceComments(s: string): string {
+  let out = '';
+  let i = 0;
+  while (i < s.length) {
+    if (s[i] === '/' && s[i + 1] === '*') {
+      const end = s.indexOf('*/', i + 2);
+      out += ' ';
+      if (end === -1) return out;
+      i = end + 2;
+      continue;
+    }
+    out += s[i++];
+  }
+  return out;
+}
+
+/** Removes the comment characters themselves: `/*`, `*\/`, `--`, `#`. */
+export function removeCommentsChar(s: string): string {
+  return s.replace(/\/\*|\*\/|--|#/g, '');
+}
+
+/** Drops `\ " ' ^`, spaces before `/` and `(`, turns `,` `;` and whitespace into one space, lower-cases. */
+export function cmdLine(s: string): string {
+  let out = '';
+  let space = false;
+  for (let i = 0; i < s.length; i++) {
+    const ch = s[i]!;
+    const c = s.charCodeAt(i);
+    if (ch === '\\' || ch === '"' || ch === "'" || ch === '^') continue;
+    if (ch === ',' || ch === ';' || ch === ' ' || ch === '\t' || ch === '\r' || ch === '\n') {
+      if (!space) out += ' ';
+      space = true;
+      continue;
+    }
+    if ((ch === '/' || ch === '(') && space) out = out.slice(0, -1);
+    space = false;
+    out += c >= 65 && c <= 90 ? String.fromCharCode(c + 32) : ch;
+  }
+  return out;
+}
+
+export function trim(s: string): string {
+  return s.replace(/^[\t\n\v\f\r ]+|[\t\n\v\f\r ]+$/g, '');
+}
+
+export function length(s: string): string {
+  return String(s.length);
+}
+
+export function sha1(s: string): string {
+  return createHash('sha1').update(s, 'latin1').digest().toString('latin1');
+}
+
+export function md5(s: string): string {
+  return createHash('md5').update(s, 'latin1').digest().toString('latin1');
+}
+
+export function hexEncode(s: string): string {
+  return Buffer.from(s, 'latin1').toString('hex');
+}
+
+export function hexDecode(s: string): string {
+  let out = '';
+  for (let i = 0; i + 1 < s.length; i += 2) {
+    const v = parseInt(s.slice(i, i + 2), 16);
+    out += Number.isNaN(v) ? '' : String.fromCharCode(v);
+  }
+  return out;
+}
+
+/** Decodes until the first character outside the base64 alphabet, as ModSecurity's base64Decode. */
+export function base64Decode(s: string): string {
+  const m = /^[A-Za-z0-9+/]*/.exec(s);
+  return Buffer.from(m ? m[0] : '', 'base64').toString('latin1');
+}
+
+/** Like base64Decode but skips invalid characters instead of stopping. */
+export function base64DecodeExt(s: string): string {
+  return Buffer.from(s.replace(/[^A-Za-z0-9+/]/g, ''), 'base64').toString('latin1');
+}
+
+export function urlEncode(s: string): string {
+  let out = '';
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    const ch = s[i]!;
+    if (ch === ' ') out += '+';
+    else if (/[A-Za-z0-9*\-._]/.test(ch)) out += ch;
+    else out += '%' + c.toString(16).padStart(2, '0');
+  }
+  return out;
+}

@@ -1,0 +1,44 @@
+import { describe, expect, it } from 'vitest';
+import { lookupTransform } from './index.js';
+
+const t = (name: string, input: string) => lookupTransform(name)!(input);
+
+describe('transformations (ModSecurity v3 semantics on bytes)', () => {
+  it('urlDecodeUni decodes %XX, %uHHHH (full-width to ASCII) and +, and keeps bad escapes', () => {
+    expect(t('urlDecodeUni', '%27%u0041%uFF1C+%zz')).toBe("'A< %zz");
+  });
+
+  it('htmlEntityDecode handles numeric, hex and the named entities, with or without ;', () => {
+    expect(t('htmlEntityDecode', '&#60;&#x3c;&lt&quot;&amp;x')).toBe('<<<"&x');
+  });
+
+  it('jsDecode and cssDecode undo JavaScript and CSS escapes', () => {
+    expect(t('jsDecode', '\\x3cscript\\u003e\\n\\q')).toBe('<script>\nq');
+    expect(t('cssDecode', 'j\\61vasc\\72 ipt\\:')).toBe('javascript:');
+  });
+
+  it('cmdLine removes quoting tricks and normalises separators', () => {
+    expect(t('cmdLine', "C^at  '/etc/pa\"ss\"wd' ; ls")).toBe('cat/etc/passwd ls');
+  });
+
+  it('replaceComments, compressWhitespace, removeWhitespace, removeNulls, lowercase', () => {
+    expect(t('replaceComments', 'a/*x*/b/*open')).toBe('a b ');
+    expect(t('compressWhitespace', 'a \t\n b')).toBe('a b');
+    expect(t('removeWhitespace', ' a\tb\xa0c ')).toBe('abc');
+    expect(t('removeNulls', 'a\0b')).toBe('ab');
+    expect(t('lowercase', 'ABC\xc9')).toBe('abc\xc9');
+  });
+
+  it('normalizePath resolves dot segments and normalizePathWin also backslashes', () => {
+    expect(t('normalizePath', '/a/./b/../../c//d/')).toBe('/c/d/');
+    expect(t('normalizePathWin', 'a\\..\\..\\etc\\passwd')).toBe('../etc/passwd');
+  });
+
+  it('utf8toUnicode, base64Decode, hexEncode, length, sha1', () => {
+    expect(t('utf8toUnicode', Buffer.from('é<', 'utf8').toString('latin1'))).toBe('%u00e9<');
+    expect(t('base64Decode', 'YWJj!ignored')).toBe('abc');
+    expect(t('hexEncode', 'AB')).toBe('4142');
+    expect(t('length', 'abcd')).toBe('4');
+    expect(t('hexEncode', t('sha1', 'abc'))).toBe('a9993e364706816aba3e25717850c26c9cd0d89d');
+  });
+});

@@ -1,0 +1,102 @@
+/** Shared shapes of the WAF engine: compiled rules and the values rules look at. */
+
+/** One value a rule inspects: `name` is what MATCHED_VAR_NAME reports (`ARGS:id`, `REQUEST_URI`). */
+export interface VarEntry {
+  readonly name: string;
+  readonly key: string;
+  readonly value: string;
+}
+
+/** A target selector after compilation: `ARGS`, `ARGS:id`, `ARGS:/re/`, `&TX:x`. */
+export interface Selector {
+  readonly collection: string;
+  readonly key: string | undefined;
+  readonly keyRegex: RegExp | undefined;
+  readonly count: boolean;
+}
+
+/** `!ARGS:foo` on a rule, `SecRuleUpdateTargetById`, or `ctl:ruleRemoveTargetById`. */
+export interface Exclusion {
+  readonly collection: string;
+  readonly key: string | undefined;
+  readonly keyRegex: RegExp | undefined;
+}
+
+/** A string with `%{...}` macros, compiled to literal parts and variable references. */
+export type Macro = readonly (string | { readonly collection: string; readonly key: string | undefined })[];
+
+export type Transform = (input: string) => string;
+
+export interface OperatorContext {
+  /** Expands a macro in the operator's parameter (`@within %{tx.allowed_methods}`). */
+  expand(macro: Macro): string;
+  /** Captures (`TX:0` .. `TX:9`) when the rule has `capture`. */
+  setCaptures(groups: readonly (string | undefined)[]): void;
+}
+
+/** A compiled operator: true when it matches (before negation). */
+export type OperatorFn = (ctx: OperatorContext, input: string, capture: boolean) => boolean;
+
+export interface SetVar {
+  readonly collection: string;
+  readonly name: Macro;
+  readonly op: 'set' | 'add' | 'sub' | 'delete';
+  readonly value: Macro;
+}
+
+export type Ctl =
+  | { readonly kind: 'ruleRemoveById'; readonly ranges: readonly (readonly [number, number])[] }
+  | { readonly kind: 'ruleRemoveByTag'; readonly tag: string }
+  | { readonly kind: 'ruleRemoveTargetById'; readonly ranges: readonly (readonly [number, number])[]; readonly target: Exclusion }
+  | { readonly kind: 'ruleRemoveTargetByTag'; readonly tag: string; readonly target: Exclusion }
+  | { readonly kind: 'ruleEngine'; readonly value: EngineMode }
+  | { readonly kind: 'requestBodyProcessor'; readonly value: string }
+  | { readonly kind: 'forceRequestBodyVariable'; readonly value: boolean }
+  | { readonly kind: 'ignored' };
+
+export type EngineMode = 'On' | 'Off' | 'DetectionOnly';
+export type Disruptive = 'pass' | 'block' | 'deny' | 'drop' | 'allow' | 'redirect';
+
+export interface Rule {
+  readonly id: number;
+  readonly phase: number;
+  readonly where: string;
+  readonly targets: readonly Selector[];
+  readonly exclusions: Exclusion[];
+  readonly operatorName: string;
+  readonly negated: boolean;
+  readonly operator: OperatorFn;
+  readonly transforms: readonly Transform[];
+  readonly transformNames: readonly string[];
+  /** The transformation chain as one string: the key of the per-transaction transformation cache. */
+  readonly transformKey: string;
+  readonly multiMatch: boolean;
+  readonly capture: boolean;
+  readonly chain: Rule | undefined;
+  readonly setvars: readonly SetVar[];
+  readonly ctls: readonly Ctl[];
+  readonly disruptive: Disruptive | undefined;
+  readonly status: number | undefined;
+  readonly log: boolean;
+  readonly skip: number;
+  readonly skipAfter: string | undefined;
+  readonly tags: readonly string[];
+  readonly msg: Macro | undefined;
+  readonly logdata: Macro | undefined;
+  readonly severity: string | undefined;
+  /** Set for a `SecMarker` placeholder: rules never match, `skipAfter` lands after it. */
+  readonly marker: string | undefined;
+}
+
+/** What one rule did in a transaction: what the decision log and the regression suite read. */
+export interface RuleMatch {
+  readonly id: number;
+  readonly phase: number;
+  readonly msg: string;
+  readonly data: string;
+  readonly severity: string | undefined;
+  readonly tags: readonly string[];
+  readonly variable: string;
+  /** False for `nolog` rules: they matched, but ModSecurity would not write them to the error log. */
+  readonly logged: boolean;
+}

@@ -1,0 +1,54 @@
+import type { VarEntry } from '../types.js';
+
+/** An ordered multi-map with case-insensitive keys, as ModSecurity's collections are. */
+export class Collection {
+  readonly entries: VarEntry[] = [];
+
+  constructor(readonly name: string) {}
+
+  add(key: string, value: string): void {
+    this.entries.push({ name: `${this.name}:${key}`, key, value });
+  }
+
+  /** Entries whose key equals `lowerKey` (already lower-cased). */
+  byKey(lowerKey: string): VarEntry[] {
+    return this.entries.filter((e) => e.key.toLowerCase() === lowerKey);
+  }
+
+  byRegex(re: RegExp): VarEntry[] {
+    return this.entries.filter((e) => {
+      re.lastIndex = 0;
+      return re.test(e.key);
+    });
+  }
+}
+
+/** A `*_NAMES` view: one entry per key whose value is the key itself. */
+export function namesOf(source: Collection, name: string): Collection {
+  const names = new Collection(name);
+  for (const e of source.entries) names.add(e.key, e.key);
+  return names;
+}
+
+/** ModSecurity's argument decoding: `+` is a space, `%XX` a byte, bad escapes stay. */
+export function decodeArg(s: string): string {
+  if (!s.includes('%') && !s.includes('+')) return s;
+  return s.replace(/\+/g, ' ').replace(/%([0-9a-fA-F]{2})/g, (_m, h: string) => String.fromCharCode(parseInt(h, 16)));
+}
+
+/** Splits `a=1&b=2` into decoded pairs; a part without `=` is a name with an empty value. */
+export function parseUrlEncoded(text: string): [string, string][] {
+  const out: [string, string][] = [];
+  if (text === '') return out;
+  for (const part of text.split('&')) {
+    if (part === '') continue;
+    const eq = part.indexOf('=');
+    out.push(eq === -1 ? [decodeArg(part), ''] : [decodeArg(part.slice(0, eq)), decodeArg(part.slice(eq + 1))]);
+  }
+  return out;
+}
+
+/** `%XX` only (ModSecurity's uri_decode for REQUEST_URI and REQUEST_FILENAME: `+` stays). */
+export function decodeUri(s: string): string {
+  return s.includes('%') ? s.replace(/%([0-9a-fA-F]{2})/g, (_m, h: string) => String.fromCharCode(parseInt(h, 16))) : s;
+}

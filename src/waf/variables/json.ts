@@ -1,0 +1,28 @@
+/**
+ * JSON bodies into arguments, named as ModSecurity v3 names them: `json.a.b` for nested members,
+ * array elements by index (`json.list.0`). Values are their JSON text (`true`, `12`), strings
+ * unquoted; `null` is empty. Depth is capped so a hostile body cannot recurse without bound.
+ */
+const MAX_DEPTH = 64;
+
+export class JsonBodyError extends Error {}
+
+export function flattenJson(text: string): [string, string][] {
+  let root: unknown;
+  try {
+    root = JSON.parse(Buffer.from(text, 'latin1').toString('utf8'));
+  } catch (error) {
+    throw new JsonBodyError(`JSON parsing error: ${(error as Error).message}`);
+  }
+  const out: [string, string][] = [];
+  const toBinary = (s: string) => Buffer.from(s, 'utf8').toString('latin1');
+  const walk = (value: unknown, name: string, depth: number) => {
+    if (depth > MAX_DEPTH) throw new JsonBodyError('JSON nesting too deep');
+    if (Array.isArray(value)) value.forEach((v, i) => walk(v, `${name}.${i}`, depth + 1));
+    else if (value !== null && typeof value === 'object') {
+      for (const [k, v] of Object.entries(value)) walk(v, `${name}.${toBinary(k)}`, depth + 1);
+    } else out.push([name, value === null ? '' : typeof value === 'string' ? toBinary(value) : String(value)]);
+  };
+  walk(root, 'json', 0);
+  return out;
+}

@@ -1,0 +1,143 @@
+import { randomBytes } from 'node:crypto';
+import type { WafRequest, WafResponse } from '../request.js';
+import type { Transaction } from '../engine/transaction.js';
+import { decodeUri, namesOf, parseUrlEncoded } from './collection.js';
+import { flattenJson } from './json.js';
+import { parseMultipart } from './multipart.js';
+import { looksLikeXml, xmlTexts } from './xml.js';
+
+/** The request-line and header variables (phase 1), built as ModSecurity v3's processURI and addRequestHeader build them. */
+export function populateRequestHeaders(tx: Transaction, req: WafRequest): void {
+  const s = tx.scalars;
+  const uri = req.uri;
+  const q = uri.indexOf('?');
+  const decoded = decodeUri(uri);
+  let parsed = decoded;
+  // An absolute-form target (RFC 9112 section 3.2.2): the variables name its path, not its authority.
+  const abs = /^[a-z][a-z0-9+.-]*:\/\/[^/?#]*/i.exec(decoded);
+  if (abs) parsed = decoded.slice(abs[0].length) || '/';
+  const dq = parsed.indexOf('?');
+  const filename = dq === -1 ? parsed : parsed.slice(0, dq);
+  s.set('REQUEST_METHOD', req.method);
+  s.set('REQUEST_PROTOCOL', req.protocol);
+  s.set('REQUEST_LINE', `${req.method} ${uri} ${req.protocol}`);
+  s.set('REQUEST_URI_RAW', uri);
+  s.set('REQUEST_URI', parsed);
+  s.set('REQUEST_FILENAME', filename);
+  const slash = Math.max(filename.lastIndexOf('/'), filename.lastIndexOf('\\'));
+  s.set('REQUEST_BASENAME', slash === -1 ? filename : filename.slice(slash + 1));
+  s.set('QUERY_STRING', q === -1 ? '' : uri.slice(q + 1));
+  s.set('REMOTE_ADDR', req.remoteAddr);
+  s.set('REMOTE_PORT', String(req.remotePort ?? 0));
+  s.set('SERVER_PORT', String(req.serverPort ?? 80));
+  s.set('UNIQUE_ID', randomBytes(12).toString('hex'));
+  s.set('REQBODY_ERROR', '0');
+  s.set('REQBODY_PROCESSOR_ERROR', '0');
+  const headers = tx.collection('REQUEST_HEADERS');
+  const cookies = tx.collection('REQUEST_COOKIES');
+  for (const [name, value] of req.headers) {
+    headers.add(name, value);
+    if (name.toLowerCase() === 'host') s.set('SERVER_NAME', value.replace(/:\d+$/, ''));
+    if (name.toLowerCase() !== 'cookie') continue;
+    for (const part of value.split(';')) {
+      const item = part.replace(/^\s+/, '');
+      if (item === '') continue;
+      const eq = item.indexOf('=');
+      cookies.add(eq === -1 ? item : item.slice(0, eq), eq === -1 ? '' : item.slice(eq + 1));
+    }
+  }
+  tx.collections.set('REQUEST_HEADERS_NAMES', namesOf(headers, 'REQUEST_HEADERS_NAMES'));
+  tx.collections.set('REQUEST_COOKIES_NAMES', namesOf(cookies, 'REQUEST_COOKIES_NAMES'));
+  const get = tx.collection('ARGS_GET');
+  for (const [k, v] of parseUrlEncoded(q === -1 ? '' : uri.slice(q + 1))) get.add(k, v);
+  rebuildArgs(tx);
+  // ModSecurity picks these two processors from Content-Type by itself; JSON and XML are chosen by
+  // the rules (modsecurity.conf-recommended 200000/200001, which the engine loads first).
+  const type = (headers.byKey('content-type')[0]?.value ?? '').toLowerCase();
+  if (type.startsWith('application/x-www-form-urlencoded')) tx.bodyProcessor = 'URLENCODED';
+  else if (type.startsWith('multipart/form-data')) tx.bodyProcessor = 'MULTIPART';
+  s.set('REQBODY_PROCESSOR', tx.bodyProcessor ?? '');
+}
+
+function rebuildArgs(tx: Transaction): void {
+  const args = tx.collection('ARGS');
+  args.entries.length = 0;
+  let size = 0;
+  for (const source of ['ARGS_GET', 'ARGS_POST']) {
+    for (const e of tx.collection(source).entries) {
+      args.add(e.key, e.value);
+      size += e.key.length + e.value.length;
+    }
+    tx.collections.set(`${source}_NAMES`, namesOf(tx.collection(source), `${source}_NAMES`));
+  }
+  tx.collections.set('ARGS_NAMES', namesOf(args, 'ARGS_NAMES'));
+  tx.scalars.set('ARGS_COMBINED_SIZE', String(size));
+}
+
+function bodyError(tx: Transaction, message: string): void {
+  tx.scalars.set('REQBODY_ERROR', '1');
+  tx.scalars.set('REQBODY_PROCESSOR_ERROR', '1');
+  tx.scalars.set('REQBODY_ERROR_MSG', message);
+}
+
+/** The body variables (phase 2), with the processor the rules chose. */
+export function populateRequestBody(tx: Transaction, req: WafRequest): void {
+  const body = req.body === undefined ? '' : req.body.toString('latin1');
+  const s = tx.scalars;
+  // As in ModSecurity: REQUEST_BODY exists for URLENCODED bodies, or when a rule forced it (CRS 901340).
+  if (tx.bodyProcessor === 'URLENCODED' || tx.forceRequestBody) s.set('REQUEST_BODY', body);
+  s.set('REQUEST_BODY_LENGTH', String(body.length));
+  s.set('REQBODY_PROCESSOR', tx.bodyProcessor ?? '');
+  if (body === '') return;
+  const post = tx.collection('ARGS_POST');
+  const type = tx.collection('REQUEST_HEADERS').byKey('content-type')[0]?.value ?? '';
+  try {
+    if (tx.bodyProcessor === 'URLENCODED') for (const [k, v] of parseUrlEncoded(body)) post.add(k, v);
+    else if (tx.bodyProcessor === 'JSON') for (const [k, v] of flattenJson(body)) post.add(k, v);
+    else if (tx.bodyProcessor === 'XML') {
+      if (!looksLikeXml(body)) bodyError(tx, 'XML parsing error');
+      const xml = tx.collection('XML');
+      const { texts, attributes } = xmlTexts(body);
+      for (const text of texts) xml.add('/*', text);
+      for (const value of attributes) xml.add('//@*', value);
+    } else if (tx.bodyProcessor === 'MULTIPART') populateMultipart(tx, body, type);
+  } catch (error) {
+    bodyError(tx, (error as Error).message);
+  }
+  rebuildArgs(tx);
+}
+
+function populateMultipart(tx: Transaction, body: string, type: string): void {
+  const result = parseMultipart(body, type);
+  const post = tx.collection('ARGS_POST');
+  const files = tx.collection('FILES');
+  const sizes = tx.collection('FILES_SIZES');
+  const partHeaders = tx.collection('MULTIPART_PART_HEADERS');
+  let combined = 0;
+  for (const part of result.parts) {
+    for (const h of part.headers) partHeaders.add(part.name, h);
+    if (part.filename === undefined) post.add(part.name, part.value);
+    else {
+      files.add(part.name, part.filename);
+      sizes.add(part.name, String(part.value.length));
+      combined += part.value.length;
+    }
+  }
+  tx.collections.set('FILES_NAMES', namesOf(files, 'FILES_NAMES'));
+  tx.scalars.set('FILES_COMBINED_SIZE', String(combined));
+  tx.scalars.set('MULTIPART_STRICT_ERROR', result.strictError ? '1' : '0');
+  tx.scalars.set('MULTIPART_UNMATCHED_BOUNDARY', result.unmatchedBoundary ? '1' : '0');
+  if (result.error !== undefined) bodyError(tx, result.error);
+}
+
+/** Response variables (phases 3 and 4). */
+export function populateResponse(tx: Transaction, res: WafResponse, bodyLimit: number): void {
+  tx.scalars.set('RESPONSE_STATUS', String(res.status));
+  tx.scalars.set('RESPONSE_PROTOCOL', res.protocol);
+  const headers = tx.collection('RESPONSE_HEADERS');
+  for (const [k, v] of res.headers) headers.add(k, v);
+  tx.collections.set('RESPONSE_HEADERS_NAMES', namesOf(headers, 'RESPONSE_HEADERS_NAMES'));
+  const body = res.body === undefined ? '' : res.body.subarray(0, bodyLimit).toString('latin1');
+  tx.scalars.set('RESPONSE_BODY', body);
+  tx.scalars.set('RESPONSE_CONTENT_LENGTH', String(body.length));
+}

@@ -1,0 +1,119 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { request } from 'undici';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { locateTestCrs } from '../../src/waf/ftw/locate.js';
+import { basicConfig, startGateway, startUpstreamEcho, type EchoUpstream, type TestGateway } from '../helpers/servers.js';
+
+/** The CRS copy the project keeps beside the repository (shared/crs), as a user would point `crsDir` at theirs. */
+const CRS_DIR = locateTestCrs(path.dirname(fileURLToPath(import.meta.url)))!;
+
+const routes = `    policies:
+      - name: waf
+        config: { crsDir: "${CRS_DIR}", paranoiaLevel: 1 }
+  - name: lenient
+    match: { paths: ["/lenient/*"] }
+    forward: { upstream: up }
+    policies:
+      - name: waf
+        config: { crsDir: "${CRS_DIR}", exclusions: { tags: [attack-sqli] } }
+  - name: watched
+    match: { paths: ["/watched/*"] }
+    forward: { upstream: up }
+    policies:
+      - name: waf
+        mode: monitor
+        config: { crsDir: "${CRS_DIR}" }
+`;
+
+describe('waf policy through a real gateway', () => {
+  let upstream: EchoUpstream;
+  let gw: TestGateway;
+
+  beforeAll(async () => {
+    upstream = await startUpstreamEcho();
+    const yaml = basicConfig(routes).replace('match: { paths: ["/*"] }', 'match: { paths: ["/api/*"] }');
+    gw = await startGateway(yaml, { upstreamUrl: upstream.url });
+  }, 60_000);
+  afterAll(async () => {
+    await gw?.close();
+    await upstream?.close();
+  });
+
+  const browser = { 'user-agent': 'Mozilla/5.0 (X11; Linux x86_64) Firefox/120.0', accept: 'application/json' };
+
+  async function send(pathAndQuery: string, init: { method?: 'GET' | 'POST'; body?: string; type?: string } = {}) {
+    const before = upstream.seen.length;
+    const res = await request(`${gw.url}${pathAndQuery}`, {
+      method: init.method ?? 'GET',
+      headers: init.type ? { ...browser, 'content-type': init.type } : browser,
+      body: init.body,
+    });
+    const text = await res.body.text();
+    return { status: res.statusCode, type: String(res.headers['content-type'] ?? ''), text, forwarded: upstream.seen.length > before };
+  }
+
+  it('blocks SQL injection in the query string with 403 problem+json, and the upstream never sees it', async () => {
+    const res = await send(`/api/items?id=${encodeURIComponent("1' OR '1'='1")}`);
+    expect(res.status).toBe(403);
+    expect(res.type).toContain('application/problem+json');
+    expect(JSON.parse(res.text).code).toBe('GW_WAF_BLOCKED');
+    expect(res.forwarded).toBe(false);
+  });
+
+  it('blocks a UNION SELECT in a JSON body', async () => {
+    const res = await send('/api/search', { method: 'POST', type: 'application/json', body: JSON.stringify({ q: "x' UNION SELECT password FROM users --" }) });
+    expect(res.status).toBe(403);
+    expect(res.forwarded).toBe(false);
+  });
+
+  it('blocks cross-site scripting in a form body', async () => {
+    const res = await send('/api/comments', { method: 'POST', type: 'application/x-www-form-urlencoded', body: `text=${encodeURIComponent('<script>alert(document.cookie)</script>')}` });
+    expect(res.status).toBe(403);
+    expect(res.forwarded).toBe(false);
+  });
+
+  it('blocks path traversal to /etc/passwd', async () => {
+    const res = await send('/api/files?name=..%2f..%2f..%2fetc%2fpasswd');
+    expect(res.status).toBe(403);
+    expect(res.forwarded).toBe(false);
+  });
+
+  it('blocks a Unix command injection', async () => {
+    const res = await send(`/api/ping?host=${encodeURIComponent('127.0.0.1; cat /etc/passwd')}`);
+    expect(res.status).toBe(403);
+  });
+
+  it('never tells the client which rule matched, but writes the rule ids to the decision log', async () => {
+    const res = await send(`/api/items?id=${encodeURIComponent("1' OR '1'='1")}`);
+    expect(res.text).not.toMatch(/9[0-9]{5}/);
+    const denial = gw.logs.access().filter((l) => l.decision === 'deny').at(-1)!;
+    expect(denial.policy).toBe('waf');
+    expect(String(denial.reason)).toMatch(/rule 949110 blocked the request, inbound score \d+; matched .*942/);
+  });
+
+  it('lets ordinary requests through: a search, a JSON order, a form with an apostrophe', async () => {
+    expect((await send('/api/products?q=red+shoes&page=2&sort=price')).status).toBe(200);
+    const order = await send('/api/orders', { method: 'POST', type: 'application/json', body: JSON.stringify({ item: 'book', qty: 2, note: 'Leave it by the door, please' }) });
+    expect(order.status).toBe(200);
+    expect(order.forwarded).toBe(true);
+    const form = await send('/api/profile', { method: 'POST', type: 'application/x-www-form-urlencoded', body: 'name=Miles+O%27Brien&city=Dublin' });
+    expect(form.status).toBe(200);
+  });
+
+  it('a route excluding the attack-sqli tag lets SQL injection through but still blocks XSS', async () => {
+    expect((await send(`/lenient/items?id=${encodeURIComponent("1' OR '1'='1")}`)).status).toBe(200);
+    expect((await send(`/lenient/items?c=${encodeURIComponent('<script>alert(1)</script>')}`)).status).toBe(403);
+  });
+
+  it('in monitor mode forwards the attack and records the would-be denial', async () => {
+    const res = await send(`/watched/items?id=${encodeURIComponent("1' OR '1'='1")}`);
+    expect(res.status).toBe(200);
+    expect(res.forwarded).toBe(true);
+    const line = gw.logs.access().at(-1)!;
+    const hits = line.monitor as { policy: string; code: string; reason: string }[];
+    expect(hits[0]!.policy).toBe('waf');
+    expect(hits[0]!.code).toBe('GW_WAF_BLOCKED');
+    expect(hits[0]!.reason).toMatch(/949110/);
+  });
+});
