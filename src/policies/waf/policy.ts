@@ -1,5 +1,5 @@
 import path from 'node:path';
-import { bufferBody, hasBody } from '../../auth/http-signature/digest.js';
+import { bufferBody, hasBody } from '../../core/request-body.js';
 import { parseByteSize } from '../../config/units.js';
 import type { RequestContext } from '../../core/context.js';
 import type { PolicyDeps, PolicyInstance } from '../../core/policy.js';
@@ -70,7 +70,7 @@ export function createWafPolicy(config: WafConfig, deps: PolicyDeps): PolicyInst
   return {
     handle(ctx) {
       if (!config.inspectBody || !hasBody(ctx)) return evaluate(ctx, undefined);
-      return bufferBody(ctx, maxBody).then((body) => evaluate(ctx, body));
+      return bufferBody(ctx, maxBody, 'waf').then((body) => evaluate(ctx, body));
     },
   };
 }
