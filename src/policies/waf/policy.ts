@@ -8,6 +8,7 @@ import { BudgetExceededError } from '../../waf/engine/evaluate.js';
 import type { Transaction } from '../../waf/engine/transaction.js';
 import { WafEngine } from '../../waf/engine/waf-engine.js';
 import type { WafRequest } from '../../waf/request.js';
+import { responseInspection, WAF_TRANSACTION } from './response.js';
 import { compiledCrs } from './settings.js';
 import type { WafConfig } from './schema.js';
 
@@ -44,7 +45,7 @@ export function createWafPolicy(config: WafConfig, deps: PolicyDeps): PolicyInst
   let engine: WafEngine;
   try {
     const ruleSet = compiledCrs(crsDir, config);
-    engine = new WafEngine(ruleSet, { maxOperatorCalls: config.maxOperatorCalls, responseBodyLimit: 0 });
+    engine = new WafEngine(ruleSet, { maxOperatorCalls: config.maxOperatorCalls, responseBodyLimit: parseByteSize(config.responses.maxBodyBytes) });
     for (const problem of ruleSet.problems) deps.logger.warn({ policy: 'waf', route: deps.routeName, problem }, 'waf: rule not loaded');
   } catch (error) {
     throw new Error(`waf: cannot load the Core Rule Set from ${crsDir}: ${(error as Error).message}`, { cause: error });
@@ -63,11 +64,16 @@ export function createWafPolicy(config: WafConfig, deps: PolicyDeps): PolicyInst
       }
       throw new GatewayError('GW_WAF_BLOCKED', { reason: `waf: ${error.message}`, detail: 'The request was blocked by the web application firewall.' });
     }
-    if (tx.interruption === undefined) return;
+    if (tx.interruption === undefined) {
+      if (config.responses.inspect) ctx.state.set(WAF_TRANSACTION, tx);
+      return;
+    }
     throw new GatewayError('GW_WAF_BLOCKED', { reason: blockReason(tx), detail: 'The request was blocked by the web application firewall.' });
   }
 
+  const responses = config.responses.inspect ? responseInspection(engine, config.responses.mimeTypes, parseByteSize(config.responses.maxBodyBytes), config.onBudgetExceeded) : {};
   return {
+    ...responses,
     handle(ctx) {
       if (!config.inspectBody || !hasBody(ctx)) return evaluate(ctx, undefined);
       return bufferBody(ctx, maxBody, 'waf').then((body) => evaluate(ctx, body));

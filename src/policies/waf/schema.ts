@@ -34,6 +34,24 @@ export const WafSchema = Type.Object(
       description: 'Inbound anomaly score at which the request is blocked (CRS default 5: one critical rule)',
     }),
     inspectBody: Type.Boolean({ default: true, description: 'Buffer and inspect request bodies (form, JSON, XML, multipart)' }),
+    outboundThreshold: Type.Integer({
+      minimum: 1,
+      maximum: 10_000,
+      default: 4,
+      description: 'Outbound (response) anomaly score at which the response is replaced by 403 (CRS default 4)',
+    }),
+    responses: Type.Object(
+      {
+        inspect: Type.Boolean({ default: true, description: 'Run the CRS response rules (data leakage: SQL errors, stack traces, directory listings, web shells)' }),
+        mimeTypes: Type.Array(Type.String({ pattern: '^[a-z0-9.+-]+/[a-z0-9.+-]+$', maxLength: 128 }), {
+          default: ['text/plain', 'text/html', 'text/xml', 'application/json'],
+          maxItems: 50,
+          description: 'Response media types whose bodies are inspected (ModSecurity SecResponseBodyMimeType)',
+        }),
+        maxBodyBytes: ByteSize('Largest response body held for inspection; a larger one is passed on uninspected and logged', '512kb'),
+      },
+      { additionalProperties: false, default: {}, description: 'Response inspection (CRS phases 3 and 4)' },
+    ),
     maxBodyBytes: ByteSize('Largest request body buffered for inspection; a larger body is refused with 413', '128kb'),
     maxOperatorCalls: Type.Integer({
       minimum: 1_000,

@@ -14,7 +14,8 @@ export function settingsText(config: WafConfig): string {
   return [
     'SecRuleEngine On',
     `SecAction "id:900000,phase:1,pass,nolog,t:none,setvar:tx.blocking_paranoia_level=${config.paranoiaLevel},` +
-      `setvar:tx.detection_paranoia_level=${detection},setvar:tx.inbound_anomaly_score_threshold=${config.inboundThreshold}"`,
+      `setvar:tx.detection_paranoia_level=${detection},setvar:tx.inbound_anomaly_score_threshold=${config.inboundThreshold},` +
+      `setvar:tx.outbound_anomaly_score_threshold=${config.outboundThreshold}"`,
   ].join('\n');
 }
 
