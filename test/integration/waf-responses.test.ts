@@ -4,7 +4,7 @@ import { fileURLToPath } from 'node:url';
 import { locateTestCrs } from '../../src/waf/ftw/locate.js';
 import { basicConfig, startGateway, startUpstreamEcho, type EchoUpstream, type TestGateway } from '../helpers/servers.js';
 
-const CRS_DIR = locateTestCrs(path.dirname(fileURLToPath(import.meta.url)))!;
+const CRS_DIR = locateTestCrs(path.dirname(fileURLToPath(import.meta.url)));
 
 /** What a careless upstream sends back: a database error that names the engine and the query. */
 const SQL_ERROR = '<html><body>Warning: mysql_fetch_array(): You have an error in your SQL syntax; check the manual that corresponds to your MySQL server version for the right syntax to use near \'1\'\' at line 1</body></html>';
@@ -26,7 +26,7 @@ const routes = `    policies:
         config: { crsDir: "${CRS_DIR}", responses: { maxBodyBytes: 64 } }
 `;
 
-describe('waf response rules (CRS phases 3 and 4) through a real gateway', () => {
+describe.skipIf(CRS_DIR === undefined)('waf response rules (CRS phases 3 and 4) through a real gateway', () => {
   let upstream: EchoUpstream;
   let gw: TestGateway;
 

@@ -12,6 +12,17 @@ export function locateTestCrs(from: string): string | undefined {
   for (let dir = path.resolve(from); ; dir = path.dirname(dir)) {
     const candidate = path.join(dir, 'shared', 'crs');
     if (existsSync(path.join(candidate, 'rules'))) return candidate;
-    if (path.dirname(dir) === dir) return undefined;
+    if (path.dirname(dir) === dir) return missing();
   }
+}
+
+/**
+ * Without the CRS the WAF tests skip locally, but under CI (`CI` set, as .ci/run does) a missing
+ * CRS is an error: a green CI must mean the WAF suite ran.
+ */
+function missing(): undefined {
+  if (process.env.CI !== undefined && process.env.CI !== '') {
+    throw new Error('OWASP CRS test data not found: set PORTCULLIS_CRS_DIR or keep shared/crs beside an ancestor of the checkout');
+  }
+  return undefined;
 }
