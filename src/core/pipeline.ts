@@ -17,6 +17,9 @@ export interface PipelineStep {
 
 type Handle = (ctx: RequestContext) => void | Promise<void>;
 
+/** What a fail-closed policy whose `wantsResponseBody` threw is given: the body, bounded, never unread. */
+const FAULT_BODY_REQUEST: ResponseBodyRequest = Object.freeze({ maxBytes: 1024 * 1024, overflow: 'block' });
+
 /** The policies that asked for one response's body, and the combined cap (see `wantsResponseBody`). */
 export interface ResponseBodyPlan {
   readonly request: ResponseBodyRequest;
@@ -142,8 +145,9 @@ export class Pipeline {
 
   /**
    * Which policies want this response's body, or undefined (the common case, no allocation). A
-   * throwing `wantsResponseBody` is a fault: with failureMode closed the body is still buffered
-   * for the other policies and blocked when it overflows, so a broken filter never waves data through.
+   * throwing `wantsResponseBody` is a fault, logged and counted: with failureMode open that policy
+   * sits this body out; with closed it still gets the body (and an overflow blocks), so a broken
+   * filter never waves data through unread.
    */
   planResponseBody(ctx: RequestContext, head: HeaderList, status: number): ResponseBodyPlan | undefined {
     const candidates = this.bodySteps;
@@ -158,7 +162,8 @@ export class Pipeline {
       } catch (error) {
         this.metrics.policyFault(step.name);
         this.logger.error({ err: error, policy: step.name, request_id: ctx.requestId }, 'response body hook fault');
-        continue;
+        if (step.failureMode === 'open') continue;
+        wanted = FAULT_BODY_REQUEST;
       }
       if (wanted === undefined) continue;
       (steps ??= []).push(step);

@@ -9,7 +9,7 @@ import { basicConfig, startGateway, startUpstreamEcho, type EchoUpstream, type T
 /** A response policy for these tests: removes a JSON property, denies, or faults, as configured. */
 const ProbeSchema = Type.Object(
   {
-    action: Type.Union([Type.Literal('remove-secret'), Type.Literal('deny'), Type.Literal('fault'), Type.Literal('ignore')]),
+    action: Type.Union([Type.Literal('remove-secret'), Type.Literal('deny'), Type.Literal('fault'), Type.Literal('ignore'), Type.Literal('wants-fault')]),
     maxBytes: Type.Integer({ default: 1024 }),
     overflow: Type.Union([Type.Literal('block'), Type.Literal('pass')], { default: 'block' }),
   },
@@ -25,7 +25,10 @@ const probe = definePolicy<Static<typeof ProbeSchema>>({
   supportsMonitor: true,
   defaultFailureMode: 'closed',
   create: (config) => ({
-    wantsResponseBody: () => (config.action === 'ignore' ? undefined : { maxBytes: config.maxBytes, overflow: config.overflow }),
+    wantsResponseBody: () => {
+      if (config.action === 'wants-fault') throw new Error('probe cannot decide');
+      return config.action === 'ignore' ? undefined : { maxBytes: config.maxBytes, overflow: config.overflow };
+    },
     onResponseBody: (_ctx, body) => {
       bodyCalls++;
       if (config.action === 'deny') throw new GatewayError('GW_FORBIDDEN', { reason: 'probe denied the response' });
@@ -48,13 +51,13 @@ describe('response body hook', () => {
     await upstream?.close();
   });
 
-  async function start(probeConfig: string, body: Buffer | string = PAYLOAD, headers: Record<string, string> = {}): Promise<void> {
+  async function start(probeConfig: string, body: Buffer | string = PAYLOAD, headers: Record<string, string> = {}, attachment = ''): Promise<void> {
     bodyCalls = 0;
     upstream = await startUpstreamEcho((_req, res) => {
       res.writeHead(200, { 'content-type': 'application/json', etag: '"v1"', 'content-length': Buffer.byteLength(body), ...headers });
       res.end(body);
     });
-    const route = `    policies:\n      - name: body-probe\n        config: ${probeConfig}\n`;
+    const route = `    policies:\n      - name: body-probe\n${attachment}        config: ${probeConfig}\n`;
     gw = await startGateway(basicConfig(route), { upstreamUrl: upstream.url, registry });
   }
 
@@ -116,6 +119,15 @@ describe('response body hook', () => {
     const text = await res.text();
     expect(JSON.parse(text).code).toBe('GW_POLICY_UNAVAILABLE');
     expect(text).not.toContain('hunter2');
+  });
+
+  it('still filters the body when deciding whether to read it faults and the policy fails closed; not when it fails open', async () => {
+    await start('{ action: wants-fault }');
+    expect(await (await fetch(`${gw.url}/x`)).json()).toEqual({ name: 'alice' });
+    await gw.close();
+    await upstream.close();
+    await start('{ action: wants-fault }', PAYLOAD, {}, '        failureMode: open\n');
+    expect(await (await fetch(`${gw.url}/x`)).text()).toBe(PAYLOAD);
   });
 
   it('streams untouched when no policy asks for the body, and never buffers HEAD responses', async () => {
