@@ -6,6 +6,14 @@ import { encodeRecord, type AuditRecord } from '../record.js';
 import type { RawRecord } from '../verify.js';
 import { matches, retentionCut, type AuditFilter, type AuditSink, type RetentionLimits } from './types.js';
 
+
+/**
+ * How old an unrefreshed lock must be before another writer takes it over. The lock is held only
+ * for one synchronous append (milliseconds) and its holder refreshes it every half of this, so a
+ * short value is safe; a long one leaves a gateway restarted after `kill -9` unable to write (and
+ * its graceful shutdown waiting) until the dead writer's lock goes stale.
+ */
+const LOCK_STALE_MS = 3_000;
 /** Records are at most a few KB; the head is found in the file's last 256 KB. */
 const TAIL_BYTES = 256 * 1024;
 
@@ -33,7 +41,7 @@ export class FileAuditSink implements AuditSink {
    * the lock does it wait, with retries.
    */
   private async locked<T>(fn: () => T): Promise<T> {
-    const options: LockOptions = { realpath: false, stale: 10_000, onCompromised: (err) => this.options.onLockLost?.(err) };
+    const options: LockOptions = { realpath: false, stale: LOCK_STALE_MS, onCompromised: (err) => this.options.onLockLost?.(err) };
     let release: () => void | Promise<void>;
     try {
       release = lockSync(this.path, options);
