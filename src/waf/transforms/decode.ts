@@ -66,8 +66,20 @@ export function htmlEntityDecode(s: string): string {
 
 const C_ESCAPES: Record<string, string> = { a: '\x07', b: '\b', f: '\f', n: '\n', r: '\r', t: '\t', v: '\v' };
 
-/** JavaScript escapes: `\uHHHH`, `\xHH`, octal, the C letters; `\` before anything else is dropped. */
-export function jsDecode(s: string): string {
+/** Where the two backslash dialects ModSecurity decodes part ways. */
+interface EscapeDialect {
+  /** `\uHHHH` is an escape (JavaScript) or not (C). */
+  readonly unicode: boolean;
+  /** A 3-digit octal over 0o377: JavaScript reads two digits, C keeps the low byte. */
+  readonly octalOverflow: 'two-digits' | 'low-byte';
+  /** `\` before a character with no meaning: JavaScript drops the backslash, C keeps it. */
+  readonly unknown: 'drop-backslash' | 'keep-backslash';
+}
+
+const C_QUOTED = new Set(['\\', '?', "'", '"']);
+
+/** One decoder for both dialects, so a fix to the shared escapes lands in both transformations. */
+function decodeEscapes(s: string, dialect: EscapeDialect): string {
   if (!s.includes('\\')) return s;
   let out = '';
   for (let i = 0; i < s.length; i++) {
@@ -77,7 +89,7 @@ export function jsDecode(s: string): string {
       continue;
     }
     const next = s[i + 1]!;
-    if ((next === 'u' || next === 'U') && isHex(s[i + 2]) && isHex(s[i + 3]) && isHex(s[i + 4]) && isHex(s[i + 5])) {
+    if (dialect.unicode && (next === 'u' || next === 'U') && isHex(s[i + 2]) && isHex(s[i + 3]) && isHex(s[i + 4]) && isHex(s[i + 5])) {
       out += wideToByte(parseInt(s.slice(i + 2, i + 6), 16));
       i += 5;
     } else if ((next === 'x' || next === 'X') && isHex(s[i + 2]) && isHex(s[i + 3])) {
@@ -87,43 +99,28 @@ export function jsDecode(s: string): string {
       let j = i + 1;
       let digits = '';
       while (j < s.length && digits.length < 3 && s[j]! >= '0' && s[j]! <= '7') digits += s[j++];
-      if (digits.length === 3 && parseInt(digits, 8) > 0o377) digits = digits.slice(0, 2);
-      out += String.fromCharCode(parseInt(digits, 8));
-      i += digits.length;
-    } else {
-      out += C_ESCAPES[next] ?? next;
-      i += 1;
-    }
-  }
-  return out;
-}
-
-/** ANSI C escapes (escapeSeqDecode): like jsDecode without `\u`, and an unknown escape keeps its backslash. */
-export function escapeSeqDecode(s: string): string {
-  if (!s.includes('\\')) return s;
-  let out = '';
-  for (let i = 0; i < s.length; i++) {
-    const ch = s[i]!;
-    if (ch !== '\\' || i + 1 >= s.length) {
-      out += ch;
-      continue;
-    }
-    const next = s[i + 1]!;
-    if ((next === 'x' || next === 'X') && isHex(s[i + 2]) && isHex(s[i + 3])) {
-      out += String.fromCharCode(parseInt(s.slice(i + 2, i + 4), 16));
-      i += 3;
-    } else if (next >= '0' && next <= '7') {
-      let j = i + 1;
-      let digits = '';
-      while (j < s.length && digits.length < 3 && s[j]! >= '0' && s[j]! <= '7') digits += s[j++];
+      if (dialect.octalOverflow === 'two-digits' && digits.length === 3 && parseInt(digits, 8) > 0o377) digits = digits.slice(0, 2);
       out += String.fromCharCode(parseInt(digits, 8) & 0xff);
       i += digits.length;
-    } else if (C_ESCAPES[next] !== undefined || next === '\\' || next === '?' || next === "'" || next === '"') {
+    } else if (dialect.unknown === 'drop-backslash' || C_ESCAPES[next] !== undefined || C_QUOTED.has(next)) {
       out += C_ESCAPES[next] ?? next;
       i += 1;
     } else out += ch;
   }
   return out;
+}
+
+const JS_DIALECT: EscapeDialect = { unicode: true, octalOverflow: 'two-digits', unknown: 'drop-backslash' };
+const C_DIALECT: EscapeDialect = { unicode: false, octalOverflow: 'low-byte', unknown: 'keep-backslash' };
+
+/** JavaScript escapes: `\uHHHH`, `\xHH`, octal, the C letters; `\` before anything else is dropped. */
+export function jsDecode(s: string): string {
+  return decodeEscapes(s, JS_DIALECT);
+}
+
+/** ANSI C escapes (escapeSeqDecode): like jsDecode without `\u`, and an unknown escape keeps its backslash. */
+export function escapeSeqDecode(s: string): string {
+  return decodeEscapes(s, C_DIALECT);
 }
 
 /** CSS 2 escapes: `\` + 1-6 hex digits (one following whitespace eaten), `\` + newline removed, `\` + other = other. */
