@@ -136,7 +136,7 @@ async function cli(ctx, args) {
  * portcullis-authz (issue 4): api-key, then authorize with three CEL rules and one ownership
  * binding (the x-owner header must be the caller's consumer id). Compared with portcullis-apikey.
  */
-const AUTHZ_POLICY = {
+export const AUTHZ_POLICY = {
   name: 'authorize',
   config: {
     rules: [

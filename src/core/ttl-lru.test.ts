@@ -29,6 +29,20 @@ describe('TtlLru', () => {
     expect(lru.get('a', 2)).toBe(1);
   });
 
+  it('keeps an entry that is read often, in a cache larger than a few entries', () => {
+    const lru = new TtlLru<number>(8, 1000);
+    lru.set('hot', 0, 0);
+    // 100 other keys flow through a cache of 8; 'hot' is read between every two of them.
+    for (let i = 0; i < 100; i++) {
+      lru.set(`k${i}`, i, 0);
+      expect(lru.get('hot', 1)).toBe(0);
+    }
+    expect(lru.size).toBe(8);
+    // A key that is never read again goes first.
+    expect(lru.get('k0', 1)).toBeUndefined();
+    expect(lru.get('k99', 1)).toBe(99);
+  });
+
   it('drops matching entries and caches nothing when disabled', () => {
     const lru = new TtlLru<{ user: string }>(10, 1000);
     lru.set('k1', { user: 'u' }, 0);

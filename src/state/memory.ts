@@ -56,6 +56,10 @@ export class MemoryStateStore implements StateStore {
   }
 
   async get(key: string): Promise<string | null> {
+    return this.getNow(key);
+  }
+
+  getNow(key: string): string | null {
     this.open();
     const entry = this.live(checkKey(key));
     if (!entry) return null;

@@ -9,6 +9,12 @@ export interface StateStore {
   readonly backend: 'memory' | 'redis';
   /** The value, or null when absent or expired. */
   get(key: string): Promise<string | null>;
+  /**
+   * The same read, answered synchronously, offered only by in-process backends (memory). Remote
+   * backends leave it out. Hot paths that would otherwise turn a request asynchronous for one Map
+   * lookup use it when present; it throws where `get` would reject.
+   */
+  getNow?(key: string): string | null;
   /** Sets the value, replacing any other, for `ttlMs` milliseconds. */
   set(key: string, value: string, ttlMs: number): Promise<void>;
   /** Sets only when absent; true when this call set it (a nonce seen for the first time). Atomic. */

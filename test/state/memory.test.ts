@@ -50,6 +50,20 @@ describe('MemoryStateStore', () => {
     await state.close();
   });
 
+  it('getNow answers synchronously what get answers, and throws where get rejects', async () => {
+    const clock = new ManualClock();
+    const state = new MemoryStateStore({ clock });
+    await state.set('k', 'v', 1000);
+    expect(state.getNow('k')).toBe('v');
+    expect(state.getNow('missing')).toBeNull();
+    clock.advance(1000);
+    expect(state.getNow('k')).toBeNull();
+    expect(() => state.getNow('')).toThrow(expect.objectContaining({ code: 'STATE_INVALID' }));
+    await state.close();
+    await expect(state.get('k')).rejects.toThrow();
+    expect(() => state.getNow('k')).toThrow();
+  });
+
   it('does not keep the process alive (the sweep timer is unref\'d)', async () => {
     const state = new MemoryStateStore({ sweepIntervalMs: 10 });
     const timer = (state as unknown as { sweeper: NodeJS.Timeout }).sweeper;

@@ -5,7 +5,7 @@ import type { Store } from '../../storage/types.js';
 import { NOT_APPLICABLE, type AuthResult, type Authenticator } from '../authenticator.js';
 import { RevocationFeed } from '../revocations.js';
 import { consumerGroups, CredentialCache, type KnownCredential } from './cache.js';
-import { apiKeyMatches, parseApiKey } from './format.js';
+import { apiKeyMatches, decodeStoredHash, parseApiKey } from './format.js';
 import { LastUsedRecorder } from './last-used.js';
 import { takeQueryParameter } from './query.js';
 import type { ApiKeyMethodConfig } from './schema.js';
@@ -46,7 +46,7 @@ export function createApiKeyAuthenticator(config: ApiKeyMethodConfig, deps: ApiK
 
   function check(key: string, keyId: string, credential: KnownCredential | null): AuthResult {
     if (credential === null) return reject(`unknown key id ${keyId}`, keyId);
-    if (!apiKeyMatches(key, credential.secretHash, pepper)) return reject(`wrong secret for key id ${keyId}`, keyId);
+    if (!apiKeyMatches(key, credential.decodedHash ?? credential.secretHash, pepper)) return reject(`wrong secret for key id ${keyId}`, keyId);
     const now = deps.now();
     if (credential.expiresAt !== null && now >= credential.expiresAt.getTime()) return reject(`key ${keyId} expired`, keyId);
     // During rotation the old key works until graceUntil, even though it is revoked (storage/types.ts).
@@ -56,7 +56,15 @@ export function createApiKeyAuthenticator(config: ApiKeyMethodConfig, deps: ApiK
       return reject(`key ${keyId} revoked`, keyId);
     }
     lastUsed.record(credential.id);
-    const principal: Principal = Object.freeze({
+    return { kind: 'authenticated', principal: principalOf(credential, keyId) };
+  }
+
+  /** The principal depends on the credential alone: made once per cached credential, not per request. */
+  const principals = new WeakMap<KnownCredential, Principal>();
+  function principalOf(credential: KnownCredential, keyId: string): Principal {
+    let principal = principals.get(credential);
+    if (principal !== undefined) return principal;
+    principal = Object.freeze({
       method: 'api-key',
       consumerId: credential.consumerId,
       subject: credential.consumerId,
@@ -64,7 +72,8 @@ export function createApiKeyAuthenticator(config: ApiKeyMethodConfig, deps: ApiK
       claims: Object.freeze({ credentialId: credential.id, keyId }),
       ...(credential.groups === undefined || credential.groups.length === 0 ? {} : { groups: credential.groups }),
     });
-    return { kind: 'authenticated', principal };
+    principals.set(credential, principal);
+    return principal;
   }
 
   async function lookup(key: string, keyId: string): Promise<AuthResult> {
@@ -74,7 +83,8 @@ export function createApiKeyAuthenticator(config: ApiKeyMethodConfig, deps: ApiK
     // A StoreError (STORE_UNAVAILABLE) propagates: the policy's failureMode decides (closed: 503).
     const found = await store.credentials.findByLookup('api-key', keyId);
     // The consumer's groups travel with the credential (and its cache entry) for authorization.
-    const credential: KnownCredential | null = found === null ? null : { ...found, groups: consumerGroups(await store.consumers.get(found.consumerId)) };
+    const credential: KnownCredential | null =
+      found === null ? null : { ...found, groups: consumerGroups(await store.consumers.get(found.consumerId)), decodedHash: decodeStoredHash(found.secretHash) };
     if (credential !== null && seen === revocations.generation && !revocations.closed) cache.set(keyId, credential, deps.now());
     return check(key, keyId, credential);
   }

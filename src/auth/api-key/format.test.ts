@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { API_KEY_LENGTH, apiKeyMatches, generateApiKey, hashApiKey, parseApiKey } from './format.js';
+import { API_KEY_LENGTH, apiKeyMatches, decodeStoredHash, generateApiKey, hashApiKey, parseApiKey } from './format.js';
 
 describe('API key format', () => {
   it('generates keys with the prefix, a public key id and a valid checksum', () => {
@@ -63,5 +63,29 @@ describe('API key format', () => {
     expect(apiKeyMatches(key, stored, pepper)).toBe(true);
     expect(apiKeyMatches(key, stored)).toBe(false);
     expect(apiKeyMatches(key, stored, Buffer.from('another-pepper'))).toBe(false);
+  });
+
+  it('compares against a pre-decoded hash exactly as against the stored string', () => {
+    const { key } = generateApiKey();
+    const pepper = Buffer.from('server-side-pepper-32-bytes-long!');
+    const plain = decodeStoredHash(hashApiKey(key))!;
+    const peppered = decodeStoredHash(hashApiKey(key, pepper))!;
+    expect(apiKeyMatches(key, plain)).toBe(true);
+    expect(apiKeyMatches(key, peppered, pepper)).toBe(true);
+    // A peppered hash never matches without the pepper, nor a plain one with it.
+    expect(apiKeyMatches(key, peppered)).toBe(false);
+    expect(apiKeyMatches(key, plain, pepper)).toBe(false);
+    expect(apiKeyMatches(generateApiKey().key, plain)).toBe(false);
+  });
+
+  it.each([
+    ['an unknown algorithm', `md5:${'0'.repeat(32)}`],
+    ['a short digest', `sha256:${'a'.repeat(63)}`],
+    ['upper-case hex', `sha256:${'A'.repeat(64)}`],
+    ['the key itself', 'pcl_abc'],
+    ['nothing', ''],
+  ])('a stored value that is not our hash (%s) matches no key', (_name, stored) => {
+    expect(decodeStoredHash(stored)).toBeUndefined();
+    expect(apiKeyMatches(generateApiKey().key, stored)).toBe(false);
   });
 });

@@ -205,6 +205,26 @@ describe('authenticate policy: brute-force lockout', () => {
     expect(await codes(p, 2, (i) => ({ 'x-alpha': `bad:other${i}` }))).toEqual(['GW_AUTHN_INVALID', 'GW_AUTHN_LOCKED']);
   });
 
+  it('a success resets only failures this process counted; another process\'s expire with their window', async () => {
+    const clock = new ManualClock();
+    const shared = new MemoryStateStore({ clock });
+    const make = () => {
+      const deps = makeDeps({ now: () => clock.now(), state: () => Promise.resolve(shared) });
+      return createAuthenticatePolicy(validatePolicyConfig<AuthenticateConfig>(authenticatePolicy, both), deps, registry);
+    };
+    const [a, b] = [make(), make()];
+    // Four failures for k1 counted by process a, from four IPs (no IP gets near its own limit).
+    for (let i = 0; i < 4; i++) expect((await outcome(a, { 'x-alpha': 'bad:k1' }, `192.0.2.${i}`)).error!.code).toBe('GW_AUTHN_INVALID');
+    // A success on process b does not reset them (b counted none): the fifth failure locks k1.
+    expect((await outcome(b, { 'x-alpha': 'k1' }, '198.51.100.1')).error).toBeUndefined();
+    expect((await outcome(b, { 'x-alpha': 'bad:k1' }, '192.0.2.9')).error!.code).toBe('GW_AUTHN_LOCKED');
+    // After the lock and the window, a's failures followed by a success on a do reset.
+    clock.advance(61_000);
+    for (let i = 0; i < 4; i++) await outcome(a, { 'x-alpha': 'bad:k1' }, `192.0.2.${20 + i}`);
+    expect((await outcome(a, { 'x-alpha': 'k1' }, '198.51.100.1')).error).toBeUndefined();
+    expect((await outcome(a, { 'x-alpha': 'bad:k1' }, '192.0.2.30')).error!.code).toBe('GW_AUTHN_INVALID');
+  });
+
   it('counts missing credentials only when countMissing is on', async () => {
     expect(await codes(setup().p, 12, () => ({}))).toEqual(Array(12).fill('GW_AUTHN_REQUIRED'));
     const out = await codes(setup({ countMissing: true, perIp: { threshold: 3 } }).p, 3, () => ({}));

@@ -1,4 +1,5 @@
 import type { PolicyDeps } from '../../core/policy.js';
+import { TtlLru } from '../../core/ttl-lru.js';
 import type { StateStore } from '../../state/types.js';
 import type { AuthenticateConfig } from './schema.js';
 
@@ -30,11 +31,21 @@ const clip = (id: string) => (id.length > 256 ? id.slice(0, 256) : id);
  */
 export class Lockout {
   private lastFaultLog = -Infinity;
+  /**
+   * Credentials this process counted a failure for within their window: only those need the reset
+   * write on success, which would otherwise cost every authenticated request a StateStore write
+   * (a Redis round trip). Bounded, so a flood of invented key ids cannot grow it.
+   */
+  private readonly counted: TtlLru<true>;
+  /** The StateStore once `deps.state()` has opened it: lets `lock` answer synchronously. */
+  private resolved: StateStore | undefined;
 
   constructor(
     private readonly config: LockoutConfig,
     private readonly deps: PolicyDeps,
-  ) {}
+  ) {
+    this.counted = new TtlLru(10_000, config.perCredential.windowSeconds * 1000);
+  }
 
   get enabled(): boolean {
     return this.config.enabled;
@@ -44,14 +55,30 @@ export class Lockout {
     return this.config.countMissing;
   }
 
-  /** The lock on this client IP, checked before any method runs. */
-  lockedIp(ip: string): Promise<Lock | undefined> {
-    return ip === '' ? Promise.resolve(undefined) : this.safe(undefined, (s) => this.current(s, 'ip', ip));
+  /**
+   * The lock on this client IP, checked before any method runs. Synchronous when the StateStore can
+   * answer synchronously (memory), so an authenticated request on a memory-backed gateway never
+   * turns asynchronous for the lockout; a promise otherwise.
+   */
+  lockedIp(ip: string): Lock | undefined | Promise<Lock | undefined> {
+    return ip === '' ? undefined : this.lock('ip', ip);
   }
 
-  /** The lock on this credential, checked as soon as a method has named it. */
-  lockedCredential(credentialId: string): Promise<Lock | undefined> {
-    return this.safe(undefined, (s) => this.current(s, 'cred', clip(credentialId)));
+  /** The lock on this credential, checked as soon as a method has named it; synchronous as above. */
+  lockedCredential(credentialId: string): Lock | undefined | Promise<Lock | undefined> {
+    return this.lock('cred', clip(credentialId));
+  }
+
+  private lock(d: Dimension, id: string): Lock | undefined | Promise<Lock | undefined> {
+    const state = this.resolved;
+    if (state?.getNow !== undefined) {
+      try {
+        return this.parse(state.getNow(lockKey(d, id)), d, id);
+      } catch {
+        // The asynchronous path below meets the same fault and handles it (counted, fail open).
+      }
+    }
+    return this.safe(undefined, (s) => this.current(s, d, id));
   }
 
   /** Counts one failure; returns a lock this failure triggered (or the credential's standing lock). */
@@ -60,19 +87,26 @@ export class Lockout {
     if (ip !== '') lock = await this.safe(undefined, (s) => this.bump(s, 'ip', ip, this.config.perIp));
     if (credentialId !== undefined) {
       const id = clip(credentialId);
+      this.counted.set(id, true, this.deps.now());
       const cred = await this.safe(undefined, async (s) => (await this.current(s, 'cred', id)) ?? this.bump(s, 'cred', id, this.config.perCredential));
       if (cred !== undefined && (lock === undefined || cred.until > lock.until)) lock = cred;
     }
     return lock;
   }
 
-  /** A success resets the credential's own counter, never the client IP's. */
-  async success(credentialId: string): Promise<void> {
-    await this.safe(undefined, (s) => s.delete(failKey('cred', clip(credentialId))));
+  /** A success resets the credential's own counter (when this process counted one), never the client IP's. */
+  success(credentialId: string): void | Promise<void> {
+    const id = clip(credentialId);
+    if (this.counted.get(id, this.deps.now()) === undefined) return;
+    this.counted.delete(id);
+    return this.safe(undefined, async (s) => void (await s.delete(failKey('cred', id))));
   }
 
   private async current(state: StateStore, d: Dimension, id: string): Promise<Lock | undefined> {
-    const value = await state.get(lockKey(d, id));
+    return this.parse(await state.get(lockKey(d, id)), d, id);
+  }
+
+  private parse(value: string | null, d: Dimension, id: string): Lock | undefined {
     if (value === null) return undefined;
     const [until, level] = value.split(':').map(Number);
     return { source: describe(d, id), until: until ?? 0, level: level ?? 1 };
@@ -96,7 +130,8 @@ export class Lockout {
 
   private async safe<T>(fallback: T, fn: (state: StateStore) => Promise<T>): Promise<T> {
     try {
-      return await fn(await this.deps.state());
+      this.resolved ??= await this.deps.state();
+      return await fn(this.resolved);
     } catch (err) {
       this.deps.metrics.policyFault('authenticate');
       const now = Date.now();

@@ -112,29 +112,46 @@ export function createAuthenticatePolicy(config: AuthenticateConfig, deps: Polic
   /**
    * With brute-force protection: a locked client IP is refused before any method runs (no hashing,
    * no verifying for it); a locked credential as soon as a method has named it. Failures are counted
-   * per IP and per credential; a success resets only the credential's own counter.
+   * per IP and per credential; a success resets only the credential's own counter. Each step stays
+   * synchronous while its answer is (memory StateStore, cached credentials): the common success then
+   * costs no promise at all.
    */
-  async function guarded(ctx: RequestContext): Promise<void> {
-    const ipLock = await lockout.lockedIp(ctx.clientIp);
+  function guarded(ctx: RequestContext): void | Promise<void> {
+    const ipLock = lockout.lockedIp(ctx.clientIp);
+    return ipLock instanceof Promise ? ipLock.then((lock) => afterIpCheck(ctx, lock)) : afterIpCheck(ctx, ipLock);
+  }
+
+  function afterIpCheck(ctx: RequestContext, ipLock: Lock | undefined): void | Promise<void> {
     if (ipLock !== undefined) throw locked(ipLock);
-    const results = await collect(ctx, 0, []);
+    const results = collect(ctx, 0, []);
+    return results instanceof Promise ? results.then((r) => afterMethods(ctx, r)) : afterMethods(ctx, results);
+  }
+
+  function afterMethods(ctx: RequestContext, results: AuthResult[]): void | Promise<void> {
     const rejected = results.find((r) => r.kind === 'rejected');
     const admitted = rejected === undefined ? results.find((r) => r.kind === 'authenticated') : undefined;
     const credentialId = admitted === undefined ? undefined : credentialOf(admitted);
-    if (credentialId !== undefined) {
-      const credLock = await lockout.lockedCredential(credentialId);
-      if (credLock !== undefined) throw locked(credLock);
-    }
+    if (credentialId === undefined) return conclude(ctx, results, rejected, undefined);
+    const credLock = lockout.lockedCredential(credentialId);
+    const then = (lock: Lock | undefined) => {
+      if (lock !== undefined) throw locked(lock);
+      return conclude(ctx, results, rejected, credentialId);
+    };
+    return credLock instanceof Promise ? credLock.then(then) : then(credLock);
+  }
+
+  function conclude(ctx: RequestContext, results: AuthResult[], rejected: AuthResult | undefined, credentialId: string | undefined): void | Promise<void> {
     try {
       decide(ctx, results);
     } catch (error) {
       if (error instanceof GatewayError && (error.code === 'GW_AUTHN_INVALID' || (error.code === 'GW_AUTHN_REQUIRED' && lockout.countMissing))) {
-        const lock = await lockout.failure(ctx.clientIp, rejected?.kind === 'rejected' ? rejected.credentialId : undefined);
-        if (lock !== undefined) throw locked(lock);
+        return lockout.failure(ctx.clientIp, rejected?.kind === 'rejected' ? rejected.credentialId : undefined).then((lock) => {
+          throw lock === undefined ? error : locked(lock);
+        });
       }
       throw error;
     }
-    if (credentialId !== undefined) await lockout.success(credentialId);
+    return credentialId === undefined ? undefined : lockout.success(credentialId);
   }
 
   return {
