@@ -35,6 +35,19 @@ const consumer = await store.consumers.create({ name: 'bench', tags: [], plan: n
 const { key, keyId } = generateApiKey();
 await store.credentials.create({ consumerId: consumer.id, type: 'api-key', lookupId: keyId, secretHash: hashApiKey(key), label: '', scopes: ['read'], expiresAt: null, metadata: {} });
 
+// One RS256 token, always the same: the warm verified-token cache path of the portcullis-jwt row.
+const { generateKeyPair, exportSPKI, SignJWT } = await import('jose');
+const { publicKey, privateKey } = await generateKeyPair('RS256');
+const jwtIssuer = { issuer: 'https://bench.issuer', audiences: ['https://bench.api'], staticKeys: [await exportSPKI(publicKey)] };
+const token = await new SignJWT({ scope: 'read' })
+  .setProtectedHeader({ alg: 'RS256', typ: 'at+jwt' })
+  .setIssuer(jwtIssuer.issuer)
+  .setAudience(jwtIssuer.audiences[0])
+  .setSubject('bench')
+  .setIssuedAt()
+  .setExpirationTime('1h')
+  .sign(privateKey);
+
 const deps = { logger, metrics: new GatewayMetrics({ defaultMetrics: false }), now: () => Date.now(), routeName: 'bench', configDir: tmp, store: backends.store, state: backends.state };
 const registry = createRegistry();
 function policy(name, raw) {
@@ -65,6 +78,7 @@ function context(headers) {
 const scenarios = {
   apikey: { policies: [['authenticate', { methods: [{ type: 'api-key' }] }]], headers: { 'x-api-key': key } },
   'apikey-no-lockout': { policies: [['authenticate', { methods: [{ type: 'api-key' }], lockout: { enabled: false } }]], headers: { 'x-api-key': key } },
+  'jwt-warm': { policies: [['authenticate', { methods: [{ type: 'jwt', config: { issuers: [jwtIssuer] } }] }]], headers: { authorization: `Bearer ${token}` } },
   authz: { policies: [['authenticate', { methods: [{ type: 'api-key' }] }], [AUTHZ_POLICY.name, AUTHZ_POLICY.config]], headers: { 'x-api-key': key, 'x-owner': consumer.id } },
   'ratelimit-memory': {
     policies: RATE_LIMIT_POLICIES.map((p) => [p.name, p.config]),
