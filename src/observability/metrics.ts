@@ -1,5 +1,5 @@
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
-import { BoundedLabels } from './bounded-labels.js';
+import { ConsumerCounter } from './consumer-counter.js';
 import type { MetricsConfig } from './metrics-config.js';
 
 const LATENCY_BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
@@ -16,7 +16,6 @@ export class GatewayMetrics {
   private readonly upstreamDuration: Histogram<'upstream'>;
   private readonly upstreamErrors: Counter<'upstream' | 'code'>;
   private readonly decisions: Counter<'route' | 'policy' | 'decision'>;
-  private readonly consumerRequests: Counter<'consumer' | 'route' | 'status_class'>;
   private readonly faults: Counter<'policy'>;
   private readonly limitFallbacks: Counter<'policy' | 'backend'>;
   readonly inflight: Gauge;
@@ -31,14 +30,11 @@ export class GatewayMetrics {
   readonly loadShedding: Gauge;
   private readonly requestChildren = new Map<string, { count: Counter.Internal; duration: Histogram.Internal<string> }>();
   private readonly upstreamChildren = new Map<string, Histogram.Internal<string>>();
-  /** Keyed by the consumer's label (never the raw id), so this map is bounded by the label cap too. */
-  private readonly consumerChildren = new Map<string, Counter.Internal>();
-  private readonly consumerLabels: BoundedLabels;
+  private readonly consumers: ConsumerCounter;
   private inflightSource: (() => number) | undefined;
 
   constructor(options: { defaultMetrics?: boolean; maxConsumerLabels?: number } = {}) {
     this.registry = new Registry();
-    this.consumerLabels = new BoundedLabels(options.maxConsumerLabels ?? 100);
     const registers = [this.registry];
     this.requests = new Counter({
       name: 'portcullis_requests_total',
@@ -72,12 +68,7 @@ export class GatewayMetrics {
       labelNames: ['route', 'policy', 'decision'],
       registers,
     });
-    this.consumerRequests = new Counter({
-      name: 'portcullis_consumer_requests_total',
-      help: 'Authenticated requests answered, by consumer (the first metrics.maxConsumerLabels consumers; the rest "__other__"), route and status class',
-      labelNames: ['consumer', 'route', 'status_class'],
-      registers,
-    });
+    this.consumers = new ConsumerCounter(this.registry, options.maxConsumerLabels ?? 100);
     this.faults = new Counter({
       name: 'portcullis_policy_faults_total',
       help: 'Infrastructure faults inside policies (handled per failureMode), by policy',
@@ -156,7 +147,7 @@ export class GatewayMetrics {
 
   /** Applies the `metrics` config section; called at start and on every reload. */
   configure(config: MetricsConfig): void {
-    this.consumerLabels.resize(config.maxConsumerLabels);
+    this.consumers.resize(config.maxConsumerLabels);
   }
 
   /** Where `portcullis_inflight_requests` reads its value at scrape time. */
@@ -178,19 +169,7 @@ export class GatewayMetrics {
     }
     child.count.inc();
     child.duration.observe(seconds);
-    if (consumer !== undefined) this.consumerRequest(consumer, route, status);
-  }
-
-  private consumerRequest(consumer: string, route: string, status: number): void {
-    const label = this.consumerLabels.label(consumer);
-    const statusClass = (status / 100) | 0;
-    const key = label + '\u0000' + route + '\u0000' + statusClass;
-    let child = this.consumerChildren.get(key);
-    if (child === undefined) {
-      child = this.consumerRequests.labels(label, route, `${statusClass}xx`);
-      this.consumerChildren.set(key, child);
-    }
-    child.inc();
+    if (consumer !== undefined) this.consumers.count(consumer, route, status);
   }
 
   upstream(upstream: string, seconds: number): void {
