@@ -2,8 +2,9 @@
 // portcullis-quickstart, without the noise of a load test. The route of portcullis-full (its
 // policies, audit section, defaults) is compiled as the gateway compiles it; then, per allowed
 // request, the anomaly-detection policy's `handle` and `log` hooks and `AuditLog.observe` run on a
-// request context as finishRequest leaves it. Denied requests (which do write an audit record) are
-// measured too, hash chain and file write included.
+// request context as finishRequest leaves it, for one client (as in the load test) and for 10,000
+// client IPs in turn. Denied requests (which do write an audit record) are measured too, hash chain
+// and file write included.
 // Needs dist/ (npm run build). Usage: node bench/audit-anomaly.mjs [iterations]
 import { generateKeyPairSync } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -44,11 +45,11 @@ const anomaly = route.pipeline.steps.find((s) => s.name === 'anomaly-detection')
 const audit = openAuditLog(loaded.config.audit, loaded.dir, { store: backends.store, logger, now: Date.now });
 
 /** A request as finishRequest sees it: routed, authenticated, answered. */
-function finished(status, denial) {
+function finished(status, denial, ip = '127.0.0.1') {
   const req = new IncomingMessage(new Socket());
   req.method = 'GET';
   const ctx = new RequestContext(req, new ServerResponse(req), 0);
-  ctx.clientIp = ctx.remoteAddress = '127.0.0.1';
+  ctx.clientIp = ctx.remoteAddress = ip;
   ctx.requestId = 'a0b1c2d3-e4f5-4a6b-8c7d-9e0f1a2b3c4d';
   ctx.route = route;
   ctx.path = '/';
@@ -62,6 +63,8 @@ function finished(status, denial) {
 }
 const allowed = finished(200);
 const denied = finished(401, new GatewayError('GW_AUTHN_REQUIRED', { reason: 'no credential' }));
+const CLIENTS = 10_000;
+const many = Array.from({ length: CLIENTS }, (_, i) => finished(200, undefined, `10.${(i >> 16) & 255}.${(i >> 8) & 255}.${i & 255}`));
 
 async function measure(label, fn, n = N) {
   await fn(Math.min(n, 2000)); // warm-up (JIT)
@@ -79,6 +82,9 @@ const anomalyHooks = (ctx) => {
 };
 const a = await measure('anomaly-detection handle + log, allowed request', (n) => {
   for (let i = 0; i < n; i++) anomalyHooks(allowed);
+});
+await measure(`anomaly-detection, ${CLIENTS.toLocaleString('en-US')} client IPs in turn`, (n) => {
+  for (let i = 0; i < n; i++) anomalyHooks(many[i % CLIENTS]);
 });
 const b = await measure('audit observe, allowed request (nothing recorded)', (n) => {
   for (let i = 0; i < n; i++) audit.observe(allowed);
