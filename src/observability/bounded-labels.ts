@@ -29,8 +29,7 @@ export class BoundedLabels {
 
   /**
    * A reload may change the cap. Values admitted before keep their label (their series already
-   * exist); a lower cap only stops new admissions until the count falls under it, which it never
-   * does: the cap bounds what is added, not what was.
+   * exist); a lower cap stops new admissions. The count never falls: the cap bounds what is added.
    */
   resize(max: number): void {
     this.max = max;
