@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Agent, request } from 'undici';
+import YAML from 'yaml';
 import { generateApiKey, hashApiKey } from '../../src/auth/api-key/format.js';
 import { basicConfig, startGateway, startUpstreamEcho, type EchoUpstream, type TestGateway } from '../helpers/servers.js';
 import { startStoreGateway, type StoreGateway } from '../helpers/store-gateway.js';
@@ -126,5 +127,17 @@ describe('per-consumer metrics', () => {
     );
     const text = await env.gw.gateway.metrics.registry.metrics();
     for (const c of later) expect(text).not.toContain(c.id);
+  });
+
+  it('applies a raised cap on reload: the next new consumer gets its own label', async () => {
+    const config = structuredClone(env.gw.gateway.config.config) as unknown as { metrics: { maxConsumerLabels: number } };
+    config.metrics.maxConsumerLabels = 3;
+    expect(await env.gw.gateway.reloadFromText(YAML.stringify(config))).toBe(true);
+    const [, , third, fourth] = consumers;
+    expect(await call('/orders/1', third!.key)).toBe(200);
+    expect(await call('/orders/1', fourth!.key)).toBe(200);
+    const text = await env.gw.gateway.metrics.registry.metrics();
+    expect(text).toContain(`portcullis_consumer_requests_total{consumer="${third!.id}",route="keys",status_class="2xx"} 1`);
+    expect(text).not.toContain(fourth!.id);
   });
 });
