@@ -72,6 +72,7 @@ export class Gateway {
     this.audit = openAuditLog(loaded.config.audit, loaded.dir, { store: this.backends.store, logger, now });
     this.runtime = new GatewayRuntime(loaded, { logger, accessLog, backends: this.backends, metrics, now, loadShedder: this.loadShedder, audit: this.audit });
     this.connections = new ConnectionLimiter(loaded.config.server.limits.maxConnectionsPerIp, (ip) => this.runtime.trustedProxies.trusts(ip));
+    metrics.countInflight(() => this.live.size);
   }
 
   static async start(loaded: LoadedConfig, options: GatewayOptions = {}): Promise<Gateway> {
@@ -92,6 +93,7 @@ export class Gateway {
     const { config, dir } = this.runtime.loaded;
     this.runtime.start();
     this.loadShedder.configure(config.server.loadShedding);
+    this.metrics.configure(config.metrics);
     for (const listener of config.server.listeners) {
       const srv = createListener(listener, config.server, dir, {
         request: (req, res, protocol) => {
@@ -147,6 +149,7 @@ export class Gateway {
     this.runtime = next;
     this.connections.max = loaded.config.server.limits.maxConnectionsPerIp;
     this.loadShedder.configure(loaded.config.server.loadShedding);
+    this.metrics.configure(loaded.config.metrics);
     this.metrics.configReloads.labels('applied').inc();
     this.logger.info({ file: loaded.file, routes: loaded.config.routes.length }, 'config reloaded');
     void previous.retire().then(() => previous.close(next));

@@ -9,6 +9,7 @@ import { connect } from 'node:net';
 import { runToEnd, start, which } from './procs.mjs';
 import { startIntrospection } from './introspection-scenario.mjs';
 import { startWaf } from './waf-scenario.mjs';
+import { ANOMALY_POLICY, auditConfig, quickstartPolicies } from './full-scenario.mjs';
 
 export const SCENARIO_NAMES = [
   'direct',
@@ -26,6 +27,8 @@ export const SCENARIO_NAMES = [
   'portcullis-bare-2-workers',
   'portcullis-ratelimit-memory',
   'portcullis-ratelimit-redis',
+  'portcullis-quickstart',
+  'portcullis-full',
 ];
 /** Extra run for the 2-worker ratio when the 2-worker row cannot use a CPU set of its own. */
 export const REFERENCE_NAME = 'portcullis-bare-1-worker-same-cpus';
@@ -76,10 +79,11 @@ export const CORE_POLICIES = [
   { name: 'cors', config: { origins: ['https://app.example.com'] } },
 ];
 
-export function portcullisConfig({ port, upstreamPort, workers, policies, storage, state }) {
+export function portcullisConfig({ port, upstreamPort, workers, policies, storage, state, audit }) {
   return {
     ...(storage ? { storage } : {}),
     ...(state ? { state } : {}),
+    ...(audit ? { audit } : {}),
     version: 1,
     server: { listeners: [{ host: '127.0.0.1', port }], workers },
     admin: { enabled: false },
@@ -95,11 +99,11 @@ export function gatewayMain(ctx) {
 const NOT_BUILT = 'dist/main.js does not exist (the gateway entry point is not built yet)';
 
 /** Writes <tmp>/<name>/portcullis.yaml and returns its path. */
-function writePortcullisConfig(ctx, port, { name, workers, policies, storage, state }) {
+function writePortcullisConfig(ctx, port, { name, workers, policies, storage, state, audit }) {
   const dir = path.join(ctx.tmpDir, name);
   mkdirSync(dir, { recursive: true });
   const file = path.join(dir, 'portcullis.yaml');
-  writeFileSync(file, YAML.stringify(portcullisConfig({ port, upstreamPort: ctx.upstreamPort, workers, policies, storage, state })));
+  writeFileSync(file, YAML.stringify(portcullisConfig({ port, upstreamPort: ctx.upstreamPort, workers, policies, storage, state, audit })));
   return file;
 }
 
@@ -148,21 +152,23 @@ export const AUTHZ_POLICY = {
   },
 };
 
-/** portcullis-apikey: a sqlite store, one consumer and one key created with the CLI (and portcullis-authz: the same, authorized). */
-async function startApiKey(ctx, port, name = 'portcullis-apikey') {
+/**
+ * portcullis-apikey: a sqlite store, one consumer and one key created with the CLI. The other rows
+ * that need a key pass their own policies (portcullis-authz adds authorize and sends x-owner;
+ * portcullis-quickstart and portcullis-full) and, for portcullis-full, an audit section.
+ */
+async function startApiKey(ctx, port, name = 'portcullis-apikey', { policies = authenticate([{ type: 'api-key' }]), withOwner = false, audit } = {}) {
   if (!existsSync(gatewayMain(ctx))) return { error: NOT_BUILT };
   const storage = { backend: 'sqlite', sqlite: { path: path.join(ctx.tmpDir, `${name}.db`) } };
-  const withAuthz = name === 'portcullis-authz';
-  const policies = [...authenticate([{ type: 'api-key' }]), ...(withAuthz ? [AUTHZ_POLICY] : [])];
-  const file = writePortcullisConfig(ctx, port, { name, workers: 1, policies, storage });
+  const file = writePortcullisConfig(ctx, port, { name, workers: 1, policies, storage, audit });
   try {
     const created = await cli(ctx, ['consumers', 'create', 'bench', '--config', file]);
     const consumerId = /\(([^)]+)\)/.exec(created)?.[1];
-    if (withAuthz && !consumerId) return { error: `consumers create printed no id: ${created.slice(0, 200)}` };
+    if (withOwner && !consumerId) return { error: `consumers create printed no id: ${created.slice(0, 200)}` };
     const out = await cli(ctx, ['keys', 'create', 'bench', '--config', file]);
     const key = out.split('\n').map((l) => l.trim()).find((l) => l.startsWith('pcl_'));
     if (!key) return { error: `keys create printed no pcl_ key: ${out.slice(0, 200)}` };
-    const headers = { 'x-api-key': key, ...(withAuthz ? { 'x-owner': consumerId } : {}) };
+    const headers = { 'x-api-key': key, ...(withOwner ? { 'x-owner': consumerId } : {}) };
     return { ...startPortcullis(ctx, port, { name, cpus: ctx.layout.proxy1, file }), headers };
   } catch (err) {
     return { error: `setup failed: ${err.message}` };
@@ -359,7 +365,10 @@ export function scenarios(ctx) {
         startPortcullis(c, port, { name: 'portcullis-core-policies', workers: 1, policies: CORE_POLICIES, cpus: L.proxy1 }),
     },
     'portcullis-apikey': { authCheck: true, start: (c, port) => startApiKey(c, port) },
-    'portcullis-authz': { authCheck: true, start: (c, port) => startApiKey(c, port, 'portcullis-authz') },
+    'portcullis-authz': {
+      authCheck: true,
+      start: (c, port) => startApiKey(c, port, 'portcullis-authz', { policies: [...authenticate([{ type: 'api-key' }]), AUTHZ_POLICY], withOwner: true }),
+    },
     'portcullis-jwt': { authCheck: true, start: startJwt },
     'portcullis-openapi-stream': {
       start: (c, port) => ({
@@ -378,6 +387,15 @@ export function scenarios(ctx) {
       start: (c, port) => startPortcullis(c, port, { name: 'portcullis-ratelimit-memory', workers: 1, policies: RATE_LIMIT_POLICIES, cpus: L.proxy1 }),
     },
     'portcullis-ratelimit-redis': { start: startRateLimitRedis },
+    'portcullis-quickstart': {
+      authCheck: true,
+      start: (c, port) => startApiKey(c, port, 'portcullis-quickstart', { policies: quickstartPolicies(CORE_POLICIES) }),
+    },
+    'portcullis-full': {
+      authCheck: true,
+      start: (c, port) =>
+        startApiKey(c, port, 'portcullis-full', { policies: [...quickstartPolicies(CORE_POLICIES), ANOMALY_POLICY], audit: auditConfig(c, 'portcullis-full') }),
+    },
     [REFERENCE_NAME]: {
       reference: true,
       start: (c, port) => startPortcullis(c, port, { name: REFERENCE_NAME, workers: 1, policies: [], cpus: L.proxy2 }),

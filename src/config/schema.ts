@@ -1,6 +1,7 @@
 import { Type, type Static } from '@sinclair/typebox';
 import { ByteSize, CidrString, Duration, HttpMethod, section, strictObject } from './types-common.js';
 import { AuditConfigSchema } from '../audit/config.js';
+import { MetricsConfigSchema } from '../observability/metrics-config.js';
 import { StateConfigSchema } from '../state/config.js';
 import { StorageConfigSchema } from '../storage/config.js';
 
@@ -343,6 +344,7 @@ export const ConfigSchema = strictObject(
     storage: Type.Optional(StorageConfigSchema),
     state: Type.Optional(StateConfigSchema),
     audit: Type.Optional(AuditConfigSchema),
+    metrics: MetricsConfigSchema,
   },
   'Portcullis gateway configuration',
 );

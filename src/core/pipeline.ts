@@ -95,14 +95,14 @@ export class Pipeline {
     if (isGatewayError(error)) {
       if (step.mode === 'monitor') {
         ctx.recordMonitorHit({ policy: step.name, code: error.code, reason: error.reason ?? error.detail });
-        this.metrics.policyDecision(step.name, 'monitor');
+        this.metrics.policyDecision(ctx.route?.name ?? '*', step.name, 'monitor');
         return;
       }
       ctx.decision.outcome = 'deny';
       ctx.decision.policy = step.name;
       ctx.decision.code = error.code;
       ctx.decision.reason = error.reason ?? error.detail;
-      this.metrics.policyDecision(step.name, 'deny');
+      this.metrics.policyDecision(ctx.route?.name ?? '*', step.name, 'deny');
       throw error;
     }
     this.metrics.policyFault(step.name);

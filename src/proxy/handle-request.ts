@@ -130,7 +130,7 @@ function finishRequest(runtime: GatewayRuntime, ctx: RequestContext, pipeline: P
   const aborted = !ctx.res.writableFinished;
   const status = aborted && ctx.status === 0 ? 499 : ctx.status || ctx.res.statusCode;
   ctx.status = status;
-  runtime.deps.metrics.request(ctx.route?.name ?? '*', ctx.method, status, seconds);
+  runtime.deps.metrics.request(ctx.route?.name ?? '*', ctx.method, status, seconds, ctx.principal?.consumerId ?? ctx.principal?.subject);
   pipeline.runLog(ctx);
   runtime.deps.audit?.observe(ctx);
   if (runtime.accessLog && runtime.accessSampler.keep(ctx)) runtime.deps.accessLog?.write(ctx, seconds, aborted);

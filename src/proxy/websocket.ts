@@ -234,7 +234,7 @@ function finish(upgrade: Upgrade): void {
   const { runtime, ctx } = upgrade;
   const seconds = (performance.now() - ctx.startedAt) / 1000;
   if (ctx.status === 0) ctx.status = 499;
-  runtime.deps.metrics.request(ctx.route?.name ?? '*', ctx.method, ctx.status, seconds);
+  runtime.deps.metrics.request(ctx.route?.name ?? '*', ctx.method, ctx.status, seconds, ctx.principal?.consumerId ?? ctx.principal?.subject);
   upgrade.pipeline.runLog(ctx);
   if (runtime.accessLog) runtime.deps.accessLog?.write(ctx, seconds, false);
   release(upgrade);

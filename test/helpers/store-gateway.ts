@@ -17,9 +17,9 @@ export interface StoreGateway {
 /**
  * A real gateway on a real SQLite file store, seeded (consumers, credentials) before it starts,
  * with a real echo upstream (answering as `handler` says, when given). `routes` are YAML list items
- * placed before the catch-all route.
+ * placed before the catch-all route; `top` is more top-level YAML (an admin or metrics section).
  */
-export async function startStoreGateway(prefix: string, seed: (store: Store) => Promise<void>, routes: string, handler?: EchoHandler): Promise<StoreGateway> {
+export async function startStoreGateway(prefix: string, seed: (store: Store) => Promise<void>, routes: string, handler?: EchoHandler, top = ''): Promise<StoreGateway> {
   const dir = mkdtempSync(join(tmpdir(), prefix));
   const path = join(dir, 'gw.db');
   const store = SqliteStore.open({ path });
@@ -29,7 +29,7 @@ export async function startStoreGateway(prefix: string, seed: (store: Store) => 
     await store.close();
   }
   const upstream = await startUpstreamEcho(handler);
-  const gw = await startGateway(basicConfig('', `storage: { backend: sqlite, sqlite: { path: "${path}" } }`).replace('routes:\n', `routes:\n${routes}`), {
+  const gw = await startGateway(basicConfig('', `storage: { backend: sqlite, sqlite: { path: "${path}" } }\n${top}`).replace('routes:\n', `routes:\n${routes}`), {
     upstreamUrl: upstream.url,
   });
   return {
