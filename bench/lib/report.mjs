@@ -100,7 +100,10 @@ export function evaluateTargets(rows, layout) {
 
   for (const [id, name, label, limit, baseName = 'portcullis-bare'] of [
     ['apikey-added-cpu', 'portcullis-apikey', 'api-key', TARGETS.apiKeyAddedUs],
-    ['jwt-warm-added-cpu', 'portcullis-jwt', 'jwt (warm cache)', TARGETS.jwtWarmAddedUs],
+    // Against the bare route carrying the same token when that row ran (what validation adds), and
+    // against the plain bare route too, so the price of the token's bytes stays visible.
+    ['jwt-warm-added-cpu', 'portcullis-jwt', 'jwt (warm cache)', TARGETS.jwtWarmAddedUs, by['portcullis-bare-jwt-traffic'] ? 'portcullis-bare-jwt-traffic' : 'portcullis-bare'],
+    ['jwt-warm-added-cpu-vs-bare', 'portcullis-jwt', 'jwt (warm cache), token bytes included,', TARGETS.jwtWarmAddedUs],
     ['ratelimit-memory-added-cpu', 'portcullis-ratelimit-memory', 'rate-limit (memory, 2 limits)', TARGETS.rateLimitMemoryAddedUs],
     ['audit-anomaly-added-cpu', 'portcullis-full', 'audit log + anomaly detection', TARGETS.auditAnomalyAddedUs, 'portcullis-quickstart'],
   ]) {

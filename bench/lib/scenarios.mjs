@@ -20,6 +20,7 @@ export const SCENARIO_NAMES = [
   'portcullis-apikey',
   'portcullis-authz',
   'portcullis-jwt',
+  'portcullis-bare-jwt-traffic',
   'portcullis-openapi-stream',
   'portcullis-openapi',
   'portcullis-introspection',
@@ -178,13 +179,33 @@ async function startApiKey(ctx, port, name = 'portcullis-apikey', { policies = a
 const b64u = (v) => Buffer.from(typeof v === 'string' ? v : JSON.stringify(v)).toString('base64url');
 
 /** portcullis-jwt: an RS256 key pair, a JWKS server, one signed token repeated (warm verified-token cache). */
+/**
+ * The RS256 key pair and the one token of the JWT rows, made once per bench run so that
+ * portcullis-jwt and its same-traffic baseline send byte-identical requests.
+ */
+function benchJwt(ctx) {
+  if (ctx.benchJwt !== undefined) return ctx.benchJwt;
+  const { publicKey, privateKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
+  const jwk = { ...publicKey.export({ format: 'jwk' }), kid: 'k1', alg: 'RS256', use: 'sig' };
+  const now = Math.floor(Date.now() / 1000);
+  const signingInput = `${b64u({ alg: 'RS256', kid: 'k1', typ: 'at+jwt' })}.${b64u({
+    iss: 'https://bench.issuer',
+    aud: 'https://bench.api',
+    sub: 'bench',
+    iat: now,
+    exp: now + 3 * 3600,
+  })}`;
+  const token = `${signingInput}.${sign('sha256', Buffer.from(signingInput), privateKey).toString('base64url')}`;
+  ctx.benchJwt = { jwk, headers: { Authorization: `Bearer ${token}` } };
+  return ctx.benchJwt;
+}
+
 async function startJwt(ctx, port) {
   const name = 'portcullis-jwt';
   if (!existsSync(gatewayMain(ctx))) return { error: NOT_BUILT };
   const dir = path.join(ctx.tmpDir, name);
   mkdirSync(dir, { recursive: true });
-  const { publicKey, privateKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
-  const jwk = { ...publicKey.export({ format: 'jwk' }), kid: 'k1', alg: 'RS256', use: 'sig' };
+  const { jwk, headers } = benchJwt(ctx);
   const jwksFile = path.join(dir, 'jwks.json');
   writeFileSync(jwksFile, JSON.stringify({ keys: [jwk] }));
   const jwksPort = await freePort();
@@ -196,15 +217,6 @@ async function startJwt(ctx, port) {
   try {
     const ready = await waitReady(jwksPort, { handle: jwks, deadlineMs: 10_000, path: '/jwks' });
     if (!ready.ok) return { error: `JWKS server did not start: ${ready.reason}; stderr: ${jwks.stderr.slice(-400)}`, helpers: [jwks] };
-    const now = Math.floor(Date.now() / 1000);
-    const signingInput = `${b64u({ alg: 'RS256', kid: 'k1', typ: 'at+jwt' })}.${b64u({
-      iss: 'https://bench.issuer',
-      aud: 'https://bench.api',
-      sub: 'bench',
-      iat: now,
-      exp: now + 3600,
-    })}`;
-    const token = `${signingInput}.${sign('sha256', Buffer.from(signingInput), privateKey).toString('base64url')}`;
     const policies = authenticate([
       {
         type: 'jwt',
@@ -214,7 +226,7 @@ async function startJwt(ctx, port) {
       },
     ]);
     const started = startPortcullis(ctx, port, { name, workers: 1, policies, cpus: ctx.layout.proxy1 });
-    return { ...started, headers: { Authorization: `Bearer ${token}` }, helpers: [jwks] };
+    return { ...started, headers, helpers: [jwks] };
   } catch (err) {
     return { error: `setup failed: ${err.message}`, helpers: [jwks] };
   }
@@ -358,6 +370,11 @@ export function scenarios(ctx) {
     },
     'portcullis-bare': {
       start: (c, port) => startPortcullis(c, port, { name: 'portcullis-bare', workers: 1, policies: [], cpus: L.proxy1 }),
+    },
+    // The bare route fed portcullis-jwt's exact requests (an ~800-byte Bearer token it does not
+    // check): what the JWT policy adds, without what carrying the token costs any proxy.
+    'portcullis-bare-jwt-traffic': {
+      start: (c, port) => ({ ...startPortcullis(c, port, { name: 'portcullis-bare-jwt-traffic', workers: 1, policies: [], cpus: L.proxy1 }), headers: benchJwt(c).headers }),
     },
     'portcullis-core-policies': {
       policiesCheck: true,
