@@ -21,7 +21,7 @@ const mint = (jti) =>
 const tokens = await Promise.all(Array.from({ length: N }, (_, i) => mint(String(i))));
 const jwt = createJwtAuthenticator(
   {
-    issuers: [{ issuer: ISS, audiences: [AUD], algorithms: ['RS256'], staticKeys: [jwk] }],
+    issuers: [{ issuer: ISS, audiences: [AUD], algorithms: ['RS256'], staticKeys: [jwk], requireCertificateBinding: false }],
     clockSkew: '30s', requiredClaims: ['exp'], maxTokenBytes: '8kb', cache: { maxEntries: 2 * N, ttl: '5m' },
     jwks: { refreshInterval: '10m', minRefetchInterval: '30s', timeout: '5s' },
     header: 'authorization', scopeClaim: 'scope', subjectClaim: 'sub',
@@ -34,14 +34,24 @@ const contexts = tokens.map((t) => {
   return new RequestContext(req, new ServerResponse(req), 0);
 });
 
+/**
+ * Two passes to warm the JIT up, then five measured passes over all N tokens; the median pass is
+ * reported (a single pass right after start-up measured 50-60 us for the cold path, mostly JIT and
+ * GC left over from minting, against about 35 us in steady state).
+ */
 async function measure(label, fn) {
-  await fn(Math.min(N, 500)); // warm-up (JIT)
-  const cpu = process.cpuUsage();
-  const t0 = performance.now();
-  await fn(N);
-  const used = process.cpuUsage(cpu);
-  const wall = (performance.now() - t0) * 1000;
-  console.log(`${label.padEnd(34)} cpu ${((used.user + used.system) / N).toFixed(1).padStart(6)} us   wall ${(wall / N).toFixed(1).padStart(6)} us`);
+  for (let i = 0; i < 2; i++) await fn(N);
+  const passes = [];
+  for (let i = 0; i < 5; i++) {
+    const cpu = process.cpuUsage();
+    const t0 = performance.now();
+    await fn(N);
+    const used = process.cpuUsage(cpu);
+    passes.push({ cpu: (used.user + used.system) / N, wall: ((performance.now() - t0) * 1000) / N });
+  }
+  passes.sort((a, b) => a.cpu - b.cpu);
+  const { cpu, wall } = passes[2];
+  console.log(`${label.padEnd(34)} cpu ${cpu.toFixed(1).padStart(6)} us   wall ${wall.toFixed(1).padStart(6)} us   (median of 5 passes of ${N})`);
 }
 
 const [h, p, s] = tokens[0].split('.');
@@ -54,9 +64,9 @@ await measure('jose jwtVerify (async, WebCrypto)', async (n) => {
 jwt.cache.clear();
 await measure('portcullis cold (verify + claims)', (n) => {
   jwt.cache.clear();
-  for (let i = 0; i < n; i++) if (jwt.authenticate(contexts[i]).kind !== 'authenticated') throw new Error('rejected');
+  for (let i = 0; i < n; i++) { const r = jwt.authenticate(contexts[i]); if (r.kind !== 'authenticated') throw new Error(`rejected: ${r.reason}`); }
 });
 await measure('portcullis warm (cache hit)', (n) => {
-  for (let i = 0; i < n; i++) if (jwt.authenticate(contexts[i]).kind !== 'authenticated') throw new Error('rejected');
+  for (let i = 0; i < n; i++) { const r = jwt.authenticate(contexts[i]); if (r.kind !== 'authenticated') throw new Error(`rejected: ${r.reason}`); }
 });
 jwt.close();
