@@ -13,6 +13,11 @@ import type { UpstreamTarget } from './upstream-target.js';
 export const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'proxy-connection', 'transfer-encoding', 'upgrade', 'te', 'trailer']);
 const CONNECT_FAILURES = new Set(['ECONNREFUSED', 'UND_ERR_CONNECT_TIMEOUT', 'EHOSTUNREACH', 'ENETUNREACH', 'EAI_AGAIN', 'ENOTFOUND']);
 const IDEMPOTENT = new Set(['GET', 'HEAD', 'OPTIONS', 'PUT', 'DELETE', 'TRACE']);
+/**
+ * The connection was closed or reset under the request before any response byte: the classic race
+ * of a pooled keep-alive connection the upstream closed while the request was on its way.
+ */
+const STALE_CONNECTION = new Set(['ECONNRESET', 'EPIPE', 'UND_ERR_SOCKET']);
 
 export interface ForwardRequest {
   readonly upstream: Upstream;
@@ -41,6 +46,8 @@ export class ForwardCall implements Dispatcher.DispatchHandler {
   private done = false;
   private attemptOpen = false;
   private attempts = 0;
+  /** One retry on a fresh connection after a reset (see `canRetryStale`); never more. */
+  private staleRetried = false;
   private target: UpstreamTarget | undefined;
   /** Targets already tried, so a retry goes somewhere else; allocated only on a retry. */
   private tried: UpstreamTarget[] | undefined;
@@ -205,6 +212,11 @@ export class ForwardCall implements Dispatcher.DispatchHandler {
       return;
     }
     const code = (error as { code?: string }).code ?? 'UNKNOWN';
+    if (!this.started && this.canRetryStale(code)) {
+      // Not the target's failure (its health and circuit are untouched): the same target, on a new connection.
+      this.staleRetried = true;
+      return this.dispatchTo(this.target!);
+    }
     request.upstream.recordFailure(this.target!, request.upstream.now(), code);
     if (!this.started && this.canRetry(code)) {
       (this.tried ??= []).push(this.target!);
@@ -216,13 +228,22 @@ export class ForwardCall implements Dispatcher.DispatchHandler {
   }
 
   private canRetry(code: string): boolean {
-    return (
-      CONNECT_FAILURES.has(code) &&
-      this.request.body === null &&
-      IDEMPOTENT.has(this.ctx.method) &&
-      this.attempts <= this.request.upstream.retries &&
-      !this.ctx.res.destroyed
-    );
+    return CONNECT_FAILURES.has(code) && this.replayable() && this.attempts <= this.request.upstream.retries;
+  }
+
+  /**
+   * A reset before any response byte, on a bodyless idempotent request, is retried once on the same
+   * target (RFC 9110 section 9.2.2 allows repeating idempotent requests). The pool hands out a fresh
+   * connection: the reset one is gone. Once only, so a request that itself makes the upstream drop
+   * the connection costs it at most two attempts.
+   */
+  private canRetryStale(code: string): boolean {
+    return STALE_CONNECTION.has(code) && !this.staleRetried && this.replayable();
+  }
+
+  /** Nothing consumed that cannot be sent again, and still someone to answer. */
+  private replayable(): boolean {
+    return this.request.body === null && IDEMPOTENT.has(this.ctx.method) && !this.ctx.res.destroyed;
   }
 
   /** Ends the exchange with an error: a problem+json if nothing was sent yet, a cut connection otherwise. */
