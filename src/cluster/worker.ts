@@ -57,6 +57,7 @@ export async function runWorker(): Promise<void> {
   const logger = loggers.logger.child({ worker: cluster.worker?.id });
   const gateway = await runGateway(loaded, { admin: false, watch: false, hangup: false, logger, accessSink: new BatchedSink(loggers.destination), metrics });
   onShutdown = () => drainAndExit(gateway, 'primary');
+  drainWhenOrphaned(() => drainAndExit(gateway, 'primary gone'));
   onReload = (message) => void reload(gateway, message);
   if (shutdownRequested) {
     onShutdown();
@@ -64,6 +65,23 @@ export async function runWorker(): Promise<void> {
   }
   if (queued !== undefined) await reload(gateway, queued);
   send({ type: 'portcullis:listening', ports: gateway.ports });
+}
+
+/**
+ * The primary died (kill -9, OOM): node:cluster would exit this worker on the spot, cutting every
+ * request in flight. The listening socket belonged to the primary, so no new connection arrives
+ * anyway; the connections this worker holds are drained like on SIGTERM. Marking the disconnect as
+ * expected is what stops node:cluster's own exit: its child side checks `exitedAfterDisconnect`
+ * right after emitting 'disconnect' (lib/internal/cluster/child.js).
+ */
+function drainWhenOrphaned(drain: () => void): void {
+  const worker = cluster.worker;
+  if (worker === undefined) return;
+  worker.once('disconnect', () => {
+    if (worker.exitedAfterDisconnect === true) return;
+    worker.exitedAfterDisconnect = true;
+    drain();
+  });
 }
 
 /** The phantom signers of this worker (none until its config is compiled): loaded lazily, like the gateway. */

@@ -162,14 +162,19 @@ describe('a cluster whose primary disappears', () => {
 
   beforeAll(async () => {
     await ensureBuilt();
-    upstream = await startUpstreamEcho();
+    // `/slow` answers after 1.5 s: a request still in flight when the primary dies.
+    upstream = await startUpstreamEcho((req, res) => {
+      const reply = () => res.writeHead(200, { 'content-type': 'text/plain' }).end(`done ${req.url}`);
+      if (req.url === '/slow') setTimeout(reply, 1500);
+      else reply();
+    });
   }, 180_000);
   afterAll(async () => {
     await killChildren();
     await upstream.close();
   });
 
-  it('has its workers exit and the listener stop accepting', async () => {
+  it('has its workers finish the requests in flight, then exit, and the listener stop accepting', async () => {
     const [port, admin] = [await freePort(), await freePort()];
     const file = join(tempDir(), 'gateway.yaml');
     writeFileSync(file, yaml(upstream.url, port, admin, 'v1'));
@@ -177,8 +182,12 @@ describe('a cluster whose primary disappears', () => {
     const workers = child.gatewayPids();
     expect(workers).toHaveLength(2);
 
+    const inFlight = getFresh(port, '/slow');
+    await waitFor(() => upstream.seen.some((s) => s.url === '/slow'), 10_000, 'the slow request to reach the upstream');
     const killedAt = performance.now();
     child.signal('SIGKILL');
+    // Without the drain, node:cluster exits the worker on the spot and this request is cut.
+    expect(await inFlight).toMatchObject({ status: 200, body: 'done /slow' });
     await waitFor(() => workers.every(processGone), 10_000, 'the workers to exit');
     reportTiming('primary killed to workers gone', performance.now() - killedAt);
     expect(await statusOf(port, '/r')).toBe(0);
