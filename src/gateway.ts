@@ -5,7 +5,7 @@ import { parseDuration } from './config/units.js';
 import { createAdminServer, registrySource, type AdminSources } from './admin/admin-server.js';
 import { phantomPublicJwks } from './auth/introspection/phantom.js';
 import { GatewayMetrics } from './observability/metrics.js';
-import { createLoggers } from './observability/logger.js';
+import { applyLogLevel, createLoggers } from './observability/logger.js';
 import { Backends } from './backends.js';
 import { AccessLog, BatchedSink, type LineSink } from './observability/access-log.js';
 import { handleClientError } from './proxy/client-error.js';
@@ -147,6 +147,7 @@ export class Gateway {
     }
     next.start();
     this.runtime = next;
+    applyLogLevel(this.logger, loaded.config.logging.level);
     this.connections.max = loaded.config.server.limits.maxConnectionsPerIp;
     this.loadShedder.configure(loaded.config.server.loadShedding);
     this.metrics.configure(loaded.config.metrics);
@@ -255,3 +256,4 @@ export class Gateway {
     return new Promise((resolve) => (this.onIdle = resolve));
   }
 }
+

@@ -4,6 +4,7 @@ import type { Logger } from 'pino';
 import { ConfigError, formatIssue } from '../config/config-error.js';
 import { compileCheck } from '../config/compile-check.js';
 import { loadConfigText, type LoadedConfig } from '../config/load.js';
+import { applyLogLevel } from '../observability/logger.js';
 import type { PrimaryMessage } from './protocol.js';
 
 /**
@@ -68,6 +69,7 @@ export class ClusterReload {
       return;
     }
     this.warnRestartOnly(next.loaded);
+    applyLogLevel(this.logger, next.loaded.config.logging.level);
     const seq = ++this.seq;
     this.pending = { seq, startedAt: performance.now(), previous: this.text, waiting: new Set(), applied: 0, refused: 0 };
     this.text = next.text;

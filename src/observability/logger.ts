@@ -108,3 +108,14 @@ export function createLoggers(options: LoggerOptions): Loggers {
 export function silentLogger(): Logger {
   return pino({ level: 'silent' });
 }
+
+/**
+ * `logging.level` takes effect on reload: pino children without a level of their own (policies',
+ * workers') follow their parent. The destination stays: reopening it under load could lose lines.
+ */
+export function applyLogLevel(logger: Logger, level: string): void {
+  if (logger.level === level) return;
+  // Logged before the change, so a quieter level does not swallow the line announcing it.
+  logger.info({ from: logger.level, to: level }, 'log level changed');
+  logger.level = level;
+}

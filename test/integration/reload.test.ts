@@ -16,13 +16,14 @@ interface Version {
   /** Adds the `new` route. */
   newRoute: boolean;
   listen?: { port: number; admin: number };
+  logLevel?: string;
 }
 
 /** v1: route `old` to upstream a, stamped v1. v2: `old` moves to b, stamped v2, and `new` appears. */
 function yaml(a: EchoUpstream, b: EchoUpstream, v: Version): string {
   const listen = v.listen ?? { port: 0, admin: 0 };
   return `version: 1
-server:
+${v.logLevel === undefined ? '' : `logging: { level: ${v.logLevel} }\n`}server:
   listeners: [{ host: 127.0.0.1, port: ${listen.port} }]
 admin: { enabled: ${v.listen !== undefined}, port: ${listen.admin} }
 upstreams:
@@ -117,6 +118,25 @@ describe('hot reload in one process', () => {
     expect(await get('/old/x')).toMatchObject({ status: 200, stamp: 'v2' });
     expect(b.seen.slice(seenByB).map((s) => s.url)).toEqual(['/old/x']);
     expect(logs.lines.some((l) => l.msg === 'config reloaded')).toBe(true);
+  });
+
+  it('applies logging.level on reload, to the gateway and to the policies of the new config', async () => {
+    replaceFile(file, yaml(a, b, { ...V2, logLevel: 'warn' }));
+    expect(await gateway.reloadFromFile()).toBe(true);
+    expect(logs.lines.find((l) => l.msg === 'log level changed')).toMatchObject({ from: 'info', to: 'warn' });
+    // The info line that follows every reload is now below the level.
+    expect(logs.lines.some((l) => l.msg === 'config reloaded')).toBe(false);
+    expect(gateway.logger.isLevelEnabled('info')).toBe(false);
+    expect(gateway.logger.child({ policy: 'any' }).isLevelEnabled('info')).toBe(false);
+
+    replaceFile(file, yaml(a, b, { ...V1, logLevel: 'debug' }));
+    expect(await gateway.reloadFromFile()).toBe(true);
+    expect(logs.lines.some((l) => l.msg === 'config reloaded')).toBe(true);
+    expect(gateway.logger.isLevelEnabled('debug')).toBe(true);
+    // A refused file changes nothing, its level included.
+    writeFileSync(file, `${yaml(a, b, { ...V1, logLevel: 'error' })}\nroutes: [ { name: broken\n`);
+    expect(await gateway.reloadFromFile()).toBe(false);
+    expect(gateway.logger.isLevelEnabled('debug')).toBe(true);
   });
 
   it('refuses a file with a YAML syntax error, logs it at error level and keeps serving the old config', async () => {
