@@ -6,6 +6,7 @@ import { parseByteSize } from '../../config/units.js';
 import { GatewayError, type ErrorCode } from '../../errors/index.js';
 import { matchMedia, type CompiledOperation, type MediaMap } from './compile.js';
 import type { OpenApiConfig } from './schema.js';
+import { countMembers } from './members.js';
 import { SensitiveScanner } from './sensitive.js';
 import { toIssues, type ValidationIssue } from './spec-ajv.js';
 
@@ -24,22 +25,6 @@ const INTERNALS = [
   /"(stack|stackTrace|trace|exception)"\s*:/, // JSON error bodies with a stack member
   /<b>(Fatal error|Warning|Parse error)<\/b>:/, // PHP
 ];
-
-/** Object members and array elements, at every depth (for...in skips the holes `delete` leaves in arrays). */
-export function countMembers(root: unknown): number {
-  let count = 0;
-  const stack: unknown[] = [root];
-  while (stack.length > 0) {
-    const value = stack.pop();
-    if (value === null || typeof value !== 'object') continue;
-    for (const key in value) {
-      count++;
-      const member = (value as Record<string, unknown>)[key];
-      if (member !== null && typeof member === 'object') stack.push(member);
-    }
-  }
-  return count;
-}
 
 function statusKeys(status: number): string[] {
   return [String(status), `${String(status).charAt(0)}XX`, 'DEFAULT'];
@@ -79,8 +64,7 @@ export function createResponseGuard(config: OpenApiConfig, deps: PolicyDeps): Pi
       return { value, changed: false };
     }
     if (entry.validate === undefined) return { value, changed: false };
-    // Validation only ever deletes members (removeAdditional, writeOnly): fewer members after it
-    // means the body changed. Counting is far cheaper than re-serialising every response.
+    // Validation only deletes members: a lower count afterwards means it changed (see members.ts).
     const removing = settings.undeclaredProperties === 'remove';
     const before = countMembers(value);
     const checked = removing ? value : structuredClone(value);
