@@ -76,6 +76,12 @@ describe('openapi parameters', () => {
     expect(errorsOf(await outcome(pets(), request('/pets/0')))).toEqual([{ pointer: '/path/petId', detail: 'must be >= 1' }]);
   });
 
+  it('reads path parameters whose names contain "-" (find-my-way would cut the name there)', async () => {
+    const policy = compilePolicy(openApiPolicy, { spec: 'routes.yaml' }, deps);
+    expect(await outcome(policy, request('/pets/7'))).toBeUndefined();
+    expect(errorsOf(await outcome(policy, request('/pets/0')))).toEqual([{ pointer: '/path/pet-id', detail: 'must be >= 1' }]);
+  });
+
   it('checks query, header and cookie parameters and lists every problem', async () => {
     expect(await outcome(pets(), request('/pets?limit=10&tags=a&tags=b&filter[kind]=cat', { headers: { ...V1, cookie: 'session=abcdefgh' } }))).toBeUndefined();
     const error = await outcome(pets(), request('/pets?limit=1000', { headers: { cookie: 'session=short' } }));

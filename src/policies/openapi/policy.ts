@@ -6,13 +6,13 @@ import { bufferBody, hasBody, jsonBody } from '../../core/request-body.js';
 import { parseByteSize } from '../../config/units.js';
 import { GatewayError } from '../../errors/index.js';
 import { compileJsonLimits } from '../json-limits/policy.js';
-import { compileSpec, matchMedia, ROUTER_METHODS, type CompiledMedia, type CompiledOperation, type PathEntry } from './compile.js';
+import { matchMedia, pathParams, ROUTER_METHODS, type CompiledMedia, type CompiledOperation, type PathEntry } from './compile.js';
 import { parseMultipart, parseUrlEncoded, type FormLimits } from './forms.js';
 import { countMembers, replaceJsonBody } from './members.js';
 import { createResponseGuard } from './response.js';
 import type { OpenApiConfig } from './schema.js';
 import { toIssues, type ValidationIssue } from './spec-ajv.js';
-import { loadSpec } from './spec-loader.js';
+import { sharedCompile, sharedSpec } from './spec-cache.js';
 import { validateParams } from './validate-request.js';
 
 /** Per-request state other hooks of this policy read: the matched operation. */
@@ -34,8 +34,8 @@ function invalid(op: CompiledOperation, issues: ValidationIssue[]): GatewayError
  * the positive model), parameters and bodies must match their schemas.
  */
 export function createOpenApiPolicy(config: OpenApiConfig, deps: PolicyDeps): PolicyInstance {
-  const spec = loadSpec(resolve(deps.configDir, config.spec));
-  const compiled = compileSpec(spec, {
+  const spec = sharedSpec(resolve(deps.configDir, config.spec));
+  const compiled = sharedCompile(spec, {
     basePath: config.basePath,
     unknownProperties: config.unknownBodyProperties,
     validateResponses: config.responses.validate,
@@ -95,7 +95,7 @@ export function createOpenApiPolicy(config: OpenApiConfig, deps: PolicyDeps): Po
       }
       ctx.state.set(OPENAPI_STATE, op);
       const issues: ValidationIssue[] = [];
-      validateParams(ctx, op, found.params, rejectUnknownQuery, jsonLimits, issues);
+      validateParams(ctx, op, pathParams(entry, found.params), rejectUnknownQuery, jsonLimits, issues);
       const withBody = hasBody(ctx);
       if (op.body === undefined || !withBody) {
         if (op.body === undefined && withBody) issues.push({ pointer: '/body', detail: 'the operation takes no request body' });
