@@ -53,6 +53,9 @@ function createAjv(version: LoadedSpec['version'], purpose: SchemaPurpose, optio
     removeAdditional: purpose === 'response' ? 'all' : purpose === 'body' && options.unknownProperties === 'remove',
     // Ajv's default only compiles regexes it can make safe; user patterns come from the spec author, not the client.
     unicodeRegExp: true,
+    // Ajv's code optimisation pass took ~40% of compiling 1,000 operations (bench/openapi.mjs: about
+    // 2.6 s -> 1.5 s CPU) and made no measurable difference to validating the 1 KB bench body (1.2 us).
+    code: { optimize: false },
   };
   const ajv = version === '3.1' ? (new Ajv2020(base) as unknown as Ajv) : new Ajv(base);
   addFormats(ajv);
