@@ -240,7 +240,7 @@ export const OPENAPI_BODY = JSON.stringify({
   owner: { email: 'owner@example.com', name: 'Owner Name' },
   notes: 'n'.repeat(560),
 });
-const OPENAPI_SPEC = {
+export const OPENAPI_SPEC = {
   openapi: '3.0.3',
   info: { title: 'bench', version: '1' },
   paths: {

@@ -14,9 +14,11 @@ export class ConfigError extends Error {
   readonly issues: readonly ConfigIssue[];
 
   constructor(issues: readonly ConfigIssue[]) {
-    super(`invalid config:\n${issues.map(formatIssue).join('\n')}`);
+    // The same problem can be found once per route generated from one source (config/openapi-routes.ts): said once.
+    const unique = [...new Map(issues.map((i) => [formatIssue(i), i])).values()];
+    super(`invalid config:\n${unique.map(formatIssue).join('\n')}`);
     this.name = 'ConfigError';
-    this.issues = issues;
+    this.issues = unique;
   }
 }
 

@@ -29,7 +29,7 @@ function adminRoutes(config: GatewayConfig): Map<number, string> {
   const patterns = config.authorization.adminPaths;
   if (patterns.length === 0) return out;
   config.routes.forEach((route, i) => {
-    for (const pattern of patterns) if (route.match.paths.some((p) => under(prefixOf(p), prefixOf(pattern)))) out.set(i, pattern);
+    for (const pattern of patterns) if ((route.match.paths ?? []).some((p) => under(prefixOf(p), prefixOf(pattern)))) out.set(i, pattern);
   });
   // Boxed: the router's store drops falsy values such as index 0.
   const router = new Router(config.routes, config.routes.map((_, index) => ({ index })));

@@ -6,6 +6,7 @@ import { substituteEnv, type EnvProblem } from './env.js';
 import { configValidator, describeAjvError, usefulErrors } from './ajv.js';
 import { resolvePolicies, type ResolvedAttachment } from './resolve-policies.js';
 import { checkSemantics } from './semantics.js';
+import { expandOpenApiRoutes } from './openapi-routes.js';
 import { applyLeastPrivilege } from './least-privilege.js';
 import { createRegistry, type PolicyRegistry } from '../policies/registry.js';
 import { deepFreeze } from './freeze.js';
@@ -38,20 +39,22 @@ export function loadConfigFile(file: string, options: LoadOptions = {}): LoadedC
 }
 
 export function loadConfigText(text: string, file: string, options: LoadOptions = {}): LoadedConfig {
-  const source = new ConfigSource(file, text);
+  const fileSource = new ConfigSource(file, text);
   const envProblems: EnvProblem[] = [];
-  const raw = substituteEnv(source.toJS() ?? {}, options.env ?? process.env, [], envProblems);
+  const raw = substituteEnv(fileSource.toJS() ?? {}, options.env ?? process.env, [], envProblems);
   if (envProblems.length > 0) {
-    throw new ConfigError(envProblems.map((p) => source.issue(p.path, `environment variable ${p.name} is not set`)));
+    throw new ConfigError(envProblems.map((p) => fileSource.issue(p.path, `environment variable ${p.name} is not set`)));
   }
 
   const validate = configValidator(ConfigSchema);
   if (!validate(raw)) {
-    throw new ConfigError(usefulErrors(validate.errors ?? []).map((e) => source.issue(pointerToPath(e.instancePath), describeAjvError(e))));
+    throw new ConfigError(usefulErrors(validate.errors ?? []).map((e) => fileSource.issue(pointerToPath(e.instancePath), describeAjvError(e))));
   }
-  const config = raw as GatewayConfig;
   const registry = options.registry ?? createRegistry();
   const issues: ConfigIssue[] = [];
+  // Routes with `openapi` become one route per operation; `source` then locates their problems in the file.
+  const { config, source } = expandOpenApiRoutes(raw as GatewayConfig, dirname(file), fileSource, issues);
+  if (issues.length > 0) throw new ConfigError(issues);
   const resolved = resolvePolicies(config, registry, source, issues);
   checkSemantics(config, source, dirname(file), issues);
   checkRoutePaths(config, source, issues);

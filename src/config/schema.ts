@@ -247,12 +247,15 @@ export const PolicyAttachment = strictObject(
 const Route = strictObject(
   {
     name: Type.String({ description: 'Unique route name, used in logs and metrics', pattern: '^[A-Za-z0-9_.-]{1,64}$' }),
-    match: strictObject(
+    // Defaults to {} so a route with `openapi` may leave it out; an ordinary route without paths is refused at load.
+    match: section(
       {
-        paths: Type.Array(Type.String({ pattern: '^/', maxLength: 2048 }), {
-          minItems: 1,
-          description: 'Exact ("/health"), template ("/users/{id}") or prefix ("/api/*": /api and everything below)',
-        }),
+        paths: Type.Optional(
+          Type.Array(Type.String({ pattern: '^/', maxLength: 2048 }), {
+            minItems: 1,
+            description: 'Exact ("/health"), template ("/users/{id}") or prefix ("/api/*": /api and everything below); required unless the route has `openapi`, whose operations give the paths',
+          }),
+        ),
         hosts: Type.Optional(
           Type.Array(Type.String({ pattern: '^(\\*\\.)?[A-Za-z0-9.-]+$' }), {
             description: 'Host names ("api.example.com" or "*.example.com"); any host when absent',
@@ -260,7 +263,29 @@ const Route = strictObject(
         ),
         methods: Type.Optional(Type.Array(HttpMethod, { minItems: 1, description: 'Methods; every method when absent' })),
       },
-      'What requests this route takes',
+      'What requests this route takes (may be left out with openapi)',
+    ),
+    openapi: Type.Optional(
+      strictObject(
+        {
+          spec: Type.String({ minLength: 1, maxLength: 4096, description: 'OpenAPI 3.0 or 3.1 description (JSON or YAML), relative to the config file' }),
+          basePath: Type.String({
+            description: 'Prefix in front of every spec path as clients call it ("/api" when the spec says "/pets" and clients call "/api/pets")',
+            default: '',
+            pattern: '^(/[^{}?#]*[^/{}?#])?$',
+            maxLength: 1024,
+          }),
+          operations: Type.Record(
+            Type.String({ minLength: 1, maxLength: 256 }),
+            strictObject(
+              { policies: Type.Array(PolicyAttachment, { default: [], description: "Attachments for this operation's route only, over the route's own (same name: settings merged)" }) },
+              'Overrides for one operation',
+            ),
+            { default: {}, description: 'Per-operation overrides, keyed by operationId (or "METHOD /path" for an operation without one)' },
+          ),
+        },
+        'Generate the routes from an OpenAPI description: one route per operation (its path template under basePath, its method; HEAD where GET), named <route>.<operationId>, each forwarding to this route\'s upstream with the openapi policy attached (tune it with an openapi attachment in policies)',
+      ),
     ),
     policies: Type.Array(PolicyAttachment, { default: [], description: 'Policies for this route, merged with the global ones' }),
     forward: strictObject(

@@ -51,6 +51,16 @@ describe('scanJson structure limits', () => {
   it('does not count commas inside strings as elements', () => {
     expect(scan('["a,b,c,d,e"]', { maxArrayLength: 1 })).toBeUndefined();
   });
+
+  it('ends a string at the first quote after an even run of backslashes, never inside one', () => {
+    // Four elements: a backslash, x",y, \", and z; the commas after escaped quotes are string content.
+    const text = String.raw`["\\", "x\",y", "\\\",", "z"]`;
+    expect(JSON.parse(text)).toHaveLength(4);
+    expect(scan(text, { maxArrayLength: 4 })).toBeUndefined();
+    expect(scan(text, { maxArrayLength: 3 })).toMatchObject({ kind: 'limit', limit: 'maxArrayLength' });
+    expect(scan(String.raw`{"a\\":1,"a\\":2}`)).toMatchObject({ kind: 'duplicate-key' });
+    expect(scan(String.raw`{"a\\":1,"a\"":2}`)).toBeUndefined();
+  });
 });
 
 describe('scanJson duplicate and forbidden keys', () => {

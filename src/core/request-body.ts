@@ -1,3 +1,4 @@
+import type { Readable } from 'node:stream';
 import type { RequestContext } from './context.js';
 import { GatewayError } from '../errors/index.js';
 import { DEFAULT_JSON_LIMITS, scanJson, type JsonLimits, type JsonScanProblem } from './json-scan.js';
@@ -31,21 +32,47 @@ export async function bufferBody(ctx: RequestContext, limit: number, who: string
   const declared = Number(ctx.header('content-length') ?? '0');
   const tooLarge = () => new GatewayError('GW_REQUEST_TOO_LARGE', { reason: `${who}: body over ${max} bytes`, detail: 'The request body is too large.' });
   if (declared > max) throw tooLarge();
-  const chunks: Buffer[] = [];
-  let size = 0;
-  try {
-    for await (const chunk of ctx.req as AsyncIterable<Buffer>) {
-      size += chunk.length;
-      if (size > max) throw tooLarge();
-      chunks.push(chunk);
-    }
-  } catch (error) {
-    if (error instanceof GatewayError) throw error;
-    // The client went away or sent a broken body: a denial, not a policy fault (failureMode must not forward it).
-    throw new GatewayError('GW_BAD_REQUEST', { reason: `${who}: body unreadable (${(error as Error).message})`, detail: 'The request body could not be read.' });
-  }
-  ctx.body = Buffer.concat(chunks, size);
+  ctx.body = await readAll(ctx.req, max, tooLarge, who);
   return ctx.body;
+}
+
+/**
+ * The stream's bytes, read with plain listeners: an async iterator over the request costs several
+ * microseconds and a dozen allocations per request (measured in the openapi benchmark). A body that
+ * arrived in one chunk is kept as is (no copy). Past `max`, or when the client goes away, the request
+ * is destroyed, as leaving a `for await` loop early would.
+ */
+function readAll(req: Readable, max: number, tooLarge: () => GatewayError, who: string): Promise<Buffer> {
+  return new Promise<Buffer>((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    let settled = false;
+    const finish = (error: GatewayError | undefined) => {
+      if (settled) return;
+      settled = true;
+      req.off('data', onData).off('end', onEnd).off('close', onClose);
+      // The error listener stays (a no-op once settled): an 'error' without one would crash the process.
+      if (error === undefined) resolve(chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, size));
+      else {
+        req.destroy();
+        reject(error);
+      }
+    };
+    const unreadable = (message: string) =>
+      // The client went away or sent a broken body: a denial, not a policy fault (failureMode must not forward it).
+      new GatewayError('GW_BAD_REQUEST', { reason: `${who}: body unreadable (${message})`, detail: 'The request body could not be read.' });
+    const onData = (chunk: Buffer) => {
+      size += chunk.length;
+      if (size > max) finish(tooLarge());
+      else chunks.push(chunk);
+    };
+    const onEnd = () => finish(undefined);
+    const onClose = () => finish(unreadable('closed before the end'));
+    const onError = (error: Error) => finish(unreadable(error.message));
+    if (req.readableEnded) return resolve(Buffer.alloc(0));
+    if (req.destroyed) return finish(unreadable('the stream was destroyed'));
+    req.on('data', onData).on('end', onEnd).on('close', onClose).on('error', onError);
+  });
 }
 
 /** `application/json` and every `application/<x>+json` (RFC 6839 section 3.1), parameters ignored. */

@@ -59,7 +59,8 @@ export class Router<T> {
       const methods = route.match.methods ?? ALL_METHODS;
       const hosts = route.match.hosts;
       for (const m of methods) this.usedMethods.add(m);
-      route.match.paths.forEach((path, pathIndex) => {
+      // Every loaded route has paths: a route with `openapi` gets them when it is expanded (config/openapi-routes.ts).
+      (route.match.paths ?? []).forEach((path, pathIndex) => {
         try {
           for (const routerPath of toRouterPaths(path)) {
             const targets = hosts === undefined ? [undefined] : hosts.map(hostConstraint);

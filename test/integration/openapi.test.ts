@@ -66,6 +66,31 @@ describe('openapi policy through the gateway', () => {
     expect(gw.logs.access()[0]!.monitor).toEqual([{ policy: 'openapi', code: 'GW_REQUEST_INVALID', reason: expect.stringContaining('/body/name must be string') }]);
   });
 
+  it('strips a mass-assignment attempt from the request body and sends the upstream a matching Content-Length', async () => {
+    await start(json(201, { id: 1, name: 'rex' }), ', unknownBodyProperties: remove');
+    const attempt = '{"name":"rex","isAdmin":true,"owner":{"email":"a@b.example","role":"admin","tenant":"other"}}';
+    expect((await post('/pets', attempt)).status).toBe(201);
+    const sent = '{"name":"rex","owner":{"email":"a@b.example"}}';
+    expect(upstream.seen[0]!.body.toString()).toBe(sent);
+    expect(upstream.seen[0]!.headers['content-length']).toBe(String(sent.length));
+  });
+
+  it('strips a chunked request body too, sent on with a Content-Length', async () => {
+    await start(json(201, { id: 1, name: 'rex' }), ', unknownBodyProperties: remove');
+    const body = new ReadableStream({
+      start(controller) {
+        controller.enqueue(new TextEncoder().encode('{"name":"rex",'));
+        controller.enqueue(new TextEncoder().encode('"isAdmin":true}'));
+        controller.close();
+      },
+    });
+    const res = await fetch(gw.url + '/pets', { method: 'POST', headers: { 'content-type': 'application/json' }, body, duplex: 'half' } as RequestInit);
+    expect(res.status).toBe(201);
+    expect(upstream.seen[0]!.body.toString()).toBe('{"name":"rex"}');
+    expect(upstream.seen[0]!.headers['content-length']).toBe('14');
+    expect(upstream.seen[0]!.headers['transfer-encoding']).toBeUndefined();
+  });
+
   it('removes undeclared and writeOnly properties from responses', async () => {
     await start(json(200, { id: 1, name: 'rex', password: 'hunter2', internalScore: 99, owner: { email: 'a@b.example', ssn: 'x' } }));
     const res = await get('/pets/1');

@@ -32,6 +32,15 @@ export interface PathEntry {
   readonly operations: Readonly<Record<string, CompiledOperation>>;
   /** The `Allow` header for a 405 (RFC 9110 section 15.5.6). */
   readonly allow: string;
+  /** Spec names of the path parameters, in order: the router knows them as p0, p1, ... */
+  readonly paramNames: readonly string[];
+}
+
+/** The router's positional parameters under their spec names. */
+export function pathParams(entry: PathEntry, found: Record<string, string | undefined>): Record<string, string | undefined> {
+  const out: Record<string, string | undefined> = {};
+  entry.paramNames.forEach((name, i) => (out[name] = found[`p${i}`]));
+  return out;
 }
 
 export interface CompiledSpec {
@@ -63,9 +72,15 @@ function compileContent(content: Located, compilers: { body: SpecCompiler; param
   return out;
 }
 
-/** OpenAPI path templates (`/pets/{petId}`) in find-my-way syntax (`/pets/:petId`); a literal `:` is doubled. */
-export function routerPath(template: string, base: string): string {
-  return base + template.replaceAll(':', '::').replace(/\{([^}/]+)\}/g, (_, name: string) => `:${name}`);
+/**
+ * OpenAPI path templates (`/pets/{pet-id}`) in find-my-way syntax, a literal `:` doubled. Parameters
+ * get positional names (`/pets/:p0`): find-my-way ends a name at `-` or `.` (`:pet-id` would be
+ * `:pet` then "-id"), and OpenAPI names often contain them. `names` lists the spec's names in order.
+ */
+export function routerPath(template: string, base: string): { path: string; names: string[] } {
+  const names: string[] = [];
+  const path = base + template.replaceAll(':', '::').replace(/\{([^}/]+)\}/g, (_, name: string) => `:p${names.push(name) - 1}`);
+  return { path, names };
 }
 
 export interface CompileOptions extends SpecAjvOptions {
@@ -96,9 +111,10 @@ export function compileSpec(spec: LoadedSpec, options: CompileOptions): Compiled
     }
     const allow = Object.keys(operations);
     if (operations.GET !== undefined && operations.HEAD === undefined) allow.push('HEAD');
-    const entry: PathEntry = { template, operations, allow: allow.join(', ') };
+    const { path, names } = routerPath(template, options.basePath);
+    const entry: PathEntry = { template, operations, allow: allow.join(', '), paramNames: names };
     try {
-      router.on(ROUTER_METHODS, routerPath(template, options.basePath), () => undefined, entry);
+      router.on(ROUTER_METHODS, path, () => undefined, entry);
     } catch (error) {
       throw new SpecError(spec.root, `/paths/${template.replaceAll('~', '~0').replaceAll('/', '~1')}`, `path template conflicts with another: ${(error as Error).message}`);
     }

@@ -4,6 +4,7 @@ import { makeContext, makeDeps } from '../../../test/helpers/context.js';
 import { catchGatewayError, compilePolicy } from '../../../test/helpers/policy.js';
 import { GatewayError, isGatewayError } from '../../errors/index.js';
 import type { RequestContext } from '../../core/context.js';
+import { HeaderList } from '../../core/header-list.js';
 import { openApiPolicy } from './index.js';
 
 const FIXTURES = fileURLToPath(new URL('../../../test/fixtures/openapi/', import.meta.url));
@@ -75,6 +76,12 @@ describe('openapi parameters', () => {
     expect(errorsOf(await outcome(pets(), request('/pets/0')))).toEqual([{ pointer: '/path/petId', detail: 'must be >= 1' }]);
   });
 
+  it('reads path parameters whose names contain "-" (find-my-way would cut the name there)', async () => {
+    const policy = compilePolicy(openApiPolicy, { spec: 'routes.yaml' }, deps);
+    expect(await outcome(policy, request('/pets/7'))).toBeUndefined();
+    expect(errorsOf(await outcome(policy, request('/pets/0')))).toEqual([{ pointer: '/path/pet-id', detail: 'must be >= 1' }]);
+  });
+
   it('checks query, header and cookie parameters and lists every problem', async () => {
     expect(await outcome(pets(), request('/pets?limit=10&tags=a&tags=b&filter[kind]=cat', { headers: { ...V1, cookie: 'session=abcdefgh' } }))).toBeUndefined();
     const error = await outcome(pets(), request('/pets?limit=1000', { headers: { cookie: 'session=short' } }));
@@ -127,6 +134,47 @@ describe('openapi JSON bodies', () => {
     expect(errorsOf(error)).toEqual([{ pointer: '/body', detail: 'has a property that is not declared' }]);
   });
 
+  describe('unknownBodyProperties: remove', () => {
+    const strip = () => pets({ unknownBodyProperties: 'remove' });
+
+    it('strips undeclared properties at every depth (mass assignment) and re-serialises the body', async () => {
+      const ctx = post('{"name":"rex","isAdmin":true,"owner":{"email":"a@b.example","role":"admin"},"children":[{"name":"pup","price":0}]}');
+      expect(await outcome(strip(), ctx)).toBeUndefined();
+      const sent = '{"name":"rex","owner":{"email":"a@b.example"},"children":[{"name":"pup"}]}';
+      expect(ctx.body?.toString()).toBe(sent);
+      expect(ctx.parsedBody?.value).toEqual(JSON.parse(sent));
+      expect(ctx.upstreamHeaders).toEqual({ 'content-length': String(Buffer.byteLength(sent)) });
+    });
+
+    it('forwards a body with nothing to strip byte for byte, without touching Content-Length', async () => {
+      const text = '{ "name" : "rex", "tag": null }';
+      const ctx = post(text);
+      expect(await outcome(strip(), ctx)).toBeUndefined();
+      expect(ctx.body?.toString()).toBe(text);
+      expect(ctx.upstreamHeaders).toBeUndefined();
+    });
+
+    it('still refuses what the schema forbids: readOnly, wrong types, hostile JSON', async () => {
+      expect(errorsOf(await outcome(strip(), post('{"id":7,"name":"rex","isAdmin":true}')))).toEqual([{ pointer: '/body/id', detail: 'is read-only' }]);
+      expect((await outcome(strip(), post('{"name":"rex","__proto__":{"isAdmin":true}}')))?.code).toBe('GW_JSON_FORBIDDEN_KEY');
+      expect((await outcome(strip(), post('{"name":"rex","isAdmin":false,"isAdmin":true}')))?.code).toBe('GW_JSON_DUPLICATE_KEY');
+    });
+
+    it('leaves an invalid body as sent (monitor mode forwards it) and the parsed copy unstripped', async () => {
+      const text = '{"name":42,"isAdmin":true}';
+      const ctx = post(text);
+      expect((await outcome(strip(), ctx))?.code).toBe('GW_REQUEST_INVALID');
+      expect(ctx.body?.toString()).toBe(text);
+      expect(ctx.parsedBody?.value).toEqual({ name: 42, isAdmin: true });
+      expect(ctx.upstreamHeaders).toBeUndefined();
+    });
+
+    it('refuses undeclared form fields, which cannot be re-encoded, as reject does', async () => {
+      const error = await outcome(strip(), post('name=rex&isAdmin=1', 'application/x-www-form-urlencoded'));
+      expect(errorsOf(error)).toEqual([{ pointer: '/body', detail: 'has a property that is not declared' }]);
+    });
+  });
+
   it('refuses a missing required body, an undeclared content type and a body where none is declared', async () => {
     expect(errorsOf(await outcome(pets(), request('/pets', { method: 'POST' })))).toEqual([{ pointer: '/body', detail: 'is required' }]);
     expect((await outcome(pets(), post('<pet/>', 'application/xml')))?.code).toBe('GW_UNSUPPORTED_MEDIA_TYPE');
@@ -176,6 +224,38 @@ describe('openapi monitor state', () => {
 
   it('throws GatewayErrors only, so monitor mode can record them', () => {
     expect(catchGatewayError(() => pets().handle!(request('/nope'))).code).toBe('GW_ROUTE_NOT_FOUND');
+  });
+});
+
+describe('openapi response bodies', () => {
+  async function respond(body: string, extra: object = {}): Promise<Buffer> {
+    const policy = pets(extra);
+    const ctx = request('/pets/3');
+    await policy.handle!(ctx);
+    const head = new HeaderList(['content-type', 'application/json']);
+    expect(policy.wantsResponseBody!(ctx, head, 200)).toBeDefined();
+    const raw = Buffer.from(body);
+    const out = await policy.onResponseBody!(ctx, raw, head, 200);
+    return out === raw ? raw : Buffer.from(out);
+  }
+
+  it('sends a body with nothing to remove as the upstream sent it (the same buffer, never re-serialised)', async () => {
+    const text = '{ "id": 3, "name": "rex", "owner": { "email": "a@b.example" } }';
+    const raw = Buffer.from(text);
+    const policy = pets();
+    const ctx = request('/pets/3');
+    await policy.handle!(ctx);
+    expect(await policy.onResponseBody!(ctx, raw, new HeaderList(['content-type', 'application/json']), 200)).toBe(raw);
+  });
+
+  it('re-serialises a body that lost an undeclared or writeOnly property, however deep', async () => {
+    expect((await respond('{"id":3,"name":"rex","owner":{"email":"a@b.example","ssn":"x"}}')).toString()).toBe('{"id":3,"name":"rex","owner":{"email":"a@b.example"}}');
+    expect((await respond('{"id":3,"name":"rex","password":"hunter2"}')).toString()).toBe('{"id":3,"name":"rex"}');
+  });
+
+  it('passes the body unchanged in report mode, also when it would lose properties', async () => {
+    const text = '{"id":3,"name":"rex","internal":1}';
+    expect((await respond(text, { responses: { undeclaredProperties: 'report' } })).toString()).toBe(text);
   });
 });
 

@@ -1,3 +1,4 @@
+import type { ValidateFunction } from 'ajv';
 import { resolve } from 'node:path';
 import type { RequestContext } from '../../core/context.js';
 import type { PolicyDeps, PolicyInstance } from '../../core/policy.js';
@@ -5,12 +6,13 @@ import { bufferBody, hasBody, jsonBody } from '../../core/request-body.js';
 import { parseByteSize } from '../../config/units.js';
 import { GatewayError } from '../../errors/index.js';
 import { compileJsonLimits } from '../json-limits/policy.js';
-import { compileSpec, matchMedia, ROUTER_METHODS, type CompiledMedia, type CompiledOperation, type PathEntry } from './compile.js';
+import { matchMedia, pathParams, ROUTER_METHODS, type CompiledMedia, type CompiledOperation, type PathEntry } from './compile.js';
 import { parseMultipart, parseUrlEncoded, type FormLimits } from './forms.js';
+import { countMembers, replaceJsonBody } from './members.js';
 import { createResponseGuard } from './response.js';
 import type { OpenApiConfig } from './schema.js';
 import { toIssues, type ValidationIssue } from './spec-ajv.js';
-import { loadSpec } from './spec-loader.js';
+import { sharedCompile, sharedSpec } from './spec-cache.js';
 import { validateParams } from './validate-request.js';
 
 /** Per-request state other hooks of this policy read: the matched operation. */
@@ -32,10 +34,10 @@ function invalid(op: CompiledOperation, issues: ValidationIssue[]): GatewayError
  * the positive model), parameters and bodies must match their schemas.
  */
 export function createOpenApiPolicy(config: OpenApiConfig, deps: PolicyDeps): PolicyInstance {
-  const spec = loadSpec(resolve(deps.configDir, config.spec));
-  const compiled = compileSpec(spec, {
+  const spec = sharedSpec(resolve(deps.configDir, config.spec));
+  const compiled = sharedCompile(spec, {
     basePath: config.basePath,
-    rejectUnknownProperties: config.unknownBodyProperties === 'reject',
+    unknownProperties: config.unknownBodyProperties,
     validateResponses: config.responses.validate,
   });
   const { limits: jsonLimits, maxBytes: jsonMaxBytes } = compileJsonLimits(config.json);
@@ -47,16 +49,32 @@ export function createOpenApiPolicy(config: OpenApiConfig, deps: PolicyDeps): Po
   };
   const formMaxBytes = parseByteSize(config.forms.maxBytes);
   const rejectUnknownQuery = config.unknownQueryParameters === 'reject';
+  const stripping = config.unknownBodyProperties === 'remove';
   deps.logger.debug({ spec: spec.root, operations: compiled.operationCount }, 'openapi spec compiled');
 
   async function validateBody(ctx: RequestContext, op: CompiledOperation, media: CompiledMedia, issues: ValidationIssue[]): Promise<void> {
-    let value: unknown;
-    if (media.kind === 'json') value = await jsonBody(ctx, jsonMaxBytes, 'openapi', jsonLimits);
-    else if (media.kind === 'form') value = parseUrlEncoded(await bufferBody(ctx, formMaxBytes, 'openapi'), forms);
-    else if (media.kind === 'multipart') value = await parseMultipart(await bufferBody(ctx, formMaxBytes, 'openapi'), ctx.header('content-type')!, forms);
-    else return;
-    if (media.validate !== undefined && !media.validate(value)) toIssues('/body', media.validate.errors, issues);
+    if (media.kind === 'json') {
+      const value = await jsonBody(ctx, jsonMaxBytes, 'openapi', jsonLimits);
+      if (media.validate !== undefined) validateJson(ctx, media.validate, value, issues);
+    } else if (media.kind === 'form' || media.kind === 'multipart') {
+      const raw = await bufferBody(ctx, formMaxBytes, 'openapi');
+      const value = media.kind === 'form' ? parseUrlEncoded(raw, forms) : await parseMultipart(raw, ctx.header('content-type')!, forms);
+      if (media.validate !== undefined && !media.validate(value)) toIssues('/body', media.validate.errors, issues);
+    }
     if (issues.length > 0) throw invalid(op, issues);
+  }
+
+  /**
+   * With `unknownBodyProperties: remove` the validator deletes undeclared properties in place: a
+   * valid body that lost some is re-serialised for the upstream. An invalid one is refused (or, in
+   * monitor mode, forwarded as sent), so the parsed copy other policies read is restored to match.
+   */
+  function validateJson(ctx: RequestContext, validate: ValidateFunction, value: unknown, issues: ValidationIssue[]): void {
+    const before = stripping ? countMembers(value) : 0;
+    if (!validate(value)) {
+      toIssues('/body', validate.errors, issues);
+      if (stripping && countMembers(value) !== before) ctx.parsedBody = { value: JSON.parse(ctx.body!.toString('utf8')) as unknown };
+    } else if (stripping && countMembers(value) !== before) replaceJsonBody(ctx, value);
   }
 
   return {
@@ -77,7 +95,7 @@ export function createOpenApiPolicy(config: OpenApiConfig, deps: PolicyDeps): Po
       }
       ctx.state.set(OPENAPI_STATE, op);
       const issues: ValidationIssue[] = [];
-      validateParams(ctx, op, found.params, rejectUnknownQuery, jsonLimits, issues);
+      validateParams(ctx, op, pathParams(entry, found.params), rejectUnknownQuery, jsonLimits, issues);
       const withBody = hasBody(ctx);
       if (op.body === undefined || !withBody) {
         if (op.body === undefined && withBody) issues.push({ pointer: '/body', detail: 'the operation takes no request body' });

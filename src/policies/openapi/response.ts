@@ -6,6 +6,7 @@ import { parseByteSize } from '../../config/units.js';
 import { GatewayError, type ErrorCode } from '../../errors/index.js';
 import { matchMedia, type CompiledOperation, type MediaMap } from './compile.js';
 import type { OpenApiConfig } from './schema.js';
+import { countMembers } from './members.js';
 import { SensitiveScanner } from './sensitive.js';
 import { toIssues, type ValidationIssue } from './spec-ajv.js';
 
@@ -52,33 +53,34 @@ export function createResponseGuard(config: OpenApiConfig, deps: PolicyDeps): Pi
     deps.logger.warn({ request_id: ctx.requestId, route: deps.routeName, code, reason }, 'openapi response finding');
   };
 
-  function checkSchema(ctx: RequestContext, op: CompiledOperation, value: unknown, head: HeaderList, status: number): unknown {
+  /** The body to send: `value` itself, possibly edited in place, or unchanged; `changed` when it must be re-serialised. */
+  function checkSchema(ctx: RequestContext, op: CompiledOperation, value: unknown, head: HeaderList, status: number): { value: unknown; changed: boolean } {
     const media = responseMedia(op, status);
     const entry = media === undefined ? undefined : matchMedia(media, head.get('content-type'));
-    let problem: string | undefined;
-    let checked = value;
     if (entry === undefined) {
       const reason = `status ${status} with this content type is not declared for ${op.id}`;
       if (settings.undeclaredResponses === 'block') throw new GatewayError('GW_RESPONSE_INVALID', { reason: `openapi: ${reason}` });
       report(ctx, 'GW_RESPONSE_INVALID', reason);
-    } else if (entry.validate !== undefined) {
-      const removing = settings.undeclaredProperties === 'remove';
-      checked = removing ? value : structuredClone(value);
-      if (!entry.validate(checked)) {
-        const issues: ValidationIssue[] = [];
-        toIssues('/body', entry.validate.errors, issues);
-        problem = `${op.id} ${status}: ${issues.map((i) => `${i.pointer} ${i.detail}`).join('; ')}`;
-      } else if (!removing && JSON.stringify(checked) !== JSON.stringify(value)) {
-        report(ctx, 'GW_RESPONSE_INVALID', `${op.id} ${status}: undeclared or writeOnly properties passed on`);
-        checked = value;
-      }
+      return { value, changed: false };
     }
-    if (problem !== undefined) {
+    if (entry.validate === undefined) return { value, changed: false };
+    // Validation only deletes members: a lower count afterwards means it changed (see members.ts).
+    const removing = settings.undeclaredProperties === 'remove';
+    const before = countMembers(value);
+    const checked = removing ? value : structuredClone(value);
+    if (!entry.validate(checked)) {
+      const issues: ValidationIssue[] = [];
+      toIssues('/body', entry.validate.errors, issues);
+      const problem = `${op.id} ${status}: ${issues.map((i) => `${i.pointer} ${i.detail}`).join('; ')}`;
       if (settings.invalid === 'block') throw new GatewayError('GW_RESPONSE_INVALID', { reason: `openapi: ${problem}` });
       report(ctx, 'GW_RESPONSE_INVALID', problem);
-      return value;
+      // In remove mode Ajv may have deleted members before it failed: what goes out is the edited value.
+      return { value: checked, changed: removing && countMembers(checked) !== before };
     }
-    return checked;
+    const changed = countMembers(checked) !== before;
+    if (removing) return { value: checked, changed };
+    if (changed) report(ctx, 'GW_RESPONSE_INVALID', `${op.id} ${status}: undeclared or writeOnly properties passed on`);
+    return { value, changed: false };
   }
 
   return {
@@ -107,8 +109,7 @@ export function createResponseGuard(config: OpenApiConfig, deps: PolicyDeps): Pi
         return body;
       }
       const op = ctx.state.get('openapi') as CompiledOperation | undefined;
-      let out = op !== undefined && settings.validate ? checkSchema(ctx, op, value, head, status) : value;
-      let changed = out !== value || (op !== undefined && settings.validate && settings.undeclaredProperties === 'remove');
+      let { value: out, changed } = op !== undefined && settings.validate ? checkSchema(ctx, op, value, head, status) : { value, changed: false };
       if (scanner.enabled) {
         const action = settings.sensitiveData.action;
         const { findings, value: masked } = scanner.scan(out, action === 'mask');

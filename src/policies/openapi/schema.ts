@@ -25,8 +25,8 @@ export const OpenApiSchema = Type.Object(
     }),
     unknownQueryParameters: Choice(['reject', 'allow'], 'A query parameter the operation does not declare: refused (400) or passed on', 'reject'),
     unknownBodyProperties: Choice(
-      ['reject', 'allow'],
-      'A body property an object schema does not declare: "reject" treats object schemas that are silent about additionalProperties as closed; "allow" follows the spec as written',
+      ['reject', 'allow', 'remove'] as const,
+      'A body property an object schema does not declare: "reject" treats object schemas that are silent about additionalProperties as closed; "remove" closes them too but deletes such properties from JSON bodies before forwarding (the body is re-serialised; form fields are refused as with reject); "allow" follows the spec as written',
       'allow',
     ),
     json: section(JsonLimitFields, 'Hostile-JSON limits for request bodies (see json-limits); a json-limits policy that parsed the body first wins'),

@@ -19,8 +19,14 @@ const addFormats = ((addFormatsModule as unknown as { default?: unknown }).defau
 export type SchemaPurpose = 'body' | 'param' | 'response';
 
 export interface SpecAjvOptions {
-  /** Add `additionalProperties: false` to request object schemas that say nothing about it. */
-  readonly rejectUnknownProperties: boolean;
+  /**
+   * Request object schemas that say nothing about `additionalProperties`: `allow` follows the spec;
+   * `reject` closes them (`additionalProperties: false`); `remove` closes them too and, in JSON
+   * bodies, deletes undeclared properties instead of refusing them (Ajv `removeAdditional: true`:
+   * only where `additionalProperties` is false, so a declared map stays whole). Forms and
+   * parameters cannot be re-encoded, so there `remove` refuses as `reject` does.
+   */
+  readonly unknownProperties: 'allow' | 'reject' | 'remove';
 }
 
 /** OpenAPI 3.0 formats that JSON Schema does not define; checked loosely or not at all (annotations). */
@@ -43,9 +49,13 @@ function createAjv(version: LoadedSpec['version'], purpose: SchemaPurpose, optio
     messages: true,
     coerceTypes: purpose === 'param' ? 'array' : false,
     // Responses: undeclared properties removed (the `report` setting validates a copy and compares).
-    removeAdditional: purpose === 'response' ? 'all' : false,
+    // Request bodies with `remove`: stripped where the (closed) schema says additionalProperties: false.
+    removeAdditional: purpose === 'response' ? 'all' : purpose === 'body' && options.unknownProperties === 'remove',
     // Ajv's default only compiles regexes it can make safe; user patterns come from the spec author, not the client.
     unicodeRegExp: true,
+    // Ajv's code optimisation pass took ~40% of compiling 1,000 operations (bench/openapi.mjs: about
+    // 2.6 s -> 1.5 s CPU) and made no measurable difference to validating the 1 KB bench body (1.2 us).
+    code: { optimize: false },
   };
   const ajv = version === '3.1' ? (new Ajv2020(base) as unknown as Ajv) : new Ajv(base);
   addFormats(ajv);
@@ -135,7 +145,7 @@ export class SpecCompiler {
   ) {
     this.ajv = createAjv(spec.version, purpose, options);
     const refTargets = collectRefTargets(spec);
-    const closed = purpose !== 'response' && options.rejectUnknownProperties;
+    const closed = purpose !== 'response' && options.unknownProperties !== 'allow';
     for (const [file, document] of spec.documents) {
       const copy = structuredClone(document);
       if (closed) closeObjects(copy);
