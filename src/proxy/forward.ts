@@ -48,12 +48,15 @@ export class ForwardCall implements Dispatcher.DispatchHandler {
   private buffered: BufferedResponse | undefined;
   /** Index of the Host value in `request.headers`. */
   private readonly hostIndex: number;
+  /** Index of the traceparent value, when this request has spans (each attempt names its CLIENT span). */
+  private readonly traceparentIndex: number;
 
   constructor(
     private readonly ctx: RequestContext,
     private readonly request: ForwardRequest,
   ) {
-    this.hostIndex = request.preserveHost ? -1 : hostValueIndex(request.headers);
+    this.hostIndex = request.preserveHost ? -1 : lastValueIndex(request.headers, 'host');
+    this.traceparentIndex = ctx.spans === undefined ? -1 : lastValueIndex(request.headers, 'traceparent');
   }
 
   start(): void {
@@ -81,6 +84,7 @@ export class ForwardCall implements Dispatcher.DispatchHandler {
     target.inflight++;
     ctx.upstreamTarget = target.origin;
     ctx.upstreamStartedAt = performance.now();
+    if (this.traceparentIndex !== -1) request.headers[this.traceparentIndex] = ctx.spans!.startClient(ctx, target.origin, request.path, this.attempts);
     target.pool.dispatch(
       { origin: target.origin, method: ctx.method, path: request.path, headers: request.headers, body: request.body },
       this,
@@ -169,7 +173,7 @@ export class ForwardCall implements Dispatcher.DispatchHandler {
 
   onComplete(): void {
     if (this.done) return;
-    this.endAttempt();
+    this.endAttempt(undefined);
     this.request.upstream.recordSuccess(this.target!, this.request.upstream.now(), this.ctx.status);
     if (this.buffered !== undefined) {
       this.abortUpstream = undefined; // the exchange is over: a timeout now answers directly
@@ -195,7 +199,7 @@ export class ForwardCall implements Dispatcher.DispatchHandler {
   }
 
   onError(error: Error): void {
-    this.endAttempt();
+    this.endAttempt(error instanceof GatewayError ? error.code : ((error as { code?: string }).code ?? error.name));
     if (this.done) return;
     const { request } = this;
     if (error instanceof GatewayError) {
@@ -233,10 +237,11 @@ export class ForwardCall implements Dispatcher.DispatchHandler {
     else sendError(this.ctx, this.request.pipeline, error, this.request.requestIdHeader);
   }
 
-  private endAttempt(): void {
+  private endAttempt(failure: string | undefined): void {
     if (!this.attemptOpen) return;
     this.attemptOpen = false;
     this.target!.inflight--;
+    this.ctx.spans?.endClient(this.started ? this.ctx.status : 0, failure);
   }
 
   private finish(): void {
@@ -245,9 +250,9 @@ export class ForwardCall implements Dispatcher.DispatchHandler {
   }
 }
 
-/** The Host entry `buildUpstreamHeaders` appended: the last one, searched among names only. */
-function hostValueIndex(headers: readonly string[]): number {
-  for (let i = headers.length - 2; i >= 0; i -= 2) if (headers[i] === 'host') return i + 1;
+/** The value index of an entry `buildUpstreamHeaders` appended (the last of that name), searched among names only. */
+function lastValueIndex(headers: readonly string[], name: string): number {
+  for (let i = headers.length - 2; i >= 0; i -= 2) if (headers[i] === name) return i + 1;
   return -1;
 }
 
