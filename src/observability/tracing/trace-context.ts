@@ -60,30 +60,39 @@ export function parseTraceparent(value: string): IncomingTraceparent | undefined
 
 export const MAX_TRACESTATE_LENGTH = 512;
 export const MAX_TRACESTATE_MEMBERS = 32;
-/** key: simple-key or tenant@system (section 3.3.1.3.1); value: printable ASCII but `,` and `=`, no trailing space. */
-const MEMBER = /^[ \t]*([a-z0-9][a-z0-9_*/-]{0,255}|[a-z0-9][a-z0-9_*/-]{0,240}@[a-z][a-z0-9_*/-]{0,13})=([\x20-\x2b\x2d-\x3c\x3e-\x7e]{0,255}[\x21-\x2b\x2d-\x3c\x3e-\x7e])[ \t]*$/;
+/** key: simple-key or tenant@system (section 3.3.1.3.1). */
+const KEY = /^(?:[a-z0-9][a-z0-9_*/-]{0,255}|[a-z0-9][a-z0-9_*/-]{0,240}@[a-z][a-z0-9_*/-]{0,13})$/;
+/** value: printable ASCII but `,` and `=`, 1 to 256 characters, no trailing space (section 3.3.1.3.2). */
+const VALUE = /^[\x20-\x2b\x2d-\x3c\x3e-\x7e]{0,255}[\x21-\x2b\x2d-\x3c\x3e-\x7e]$/;
 
 /**
  * The `tracestate` to pass on, or undefined to drop it: at most 512 characters and 32 members,
- * each `key=value` as section 3.3.1 defines, keys unique. Empty members (`a=1,,b=2`) are allowed
- * and removed. Anything else drops the whole header: it is opaque vendor data we cannot repair.
+ * each `key=value` as section 3.3.1 defines, keys unique. Empty members (`a=1,,b=2`) and spaces
+ * around members are allowed and removed. Anything else drops the whole header: it is opaque
+ * vendor data we cannot repair. A list that needs no clean-up is passed on as the same string.
  */
 export function acceptTracestate(value: string | string[] | undefined): string | undefined {
   if (value === undefined) return undefined;
   const joined = typeof value === 'string' ? value : value.join(',');
   if (joined.length === 0 || joined.length > MAX_TRACESTATE_LENGTH) return undefined;
   const members = joined.split(',');
+  const keys: string[] = [];
   const kept: string[] = [];
-  const keys = new Set<string>();
-  for (const member of members) {
-    if (member.trim() === '') continue;
-    const match = MEMBER.exec(member);
-    if (match === null || keys.has(match[1]!)) return undefined;
-    keys.add(match[1]!);
-    kept.push(`${match[1]}=${match[2]}`);
+  let changed = false;
+  for (const raw of members) {
+    const member = raw.trim();
+    if (member.length !== raw.length) changed = true;
+    if (member === '') continue;
+    const eq = member.indexOf('=');
+    if (eq === -1) return undefined;
+    const key = member.slice(0, eq);
+    // Keys are unique; at most 32 of them, so a linear look is cheaper than a Set.
+    if (!KEY.test(key) || !VALUE.test(member.slice(eq + 1)) || keys.includes(key)) return undefined;
+    keys.push(key);
+    kept.push(member);
   }
   if (kept.length === 0 || kept.length > MAX_TRACESTATE_MEMBERS) return undefined;
-  return kept.join(',');
+  return changed || kept.length !== members.length ? kept.join(',') : joined;
 }
 
 /**
