@@ -24,7 +24,7 @@ export const TracingConfigSchema = section(
       pattern: '^https?://',
     }),
     headers: Type.Record(Type.String({ pattern: '^[A-Za-z0-9-]{1,64}$' }), Type.String({ maxLength: 4096 }), {
-      description: 'Headers sent with every export (an API key: use ${ENV:NAME}); never logged',
+      description: 'Headers sent with every export, such as an API key; never logged',
       default: {},
       secret: true,
     }),
