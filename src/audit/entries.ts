@@ -28,7 +28,7 @@ export function decisionEntries(ctx: RequestContext, now: number, include: Decis
     requestId: ctx.requestId || null,
   };
   // The W3C trace id leads from a record to the request's trace (docs/tracing.md).
-  const detail = ctx.traceId === '' ? { status: ctx.status } : { status: ctx.status, traceId: ctx.traceId };
+  const detail: JsonObject = ctx.traceId === '' ? { status: ctx.status } : { status: ctx.status, traceId: ctx.traceId };
   if (denied && (include.notFound || !NOT_FOUND_CODES.has(d.code ?? ''))) {
     out.push({
       ...base,

@@ -1,5 +1,8 @@
+import { createServer, type IncomingMessage } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { request } from 'undici';
+import { WebSocket, WebSocketServer } from 'ws';
 import { deadPort, startGateway, startUpstreamEcho, type EchoUpstream, type TestGateway } from '../helpers/servers.js';
 import { waitFor } from '../helpers/child-gateway.js';
 import { KIND, OtlpReceiver, type ReceivedSpan } from '../helpers/otlp-receiver.js';
@@ -301,5 +304,48 @@ describe('the OTLP receiver is down', () => {
     const started = performance.now();
     await gw.close();
     expect(performance.now() - started).toBeLessThan(4000);
+  });
+});
+
+describe('WebSocket upgrades', () => {
+  it('send the upstream the handshake CLIENT span as parent, and the tunnel is one traced request', async () => {
+    const seen: IncomingMessage[] = [];
+    const server = createServer((_req, res) => res.writeHead(426).end());
+    const wss = new WebSocketServer({ server });
+    wss.on('connection', (ws, req) => {
+      seen.push(req);
+      ws.send('hi');
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const receiver = await OtlpReceiver.start();
+    const gw = await startGateway(
+      config(`  enabled: true\n  continueFrom: anyone\n  endpoint: "${receiver.url}"\n  batch: { scheduledDelay: 50ms }`).replace(
+        'forward: { upstream: up }\n    policies:\n      - name: allowed-methods',
+        'forward: { upstream: up, websocket: true }\n    policies:\n      - name: allowed-methods',
+      ),
+      { upstreamUrl: `http://127.0.0.1:${(server.address() as AddressInfo).port}` },
+    );
+    try {
+      const ws = new WebSocket(`ws://127.0.0.1:${gw.port}/users/1`, { headers: { traceparent: `00-${TRACE}-${PARENT}-01` } });
+      await new Promise((resolve, reject) => ws.once('message', resolve).once('error', reject));
+      const sent = parseTraceparent(seen[0]!.headers.traceparent as string)!;
+      expect(sent.traceId).toBe(TRACE);
+      ws.close();
+      const spans = await waitFor(() => {
+        const t = receiver.trace(TRACE);
+        return byKind(t, KIND.SERVER).length === 1 ? t : undefined;
+      }, 5000, 'the websocket trace');
+      const client = byKind(spans, KIND.CLIENT)[0]!;
+      expect(client.spanId).toBe(sent.parentId);
+      expect(client.attributes['http.response.status_code']).toBe(101);
+      expect(byKind(spans, KIND.SERVER)[0]!.attributes['http.response.status_code']).toBe(101);
+    } finally {
+      await gw.close();
+      await receiver.close();
+      for (const ws of wss.clients) ws.terminate();
+      wss.close();
+      server.closeAllConnections();
+      await new Promise((resolve) => server.close(resolve));
+    }
   });
 });
