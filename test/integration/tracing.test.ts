@@ -42,6 +42,13 @@ routes:
 `;
 }
 
+/** Adds upstream `flaky` (a dead target, then the echo upstream; one retry) and route /retry/* to it. */
+function withRetryRoute(deadPort: number, yaml: string): string {
+  return yaml
+    .replace('upstreams:\n', `upstreams:\n  flaky: { targets: [{ url: "http://127.0.0.1:${deadPort}" }, { url: "{{UPSTREAM}}" }], retries: 1 }\n`)
+    .replace('routes:\n', 'routes:\n  - name: retry\n    match: { paths: ["/retry/*"] }\n    forward: { upstream: flaky }\n');
+}
+
 /** Sends one request and returns what the upstream got as traceparent (parsed) and the access line. */
 async function call(gw: TestGateway, upstream: EchoUpstream, path: string, headers: Record<string, string> = {}) {
   const before = upstream.seen.length;
@@ -66,15 +73,16 @@ describe('tracing enabled: spans exported over OTLP/HTTP JSON', () => {
   beforeAll(async () => {
     upstream = await startUpstreamEcho();
     receiver = await OtlpReceiver.start();
+    const dead = await deadPort();
     gw = await startGateway(
-      config(
+      withRetryRoute(dead, config(
         `  enabled: true
   serviceName: gw-under-test
   endpoint: "${receiver.url}"
   headers: { x-otlp-token: sekrit }
   batch: { scheduledDelay: 50ms }`,
         '  trustedProxies: ["127.0.0.1"]',
-      ),
+      )),
       { upstreamUrl: upstream.url },
     );
   });
@@ -137,6 +145,22 @@ describe('tracing enabled: spans exported over OTLP/HTTP JSON', () => {
     expect(server.attributes).toMatchObject({ 'http.response.status_code': 403, 'portcullis.decision': 'deny', 'portcullis.decided_by': 'ip-restriction' });
     const onRequest = byKind(spans, KIND.INTERNAL).find((s) => s.attributes['portcullis.phase'] === 'onRequest')!;
     expect(onRequest.attributes).toMatchObject({ 'portcullis.decision': 'deny', 'portcullis.decided_by': 'ip-restriction' });
+  });
+
+  it('gives a retried upstream call one CLIENT span per attempt, and the upstream the id of the one that reached it', async () => {
+    const retried = await waitFor(async () => {
+      const { sent } = await call(gw, upstream, '/retry/x');
+      const spans = await waitFor(() => {
+        const t = receiver.trace(sent!.traceId);
+        return byKind(t, KIND.SERVER).length === 1 ? t : undefined;
+      }, 5000, 'the trace');
+      return byKind(spans, KIND.CLIENT).length === 2 ? { sent: sent!, clients: byKind(spans, KIND.CLIENT) } : undefined;
+    }, 5000, 'a request whose first attempt went to the dead target');
+    const [failed, succeeded] = retried.clients.sort((a, b) => Number(a.attributes['http.request.resend_count'] ?? 0) - Number(b.attributes['http.request.resend_count'] ?? 0));
+    expect(failed!.attributes['error.type']).toBe('ECONNREFUSED');
+    expect(failed!.status?.code).toBe(2);
+    expect(succeeded!.attributes).toMatchObject({ 'http.request.resend_count': 1, 'http.response.status_code': 200 });
+    expect(succeeded!.spanId).toBe(retried.sent.parentId);
   });
 
   it('starts a new trace, the root of its own tree, when there is no traceparent', async () => {
@@ -301,6 +325,8 @@ describe('the OTLP receiver is down', () => {
       expect(status).toBe(200);
       expect(sent).toBeDefined();
     }
+    // Export failures are warnings in the log, never request errors.
+    await waitFor(() => gw.logs.lines.find((l) => String(l.msg).startsWith('tracing:') && l.level === 40), 5000, 'an export failure warning');
     const started = performance.now();
     await gw.close();
     expect(performance.now() - started).toBeLessThan(4000);
