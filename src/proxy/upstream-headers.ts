@@ -33,8 +33,10 @@ export function buildUpstreamHeaders(ctx: RequestContext, scan: ScannedHead, rou
   headers.push('forwarded', trusted && scan.forwarded !== undefined ? `${scan.forwarded}, ${element}` : element);
   headers.push(requestIdHeader, ctx.requestId);
   // With spans, ForwardCall replaces the span id with each attempt's CLIENT span (traceparentIndex).
-  headers.push('traceparent', upstreamTraceparent(ctx));
-  if (ctx.traceState !== undefined) headers.push('tracestate', ctx.traceState);
+  if (ctx.traceId !== '') {
+    headers.push('traceparent', upstreamTraceparent(ctx));
+    if (ctx.traceState !== undefined) headers.push('tracestate', ctx.traceState);
+  }
   return headers;
 }
 
