@@ -8,6 +8,7 @@ import { BufferedResponse, responseTooLarge } from './response-body.js';
 import { asGatewayError, sendError } from './respond.js';
 import type { Upstream } from './upstream.js';
 import type { UpstreamTarget } from './upstream-target.js';
+import { lastValueIndex } from './upstream-headers.js';
 
 /** Response headers that belong to the upstream connection, not to the client's (RFC 9110 section 7.6.1). */
 export const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'proxy-connection', 'transfer-encoding', 'upgrade', 'te', 'trailer']);
@@ -248,12 +249,6 @@ export class ForwardCall implements Dispatcher.DispatchHandler {
     this.done = true;
     if (this.totalTimer !== undefined) clearTimeout(this.totalTimer);
   }
-}
-
-/** The value index of an entry `buildUpstreamHeaders` appended (the last of that name), searched among names only. */
-function lastValueIndex(headers: readonly string[], name: string): number {
-  for (let i = headers.length - 2; i >= 0; i -= 2) if (headers[i] === name) return i + 1;
-  return -1;
 }
 
 function upstreamError(error: Error, code: string, upstream: string): GatewayError {

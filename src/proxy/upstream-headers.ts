@@ -40,6 +40,12 @@ export function buildUpstreamHeaders(ctx: RequestContext, scan: ScannedHead, rou
   return headers;
 }
 
+/** The value index of an entry `buildUpstreamHeaders` appended (the last of that name), searched among names only. */
+export function lastValueIndex(headers: readonly string[], name: string): number {
+  for (let i = headers.length - 2; i >= 0; i -= 2) if (headers[i] === name) return i + 1;
+  return -1;
+}
+
 /** RFC 7239 section 6: IPv6 nodes are bracketed and quoted. */
 function forwardedNode(ip: string): string {
   return ip.includes(':') ? `"[${ip}]"` : ip;

@@ -13,7 +13,7 @@ import { asGatewayError, sendError, sendLocalReply } from './respond.js';
 import { upstreamPath, type CompiledRoute, type GatewayRuntime } from './runtime.js';
 import type { Upstream } from './upstream.js';
 import type { UpstreamTarget } from './upstream-target.js';
-import { buildUpstreamHeaders } from './upstream-headers.js';
+import { buildUpstreamHeaders, lastValueIndex } from './upstream-headers.js';
 
 /** One upgrade request: the context, the chain that ran (for log hooks) and how it ended. */
 interface Upgrade {
@@ -64,7 +64,7 @@ export function handleUpgrade(runtime: GatewayRuntime, req: IncomingMessage, soc
       headers.push('connection', 'upgrade', 'upgrade', 'websocket');
       const path = upstreamPath(route, ctx.path);
       // With spans, the upstream's parent is the handshake's CLIENT span.
-      if (ctx.spans !== undefined) headers[headers.lastIndexOf('traceparent') + 1] = ctx.spans.startClient(ctx, target.origin, path, 1);
+      if (ctx.spans !== undefined) headers[lastValueIndex(headers, 'traceparent')] = ctx.spans.startClient(ctx, target.origin, path, 1);
       tunnel(upgrade, route, target, ctx.query === '' ? path : `${path}?${ctx.query}`, headers, head);
     }, fail, ctx);
   } catch (error) {
