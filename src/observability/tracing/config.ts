@@ -23,7 +23,7 @@ export const TracingConfigSchema = section(
       default: 'http://127.0.0.1:4318/v1/traces',
       pattern: '^https?://',
     }),
-    headers: Type.Record(Type.String({ pattern: '^[A-Za-z0-9-]{1,64}$' }), Type.String({ maxLength: 4096 }), {
+    headers: Type.Record(Type.String({ pattern: '^[A-Za-z0-9-]{1,64}$' }), Type.String({ maxLength: 4096, pattern: '^[\\t\\x20-\\x7e]*$' }), {
       description: 'Headers sent with every export, such as an API key; never logged',
       default: {},
       secret: true,
