@@ -226,7 +226,7 @@ export class Gateway {
     this.loadShedder.close();
     await this.runtime.close();
     await this.audit?.close();
-    // Spans of the last requests are exported before the process goes (bounded by tracing.exportTimeout).
+    // Spans of the last requests are exported before the process goes (for at most 2 s: otel.ts).
     await this.spans?.shutdown();
     await this.backends.close();
     await new Promise<void>((resolve) => {

@@ -44,16 +44,35 @@ class GatewayIds implements IdGenerator {
   }
 }
 
+/** Longest the shutdown waits for the last spans to be exported. */
+const SHUTDOWN_FLUSH_MS = 2000;
+
+/** At most one SDK warning line per this many ms: a collector that is down fails every batch. */
+const WARN_EVERY_MS = 10_000;
+
+/**
+ * The SDK reports export failures and dropped spans through its (process-wide) diag logger: they
+ * become warnings in our log, rate-limited, never exceptions. The export headers are not in them.
+ */
+function sdkWarnings(logger: Logger): (message: string, ...args: unknown[]) => void {
+  let last = -Infinity;
+  let suppressed = 0;
+  return (message, ...args) => {
+    const now = performance.now();
+    if (now - last < WARN_EVERY_MS) {
+      suppressed++;
+      return;
+    }
+    last = now;
+    logger.warn({ otel: [message, ...args].map(String).join(' ').slice(0, 500), suppressed }, 'tracing: OpenTelemetry SDK warning (span export)');
+    suppressed = 0;
+  };
+}
+
 export async function createOtelSpans(config: TracingConfig, logger: Logger): Promise<SpanFactory> {
-  // The SDK reports export failures through diag; they become warnings, never exceptions.
+  const warn = sdkWarnings(logger);
   diag.setLogger(
-    {
-      error: (message, ...args) => logger.warn({ otel: args.map(String).join(' ').slice(0, 500) }, `tracing: ${message}`),
-      warn: (message, ...args) => logger.warn({ otel: args.map(String).join(' ').slice(0, 500) }, `tracing: ${message}`),
-      info: () => undefined,
-      debug: () => undefined,
-      verbose: () => undefined,
-    },
+    { error: warn, warn, info: () => undefined, debug: () => undefined, verbose: () => undefined },
     { logLevel: DiagLogLevel.WARN, suppressOverrideMessage: true },
   );
   const exportTimeout = parseDuration(config.exportTimeout);
@@ -74,7 +93,8 @@ export async function createOtelSpans(config: TracingConfig, logger: Logger): Pr
   const tracer = provider.getTracer('portcullis');
   return {
     start: (ctx, parentId, link) => new OtelRequestSpans(tracer, ids, ctx, parentId, link),
-    shutdown: () => withTimeout(provider.shutdown(), exportTimeout + 1000),
+    // A flush to a healthy collector takes milliseconds; a dead one must not hold the shutdown for long.
+    shutdown: () => withTimeout(provider.shutdown(), Math.min(exportTimeout, SHUTDOWN_FLUSH_MS)),
   };
 }
 
