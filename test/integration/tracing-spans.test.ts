@@ -1,69 +1,14 @@
 import { createServer, type IncomingMessage } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { request } from 'undici';
 import { WebSocket, WebSocketServer } from 'ws';
-import { deadPort, startGateway, startUpstreamEcho, type EchoUpstream, type TestGateway } from '../helpers/servers.js';
 import { waitFor } from '../helpers/child-gateway.js';
-import { KIND, OtlpReceiver, type ReceivedSpan } from '../helpers/otlp-receiver.js';
+import { KIND, OtlpReceiver } from '../helpers/otlp-receiver.js';
+import { deadPort, startGateway, startUpstreamEcho, type EchoUpstream, type TestGateway } from '../helpers/servers.js';
+import { byKind, call, config, PARENT, SECRET, TRACE, withRetryRoute } from '../helpers/tracing.js';
 import { parseTraceparent } from '../../src/observability/tracing/trace-context.js';
 
-const TRACE = '4bf92f3577b34da6a3ce929d0e0e4736';
-const PARENT = '00f067aa0ba902b7';
-const SECRET = 'query-secret-value-7731';
-
-function config(tracing: string, server = ''): string {
-  return `version: 1
-server:
-  listeners: [{ host: 127.0.0.1, port: 0 }]
-${server}
-admin: { enabled: false }
-tracing:
-${tracing}
-upstreams:
-  up: { targets: [{ url: "{{UPSTREAM}}" }] }
-policies:
-  - name: ip-restriction
-    config: { allow: ["127.0.0.0/8"] }
-  - name: security-headers
-routes:
-  - name: users
-    match: { paths: ["/users/{id}"] }
-    forward: { upstream: up }
-    policies:
-      - name: allowed-methods
-        config: { methods: [GET] }
-  - name: blocked
-    match: { paths: ["/blocked/*"] }
-    forward: { upstream: up }
-    policies:
-      - name: ip-restriction
-        config: { deny: ["127.0.0.0/8"] }
-`;
-}
-
-/** Adds upstream `flaky` (a dead target, then the echo upstream; one retry) and route /retry/* to it. */
-function withRetryRoute(deadPort: number, yaml: string): string {
-  return yaml
-    .replace('upstreams:\n', `upstreams:\n  flaky: { targets: [{ url: "http://127.0.0.1:${deadPort}" }, { url: "{{UPSTREAM}}" }], retries: 1 }\n`)
-    .replace('routes:\n', 'routes:\n  - name: retry\n    match: { paths: ["/retry/*"] }\n    forward: { upstream: flaky }\n');
-}
-
-/** Sends one request and returns what the upstream got as traceparent (parsed) and the access line. */
-async function call(gw: TestGateway, upstream: EchoUpstream, path: string, headers: Record<string, string> = {}) {
-  const before = upstream.seen.length;
-  const accessBefore = gw.logs.access().length;
-  const res = await request(`${gw.url}${path}`, { headers });
-  await res.body.dump();
-  const seen = upstream.seen.length > before ? upstream.seen.at(-1)! : undefined;
-  const access = await waitFor(() => gw.logs.access()[accessBefore], 2000, 'the access line');
-  const raw = seen?.headers.traceparent as string | undefined;
-  return { status: res.statusCode, seen, raw, sent: raw === undefined ? undefined : parseTraceparent(raw), access, requestId: res.headers['x-request-id'] };
-}
-
-function byKind(spans: ReceivedSpan[], kind: number): ReceivedSpan[] {
-  return spans.filter((s) => s.kind === kind);
-}
+// OpenTelemetry spans (tracing.enabled) against a real OTLP/HTTP receiver and a real upstream: docs/tracing.md.
 
 describe('tracing enabled: spans exported over OTLP/HTTP JSON', () => {
   let upstream: EchoUpstream;
@@ -200,107 +145,6 @@ describe('trace context from clients that are not trusted proxies (default conti
     expect(server.parentSpanId).toBeUndefined();
     expect(server.links).toEqual([{ traceId: TRACE, spanId: PARENT }]);
     expect(receiver.trace(TRACE)).toHaveLength(0);
-  });
-});
-
-describe('malformed traceparent headers start a new trace', () => {
-  let upstream: EchoUpstream;
-  let gw: TestGateway;
-
-  beforeAll(async () => {
-    upstream = await startUpstreamEcho();
-    // continueFrom: anyone, so only the header's validity decides.
-    gw = await startGateway(config('  continueFrom: anyone'), { upstreamUrl: upstream.url });
-  });
-  afterAll(async () => {
-    await gw.close();
-    await upstream.close();
-  });
-
-  it('continues a valid one (the control case)', async () => {
-    const { sent } = await call(gw, upstream, '/users/1', { traceparent: `00-${TRACE}-${PARENT}-01` });
-    expect(sent!.traceId).toBe(TRACE);
-  });
-
-  it.each([
-    ['wrong length', `00-${TRACE}-${PARENT.slice(1)}-01`],
-    ['upper-case hex', `00-${TRACE.toUpperCase()}-${PARENT}-01`],
-    ['an all-zero trace id', `00-${'0'.repeat(32)}-${PARENT}-01`],
-    ['an all-zero parent id', `00-${TRACE}-${'0'.repeat(16)}-01`],
-    ['version ff', `ff-${TRACE}-${PARENT}-01`],
-    ['an extra field on version 00', `00-${TRACE}-${PARENT}-01-extra`],
-    ['non-hex characters', `00-${TRACE.slice(0, 30)}zz-${PARENT}-01`],
-  ])('%s', async (_name, traceparent) => {
-    const { sent, raw, access } = await call(gw, upstream, '/users/1', { traceparent, tracestate: 'vendor=abc' });
-    expect(raw).not.toBe(traceparent);
-    expect(sent).toBeDefined();
-    expect(sent!.traceId).not.toBe(TRACE);
-    expect(sent!.traceId).not.toBe('0'.repeat(32));
-    expect(access.trace_id).toBe(sent!.traceId);
-  });
-
-  it('never forwards a client tracestate that is not valid or too big', async () => {
-    const big = Array.from({ length: 33 }, (_, i) => `k${i}=v`).join(',');
-    const { seen } = await call(gw, upstream, '/users/1', { traceparent: `00-${TRACE}-${PARENT}-01`, tracestate: big });
-    expect(seen!.headers.tracestate).toBeUndefined();
-    const ok = await call(gw, upstream, '/users/1', { traceparent: `00-${TRACE}-${PARENT}-01`, tracestate: 'vendor=abc' });
-    expect(ok.seen!.headers.tracestate).toBe('vendor=abc');
-  });
-});
-
-describe('tracing disabled', () => {
-  let upstream: EchoUpstream;
-  let receiver: OtlpReceiver;
-  let gw: TestGateway;
-
-  beforeAll(async () => {
-    upstream = await startUpstreamEcho();
-    receiver = await OtlpReceiver.start();
-    gw = await startGateway(config(`  enabled: false\n  continueFrom: anyone\n  endpoint: "${receiver.url}"\n  batch: { scheduledDelay: 50ms }`), { upstreamUrl: upstream.url });
-  });
-  afterAll(async () => {
-    await gw.close();
-    await receiver.close();
-    await upstream.close();
-  });
-
-  it('still propagates (a new gateway span id per request) and exports nothing', async () => {
-    const a = await call(gw, upstream, '/users/1', { traceparent: `00-${TRACE}-${PARENT}-01` });
-    const b = await call(gw, upstream, '/users/2', { traceparent: `00-${TRACE}-${PARENT}-01` });
-    expect(a.sent!.traceId).toBe(TRACE);
-    expect(b.sent!.traceId).toBe(TRACE);
-    expect(a.sent!.parentId).not.toBe(PARENT);
-    expect(a.sent!.parentId).not.toBe(b.sent!.parentId);
-    expect(a.access.trace_id).toBe(TRACE);
-    await new Promise((r) => setTimeout(r, 300));
-    expect(receiver.bodies).toHaveLength(0);
-  });
-});
-
-describe('sampling is the gateway decision, not the client', () => {
-  let upstream: EchoUpstream;
-  let receiver: OtlpReceiver;
-  let gw: TestGateway;
-
-  beforeAll(async () => {
-    upstream = await startUpstreamEcho();
-    receiver = await OtlpReceiver.start();
-    gw = await startGateway(config(`  enabled: true\n  continueFrom: anyone\n  sampleRatio: 0\n  endpoint: "${receiver.url}"\n  batch: { scheduledDelay: 50ms }`), { upstreamUrl: upstream.url });
-  });
-  afterAll(async () => {
-    await gw.close();
-    await receiver.close();
-    await upstream.close();
-  });
-
-  it('a client sending sampled=1 on every request gets nothing exported and an unsampled flag upstream', async () => {
-    for (let i = 0; i < 20; i++) {
-      const { sent } = await call(gw, upstream, '/users/1', { traceparent: `00-${TRACE}-${PARENT}-01` });
-      expect(sent!.traceId).toBe(TRACE);
-      expect(sent!.flags & 1).toBe(0);
-    }
-    await new Promise((r) => setTimeout(r, 300));
-    expect(receiver.spans).toHaveLength(0);
   });
 });
 
