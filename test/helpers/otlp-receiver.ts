@@ -8,6 +8,9 @@ export interface ReceivedSpan {
   parentSpanId: string | undefined;
   name: string;
   kind: number;
+  /** Start and end, nanoseconds since the epoch. */
+  start: bigint;
+  end: bigint;
   attributes: Record<string, unknown>;
   status: { code?: number } | undefined;
   links: { traceId: string; spanId: string }[];
@@ -84,6 +87,8 @@ export class OtlpReceiver {
             parentSpanId: (s.parentSpanId as string | undefined) || undefined,
             name: s.name as string,
             kind: s.kind as number,
+            start: BigInt(s.startTimeUnixNano as string | number),
+            end: BigInt(s.endTimeUnixNano as string | number),
             attributes: attributes(s.attributes as OtlpAttribute[]),
             status: s.status as { code?: number } | undefined,
             links: ((s.links as { traceId: string; spanId: string }[] | undefined) ?? []).map((l) => ({ traceId: l.traceId, spanId: l.spanId })),

@@ -68,6 +68,11 @@ describe('tracing enabled: spans exported over OTLP/HTTP JSON', () => {
     expect(client.attributes).toMatchObject({ 'http.request.method': 'GET', 'http.response.status_code': 200, 'url.full': `${upstream.url}/users/42` });
     const phases = byKind(spans, KIND.INTERNAL);
     for (const phase of phases) expect(phase.parentSpanId).toBe(server.spanId);
+    // Children lie within the request, on the wall clock (span times come from performance.now()).
+    for (const child of [...phases, client]) {
+      expect(child.start >= server.start && child.end <= server.end && child.start <= child.end).toBe(true);
+    }
+    expect(Number(server.start / 1_000_000n)).toBeGreaterThan(Date.now() - 60_000);
     const named = Object.fromEntries(phases.map((p) => [p.attributes['portcullis.phase'], p.attributes]));
     expect(named.onRequest).toMatchObject({ 'portcullis.policies': ['ip-restriction', 'allowed-methods'], 'portcullis.decision': 'allow' });
     expect(named.onResponse).toMatchObject({ 'portcullis.policies': ['security-headers'] });
