@@ -19,6 +19,8 @@ import type { Socket } from 'node:net';
 import type { AuditLog } from './audit/audit-log.js';
 import { changeEntry } from './audit/entries.js';
 import { openAuditLog } from './audit/open.js';
+import { loadSpanFactory } from './observability/tracing/load.js';
+import type { SpanFactory } from './observability/tracing/spans.js';
 
 export interface GatewayOptions {
   logger?: Logger;
@@ -63,6 +65,8 @@ export class Gateway {
     readonly logger: Logger,
     readonly metrics: GatewayMetrics,
     private readonly options: GatewayOptions,
+    /** OpenTelemetry spans, set up once per process: changing `tracing.enabled` or its exporter takes a restart. */
+    private readonly spans: SpanFactory | undefined,
   ) {
     // Created whenever there is a sink: `logging.accessLog` is checked per snapshot, so a reload can toggle it.
     const accessLog = options.accessSink === undefined ? undefined : new AccessLog(options.accessSink);
@@ -70,7 +74,7 @@ export class Gateway {
     const now = options.now ?? Date.now;
     this.loadShedder = new LoadShedder(metrics, logger, now, options.lagSource);
     this.audit = openAuditLog(loaded.config.audit, loaded.dir, { store: this.backends.store, logger, now });
-    this.runtime = new GatewayRuntime(loaded, { logger, accessLog, backends: this.backends, metrics, now, loadShedder: this.loadShedder, audit: this.audit });
+    this.runtime = new GatewayRuntime(loaded, { logger, accessLog, backends: this.backends, metrics, now, loadShedder: this.loadShedder, audit: this.audit, spans });
     this.connections = new ConnectionLimiter(loaded.config.server.limits.maxConnectionsPerIp, (ip) => this.runtime.trustedProxies.trusts(ip));
     metrics.countInflight(() => this.live.size);
   }
@@ -80,7 +84,7 @@ export class Gateway {
     const logger = options.logger ?? loggers!.logger;
     if (loggers !== undefined && options.accessSink === undefined) options = { ...options, accessSink: new BatchedSink(loggers.destination) };
     const metrics = options.metrics ?? new GatewayMetrics();
-    const gateway = new Gateway(loaded, logger, metrics, options);
+    const gateway = new Gateway(loaded, logger, metrics, options, await loadSpanFactory(loaded.config.tracing, logger));
     await gateway.bind();
     return gateway;
   }
@@ -145,6 +149,7 @@ export class Gateway {
     if (JSON.stringify(previous.loaded.config.server.listeners) !== JSON.stringify(loaded.config.server.listeners)) {
       this.logger.warn('listener changes take effect on restart');
     }
+    if (exporterSettings(previous.loaded) !== exporterSettings(loaded)) this.logger.warn('tracing: enabling, disabling or changing the exporter takes effect on restart');
     next.start();
     this.runtime = next;
     applyLogLevel(this.logger, loaded.config.logging.level);
@@ -225,6 +230,8 @@ export class Gateway {
     this.loadShedder.close();
     await this.runtime.close();
     await this.audit?.close();
+    // Spans of the last requests are exported before the process goes (for at most 2 s: otel.ts).
+    await this.spans?.shutdown();
     await this.backends.close();
     await new Promise<void>((resolve) => {
       if (this.adminServer === undefined) return resolve();
@@ -257,3 +264,8 @@ export class Gateway {
   }
 }
 
+/** The `tracing` settings fixed per process; `continueFrom` and `sampleRatio` follow reloads. */
+function exporterSettings(loaded: LoadedConfig): string {
+  const { continueFrom: _continueFrom, sampleRatio: _sampleRatio, ...rest } = loaded.config.tracing;
+  return JSON.stringify(rest);
+}

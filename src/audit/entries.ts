@@ -27,6 +27,8 @@ export function decisionEntries(ctx: RequestContext, now: number, include: Decis
     route: ctx.route?.name ?? null,
     requestId: ctx.requestId || null,
   };
+  // The W3C trace id leads from a record to the request's trace (docs/tracing.md).
+  const detail: JsonObject = ctx.traceId === '' ? { status: ctx.status } : { status: ctx.status, traceId: ctx.traceId };
   if (denied && (include.notFound || !NOT_FOUND_CODES.has(d.code ?? ''))) {
     out.push({
       ...base,
@@ -35,12 +37,12 @@ export function decisionEntries(ctx: RequestContext, now: number, include: Decis
       policy: d.policy ?? null,
       code: d.code ?? null,
       reason: clip(d.reason),
-      detail: { status: ctx.status },
+      detail,
     });
   }
   if (include.monitor && ctx.monitorHits !== undefined) {
     for (const hit of ctx.monitorHits) {
-      out.push({ ...base, action: 'request.monitor', outcome: 'monitor', policy: hit.policy, code: hit.code, reason: clip(hit.reason), detail: { status: ctx.status } });
+      out.push({ ...base, action: 'request.monitor', outcome: 'monitor', policy: hit.policy, code: hit.code, reason: clip(hit.reason), detail });
     }
   }
 }

@@ -4,6 +4,7 @@ import { AuditConfigSchema } from '../audit/config.js';
 import { MetricsConfigSchema } from '../observability/metrics-config.js';
 import { StateConfigSchema } from '../state/config.js';
 import { StorageConfigSchema } from '../storage/config.js';
+import { TracingConfigSchema } from '../observability/tracing/config.js';
 
 /** One PEM file or several; read at load. */
 const PemFiles = (description: string) =>
@@ -342,6 +343,7 @@ export const ConfigSchema = strictObject(
         },
         'Logging',
       ),
+    tracing: TracingConfigSchema,
     upstreams: Type.Record(Type.String({ pattern: '^[A-Za-z0-9_.-]{1,64}$' }), Upstream, {
       description: 'Named upstreams',
     }),

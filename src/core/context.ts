@@ -1,6 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { GatewayError } from '../errors/index.js';
 import type { ErrorCode } from '../errors/catalogue.js';
+import type { RequestSpans } from '../observability/tracing/spans.js';
 
 /** A client certificate that verified against the listener's CAs (mutual TLS; src/auth/mtls). */
 export interface ClientCertificateInfo {
@@ -73,6 +74,17 @@ export class RequestContext {
   readonly res: ServerResponse;
   readonly startedAt: number;
   requestId = '';
+  /**
+   * W3C trace id (32 hex digits): the caller's when its `traceparent` was continued, else a new
+   * one. In the access line and the upstream's `traceparent`; policies and audit may use it.
+   */
+  traceId = '';
+  /** trace-flags sent upstream (bit 0: sampled, by the gateway's own draw). */
+  traceFlags = 0;
+  /** The caller's `tracestate`, passed on only with its trace and only when it is well formed and bounded. */
+  traceState: string | undefined = undefined;
+  /** This request's spans when tracing is enabled and it was sampled (src/observability/tracing). */
+  spans: RequestSpans | undefined = undefined;
   /** The client as resolved through trusted proxies (X-Forwarded-For / Forwarded). */
   clientIp = '';
   /** The TCP peer. */

@@ -38,6 +38,9 @@ export class Pipeline {
   private readonly responseSteps: readonly PipelineStep[];
   private readonly logSteps: readonly PipelineStep[];
   private readonly bodySteps: readonly PipelineStep[];
+  /** Policy names of the response and log hooks, for their phase spans (tracing). */
+  private readonly responseNames: readonly string[];
+  private readonly logNames: readonly string[];
 
   constructor(
     steps: readonly PipelineStep[],
@@ -50,6 +53,8 @@ export class Pipeline {
     this.responseSteps = steps.filter((s) => s.instance.onResponse !== undefined).reverse();
     this.logSteps = steps.filter((s) => s.instance.log !== undefined);
     this.bodySteps = steps.filter((s) => s.instance.wantsResponseBody !== undefined && s.instance.onResponseBody !== undefined).reverse();
+    this.responseNames = this.responseSteps.map((s) => s.name);
+    this.logNames = this.logSteps.map((s) => s.name);
   }
 
   /** Runs the request phases. Throws (or rejects with) a GatewayError on an enforced denial. */
@@ -59,8 +64,10 @@ export class Pipeline {
 
   private runFrom(ctx: RequestContext, start: number): void | Promise<void> {
     const handles = this.handles;
+    const spans = ctx.spans;
     for (let i = start; i < handles.length; i++) {
       let result: void | Promise<void>;
+      if (spans !== undefined) spans.step(this.requestSteps[i]!.phase, this.requestSteps[i]!.name);
       try {
         result = handles[i]!(ctx);
       } catch (error) {
@@ -132,6 +139,7 @@ export class Pipeline {
   /** Lets each policy edit the response head, last attached first. A throwing hook is logged and skipped. */
   runResponse(ctx: RequestContext, head: HeaderList, status: number): void {
     const steps = this.responseSteps;
+    const startedAt = ctx.spans === undefined || steps.length === 0 ? 0 : performance.now();
     for (let i = 0; i < steps.length; i++) {
       const step = steps[i]!;
       try {
@@ -141,6 +149,7 @@ export class Pipeline {
         this.logger.error({ err: error, policy: step.name, request_id: ctx.requestId }, 'response hook fault');
       }
     }
+    if (startedAt !== 0) ctx.spans!.phase('onResponse', this.responseNames, startedAt, performance.now());
   }
 
   /**
@@ -191,6 +200,7 @@ export class Pipeline {
 
   runLog(ctx: RequestContext): void {
     const steps = this.logSteps;
+    const startedAt = ctx.spans === undefined || steps.length === 0 ? 0 : performance.now();
     for (let i = 0; i < steps.length; i++) {
       const step = steps[i]!;
       try {
@@ -199,6 +209,7 @@ export class Pipeline {
         this.logger.error({ err: error, policy: step.name, request_id: ctx.requestId }, 'log hook fault');
       }
     }
+    if (startedAt !== 0) ctx.spans!.phase('log', this.logNames, startedAt, performance.now());
   }
 
   async close(): Promise<void> {

@@ -52,6 +52,15 @@ describe('AccessLog', () => {
     expect(entry.aborted).toBe(true);
   });
 
+  it('carries the W3C trace id, null before one was assigned', () => {
+    const { lines, log } = capture();
+    const ctx = makeContext();
+    log.write(ctx, 0, false);
+    ctx.traceId = '4bf92f3577b34da6a3ce929d0e0e4736';
+    log.write(ctx, 0, false);
+    expect(lines.map((l) => (JSON.parse(l) as { trace_id: unknown }).trace_id)).toEqual([null, '4bf92f3577b34da6a3ce929d0e0e4736']);
+  });
+
   it('lists monitor-mode hits', () => {
     const { lines, log } = capture();
     const ctx = makeContext();

@@ -85,6 +85,8 @@ export class AccessLog {
       isoNow() +
       this.pid +
       str(ctx.requestId) +
+      ',"trace_id":' +
+      str(ctx.traceId || undefined) +
       ',"client_ip":' +
       str(ctx.clientIp) +
       ',"method":' +

@@ -8,6 +8,7 @@ import { BufferedResponse, responseTooLarge } from './response-body.js';
 import { asGatewayError, sendError } from './respond.js';
 import type { Upstream } from './upstream.js';
 import type { UpstreamTarget } from './upstream-target.js';
+import { lastValueIndex } from './upstream-headers.js';
 
 /** Response headers that belong to the upstream connection, not to the client's (RFC 9110 section 7.6.1). */
 export const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'proxy-connection', 'transfer-encoding', 'upgrade', 'te', 'trailer']);
@@ -55,12 +56,15 @@ export class ForwardCall implements Dispatcher.DispatchHandler {
   private buffered: BufferedResponse | undefined;
   /** Index of the Host value in `request.headers`. */
   private readonly hostIndex: number;
+  /** Index of the traceparent value, when this request has spans (each attempt names its CLIENT span). */
+  private readonly traceparentIndex: number;
 
   constructor(
     private readonly ctx: RequestContext,
     private readonly request: ForwardRequest,
   ) {
-    this.hostIndex = request.preserveHost ? -1 : hostValueIndex(request.headers);
+    this.hostIndex = request.preserveHost ? -1 : lastValueIndex(request.headers, 'host');
+    this.traceparentIndex = ctx.spans === undefined ? -1 : lastValueIndex(request.headers, 'traceparent');
   }
 
   start(): void {
@@ -88,6 +92,7 @@ export class ForwardCall implements Dispatcher.DispatchHandler {
     target.inflight++;
     ctx.upstreamTarget = target.origin;
     ctx.upstreamStartedAt = performance.now();
+    if (this.traceparentIndex !== -1) request.headers[this.traceparentIndex] = ctx.spans!.startClient(ctx, target.origin, request.path, this.attempts);
     target.pool.dispatch(
       { origin: target.origin, method: ctx.method, path: request.path, headers: request.headers, body: request.body },
       this,
@@ -176,7 +181,7 @@ export class ForwardCall implements Dispatcher.DispatchHandler {
 
   onComplete(): void {
     if (this.done) return;
-    this.endAttempt();
+    this.endAttempt(undefined);
     this.request.upstream.recordSuccess(this.target!, this.request.upstream.now(), this.ctx.status);
     if (this.buffered !== undefined) {
       this.abortUpstream = undefined; // the exchange is over: a timeout now answers directly
@@ -202,7 +207,7 @@ export class ForwardCall implements Dispatcher.DispatchHandler {
   }
 
   onError(error: Error): void {
-    this.endAttempt();
+    this.endAttempt(error instanceof GatewayError ? error.code : ((error as { code?: string }).code ?? error.name));
     if (this.done) return;
     const { request } = this;
     if (error instanceof GatewayError) {
@@ -254,22 +259,17 @@ export class ForwardCall implements Dispatcher.DispatchHandler {
     else sendError(this.ctx, this.request.pipeline, error, this.request.requestIdHeader);
   }
 
-  private endAttempt(): void {
+  private endAttempt(failure: string | undefined): void {
     if (!this.attemptOpen) return;
     this.attemptOpen = false;
     this.target!.inflight--;
+    this.ctx.spans?.endClient(this.started ? this.ctx.status : 0, failure);
   }
 
   private finish(): void {
     this.done = true;
     if (this.totalTimer !== undefined) clearTimeout(this.totalTimer);
   }
-}
-
-/** The Host entry `buildUpstreamHeaders` appended: the last one, searched among names only. */
-function hostValueIndex(headers: readonly string[]): number {
-  for (let i = headers.length - 2; i >= 0; i -= 2) if (headers[i] === 'host') return i + 1;
-  return -1;
 }
 
 function upstreamError(error: Error, code: string, upstream: string): GatewayError {

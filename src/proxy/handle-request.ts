@@ -69,11 +69,15 @@ function continueWith(
   runtime: GatewayRuntime,
   pipeline: Pipeline = runtime.notFound,
 ): void {
-  const fail = (error: unknown) => sendError(ctx, pipeline, asGatewayError(error), runtime.requestIdHeader);
+  const fail = (error: unknown) => {
+    ctx.spans?.endPhases(ctx);
+    sendError(ctx, pipeline, asGatewayError(error), runtime.requestIdHeader);
+  };
   let result: void | Promise<void>;
   try {
     result = chain();
     if (result === undefined) {
+      ctx.spans?.endPhases(ctx);
       next();
       return;
     }
@@ -81,7 +85,17 @@ function continueWith(
     fail(error);
     return;
   }
-  result.then(next).catch(fail);
+  const spans = ctx.spans;
+  result
+    .then(
+      spans === undefined
+        ? next
+        : () => {
+            spans.endPhases(ctx);
+            next();
+          },
+    )
+    .catch(fail);
 }
 
 function forward(runtime: GatewayRuntime, ctx: RequestContext, route: CompiledRoute, scan: ScannedHead): ForwardCall {
@@ -134,5 +148,6 @@ function finishRequest(runtime: GatewayRuntime, ctx: RequestContext, pipeline: P
   pipeline.runLog(ctx);
   runtime.deps.audit?.observe(ctx);
   if (runtime.accessLog && runtime.accessSampler.keep(ctx)) runtime.deps.accessLog?.write(ctx, seconds, aborted);
+  ctx.spans?.end(ctx);
   runtime.release();
 }

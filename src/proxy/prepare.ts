@@ -9,7 +9,7 @@ import { parseHost, parseTarget } from './target.js';
 
 /**
  * Everything decided before routing, shared by plain requests and upgrades: the head read once
- * (smuggling checks), the client IP and request id (believed only from trusted proxies), the
+ * (smuggling checks), the client IP, request id and trace (believed only from trusted proxies), the
  * target, host and normalised path. Throws a GatewayError for anything ambiguous or invalid.
  */
 export function prepareRequest(runtime: GatewayRuntime, ctx: RequestContext): ScannedHead {
@@ -27,6 +27,7 @@ export function prepareRequest(runtime: GatewayRuntime, ctx: RequestContext): Sc
     ctx.clientIp = peer;
     ctx.requestId = randomUUID();
   }
+  runtime.tracing.start(ctx, req.headers.traceparent, req.headers.tracestate);
   // HTTP/1.1 requires Host (RFC 9112 section 3.2); Node's own check answers without problem+json, so it is off and done here.
   if (req.headers.host === undefined && req.httpVersionMinor >= 1) {
     throw new GatewayError('GW_BAD_REQUEST', { reason: 'HTTP/1.1 request without Host', detail: 'The Host header is required.' });
@@ -54,6 +55,7 @@ export function routeRequest(runtime: GatewayRuntime, ctx: RequestContext): Comp
   }
   const route = found.match.route;
   ctx.route = route;
+  ctx.spans?.route(found.match.template);
   ctx.params = found.match.params;
   ctx.upstreamName = route.upstream.name;
   return route;

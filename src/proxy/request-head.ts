@@ -2,7 +2,8 @@ import { GatewayError } from '../errors/index.js';
 
 /**
  * Request headers never forwarded: hop-by-hop (RFC 9110 section 7.6.1) plus the ones this gateway
- * rewrites itself (Host, the forwarding headers) and `expect` (answered here; undici refuses it).
+ * rewrites itself (Host, the forwarding headers, W3C trace context) and `expect` (answered here;
+ * undici refuses it).
  */
 const DROPPED = new Set([
   'connection',
@@ -20,6 +21,8 @@ const DROPPED = new Set([
   'x-forwarded-proto',
   'x-forwarded-host',
   'x-forwarded-port',
+  'traceparent',
+  'tracestate',
 ]);
 
 /** What one pass over the raw headers learned, besides the list to forward. */

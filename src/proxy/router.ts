@@ -5,6 +5,8 @@ import type { RouteConfig } from '../config/schema.js';
 export interface RouteMatch<T> {
   readonly route: T;
   readonly params: Record<string, string | undefined>;
+  /** The config path that matched (`/users/{id}`): low-cardinality, for tracing's `http.route`. */
+  readonly template: string;
 }
 
 export type LookupResult<T> =
@@ -66,7 +68,7 @@ export class Router<T> {
             const targets = hosts === undefined ? [undefined] : hosts.map(hostConstraint);
             for (const host of targets) {
               const options = host === undefined ? {} : { constraints: { host } };
-              this.tree.on(methods as FindMyWay.HTTPMethod[], routerPath, options, () => undefined, values[routeIndex]);
+              this.tree.on(methods as FindMyWay.HTTPMethod[], routerPath, options, () => undefined, { value: values[routeIndex], template: path });
             }
           }
         } catch (error) {
@@ -79,7 +81,10 @@ export class Router<T> {
 
   lookup(method: string, path: string, host: string): LookupResult<T> {
     const found = this.tree.find(method as FindMyWay.HTTPMethod, path, { host });
-    if (found !== null) return { kind: 'found', match: { route: found.store as T, params: found.params } };
+    if (found !== null) {
+      const store = found.store as { value: T; template: string };
+      return { kind: 'found', match: { route: store.value, params: found.params, template: store.template } };
+    }
     const allow: string[] = [];
     for (const other of this.usedMethods) {
       if (other !== method && this.tree.find(other as FindMyWay.HTTPMethod, path, { host }) !== null) allow.push(other);

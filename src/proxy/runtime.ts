@@ -13,6 +13,8 @@ import { PHASE_RANK } from '../core/phases.js';
 import { Pipeline, type PipelineStep } from '../core/pipeline.js';
 import type { GatewayMetrics } from '../observability/metrics.js';
 import { AccessSampler } from '../observability/sampler.js';
+import type { SpanFactory } from '../observability/tracing/spans.js';
+import { TracePropagation } from '../observability/tracing/propagation.js';
 import { Router } from './router.js';
 import { TrustedProxies } from './client-address.js';
 import { Upstream } from './upstream.js';
@@ -43,6 +45,8 @@ export interface RuntimeDeps {
   readonly loadShedder?: LoadShedder;
   /** Records security decisions (docs/audit.md); undefined when `audit.enabled` is false. */
   readonly audit?: AuditLog | undefined;
+  /** OpenTelemetry spans when `tracing.enabled` (loaded once per process); propagation works without. */
+  readonly spans?: SpanFactory | undefined;
 }
 
 /**
@@ -60,6 +64,8 @@ export class GatewayRuntime {
   readonly accessLog: boolean;
   /** `logging.sampling`: which allowed requests get an access line. */
   readonly accessSampler: AccessSampler;
+  /** W3C trace context: continue or start each request's trace, sample it, start its spans. */
+  readonly tracing: TracePropagation;
   readonly upstreams: ReadonlyMap<string, Upstream>;
   inflight = 0;
   private retired = false;
@@ -83,6 +89,7 @@ export class GatewayRuntime {
     this.requestIdHeader = config.server.requestIdHeader;
     this.accessLog = config.logging.accessLog;
     this.accessSampler = new AccessSampler(config.logging.sampling);
+    this.tracing = new TracePropagation(config.tracing, deps.spans);
   }
 
   start(): void {

@@ -13,7 +13,7 @@ import { asGatewayError, sendError, sendLocalReply } from './respond.js';
 import { upstreamPath, type CompiledRoute, type GatewayRuntime } from './runtime.js';
 import type { Upstream } from './upstream.js';
 import type { UpstreamTarget } from './upstream-target.js';
-import { buildUpstreamHeaders } from './upstream-headers.js';
+import { buildUpstreamHeaders, lastValueIndex } from './upstream-headers.js';
 
 /** One upgrade request: the context, the chain that ran (for log hooks) and how it ended. */
 interface Upgrade {
@@ -47,7 +47,7 @@ export function handleUpgrade(runtime: GatewayRuntime, req: IncomingMessage, soc
     const routed = routeRequest(runtime, ctx);
     if (routed instanceof GatewayError) {
       // The global chain still runs first, as for any request: a denied IP learns nothing about paths.
-      return then(runtime.notFound.runRequest(ctx), () => (ctx.reply !== undefined ? answerLocally(upgrade) : refuse(upgrade, routed)), fail);
+      return then(runtime.notFound.runRequest(ctx), () => (ctx.reply !== undefined ? answerLocally(upgrade) : refuse(upgrade, routed)), fail, ctx);
     }
     const route = routed;
     upgrade.pipeline = route.pipeline;
@@ -63,24 +63,29 @@ export function handleUpgrade(runtime: GatewayRuntime, req: IncomingMessage, soc
       const headers = buildUpstreamHeaders(ctx, scan, route, target.hostHeader, runtime.requestIdHeader);
       headers.push('connection', 'upgrade', 'upgrade', 'websocket');
       const path = upstreamPath(route, ctx.path);
+      // With spans, the upstream's parent is the handshake's CLIENT span.
+      if (ctx.spans !== undefined) headers[lastValueIndex(headers, 'traceparent')] = ctx.spans.startClient(ctx, target.origin, path, 1);
       tunnel(upgrade, route, target, ctx.query === '' ? path : `${path}?${ctx.query}`, headers, head);
-    }, fail);
+    }, fail, ctx);
   } catch (error) {
     fail(error);
   }
 }
 
-/** Runs `next` after the chain, synchronously when the chain was synchronous. */
-function then(result: void | Promise<void>, next: () => void, fail: (error: unknown) => void): void {
+/** Runs `next` after the chain, synchronously when the chain was synchronous; closes the phase spans either way. */
+function then(result: void | Promise<void>, next: () => void, fail: (error: unknown) => void, ctx: RequestContext): void {
+  const spans = ctx.spans;
+  const proceed = spans === undefined ? next : () => (spans.endPhases(ctx), next());
+  const refuse = spans === undefined ? fail : (error: unknown) => (spans.endPhases(ctx), fail(error));
   if (result === undefined) {
     try {
-      next();
+      proceed();
     } catch (error) {
       fail(error);
     }
     return;
   }
-  result.then(next).catch(fail);
+  result.then(proceed).catch(refuse);
 }
 
 /**
@@ -116,11 +121,15 @@ function tunnel(upgrade: Upgrade, route: CompiledRoute, target: UpstreamTarget, 
   );
   req.on('timeout', () => req.destroy(Object.assign(new Error('upstream timeout'), { code: 'ETIMEDOUT' })));
   req.once('error', (error: Error & { code?: string }) => {
+    ctx.spans?.endClient(0, error.code ?? 'UNKNOWN');
     upstream.recordFailure(target, upstream.now(), error.code ?? 'UNKNOWN');
     const code = error.code === 'ETIMEDOUT' ? 'GW_UPSTREAM_TIMEOUT' : 'GW_UPSTREAM_UNAVAILABLE';
     refuse(upgrade, new GatewayError(code, { reason: `websocket upstream ${upstream.name}: ${error.code ?? error.message}`, cause: error }));
   });
-  req.once('response', (res: IncomingMessage) => relayDecline(upgrade, res, () => req.destroy()));
+  req.once('response', (res: IncomingMessage) => {
+    ctx.spans?.endClient(res.statusCode ?? 0, undefined);
+    relayDecline(upgrade, res, () => req.destroy());
+  });
   req.once('upgrade', (res: IncomingMessage, socket: Socket, head: Buffer) => {
     if ((res.headers.upgrade ?? '').toLowerCase() !== 'websocket') {
       socket.destroy();
@@ -136,6 +145,7 @@ function tunnel(upgrade: Upgrade, route: CompiledRoute, target: UpstreamTarget, 
 function splice(upgrade: Upgrade, upstream: Upstream, res: IncomingMessage, socket: Socket, head: Buffer, early: Buffer): void {
   const { ctx, client } = upgrade;
   ctx.status = 101;
+  ctx.spans?.endClient(101, undefined);
   ctx.upstreamLatencyMs = performance.now() - ctx.upstreamStartedAt;
   track(upstream, client, socket);
   socket.setTimeout(0);
@@ -237,6 +247,7 @@ function finish(upgrade: Upgrade): void {
   runtime.deps.metrics.request(ctx.route?.name ?? '*', ctx.method, ctx.status, seconds, ctx.principal?.consumerId ?? ctx.principal?.subject);
   upgrade.pipeline.runLog(ctx);
   if (runtime.accessLog) runtime.deps.accessLog?.write(ctx, seconds, false);
+  ctx.spans?.end(ctx);
   release(upgrade);
 }
 

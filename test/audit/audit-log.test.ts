@@ -106,12 +106,13 @@ describe('AuditLog', () => {
     denied.decision = { outcome: 'deny', policy: 'authorize', code: 'GW_AUTHZ_FORBIDDEN' as never, reason: 'missing scope orders:write' };
     denied.recordMonitorHit({ policy: 'waf', code: 'GW_WAF_BLOCKED' as never, reason: 'rule 942100' });
     denied.status = 403;
+    denied.traceId = '4bf92f3577b34da6a3ce929d0e0e4736';
     log.observe(denied);
     await log.flush();
     const [deny, monitor] = await records();
     expect(deny).toMatchObject({
       kind: 'decision', action: 'request.deny', outcome: 'deny', actor: 'cons_bob', source: '198.51.100.2',
-      target: 'DELETE /orders/9', route: 'orders', policy: 'authorize', reason: 'missing scope orders:write', detail: { status: 403 },
+      target: 'DELETE /orders/9', route: 'orders', policy: 'authorize', reason: 'missing scope orders:write', detail: { status: 403, traceId: '4bf92f3577b34da6a3ce929d0e0e4736' },
     });
     expect(monitor).toMatchObject({ action: 'request.monitor', outcome: 'monitor', policy: 'waf', reason: 'rule 942100' });
     expect(await records()).toHaveLength(2);
