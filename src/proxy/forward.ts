@@ -25,8 +25,8 @@ export interface ForwardRequest {
   readonly pipeline: Pipeline;
   readonly path: string;
   readonly headers: string[];
-  /** The client's body (or a counting stream over it), null when the request has none. */
-  readonly body: Readable | null;
+  /** The client's body (or a counting stream over it; or the Buffer a policy read), null when the request has none. */
+  readonly body: Readable | Buffer | null;
   readonly requestIdHeader: string;
   /** Keep the client's Host; otherwise every attempt names the target it goes to (RFC 9110 section 7.2). */
   readonly preserveHost: boolean;
