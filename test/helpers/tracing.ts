@@ -1,8 +1,9 @@
 import { request } from 'undici';
+import { afterAll, beforeAll } from 'vitest';
 import { parseTraceparent } from '../../src/observability/tracing/trace-context.js';
 import { waitFor } from './child-gateway.js';
-import type { ReceivedSpan } from './otlp-receiver.js';
-import type { EchoUpstream, TestGateway } from './servers.js';
+import { OtlpReceiver, type ReceivedSpan } from './otlp-receiver.js';
+import { startGateway, startUpstreamEcho, type EchoUpstream, type TestGateway } from './servers.js';
 
 /** Shared by the tracing integration tests (test/integration/tracing-spans.test.ts, trace-context.test.ts). */
 export const TRACE = '4bf92f3577b34da6a3ce929d0e0e4736';
@@ -61,4 +62,27 @@ export async function call(gw: TestGateway, upstream: EchoUpstream, path: string
 
 export function byKind(spans: ReceivedSpan[], kind: number): ReceivedSpan[] {
   return spans.filter((s) => s.kind === kind);
+}
+
+/** An echo upstream, an OTLP receiver and a gateway on `yaml(receiverUrl)`, for one describe block. */
+export interface TracingRig {
+  upstream: EchoUpstream;
+  receiver: OtlpReceiver;
+  gw: TestGateway;
+}
+
+/** Registers beforeAll/afterAll in the calling describe block; the fields are set once beforeAll ran. */
+export function tracingRig(yaml: (receiverUrl: string) => string | Promise<string>): TracingRig {
+  const rig = {} as TracingRig;
+  beforeAll(async () => {
+    rig.upstream = await startUpstreamEcho();
+    rig.receiver = await OtlpReceiver.start();
+    rig.gw = await startGateway(await yaml(rig.receiver.url), { upstreamUrl: rig.upstream.url });
+  });
+  afterAll(async () => {
+    await rig.gw?.close();
+    await rig.receiver?.close();
+    await rig.upstream?.close();
+  });
+  return rig;
 }

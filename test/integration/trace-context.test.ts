@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { OtlpReceiver } from '../helpers/otlp-receiver.js';
 import { startGateway, startUpstreamEcho, type EchoUpstream, type TestGateway } from '../helpers/servers.js';
-import { call, config, PARENT, TRACE } from '../helpers/tracing.js';
+import { call, config, PARENT, TRACE, tracingRig } from '../helpers/tracing.js';
 
 // W3C trace context propagation, always on (tracing enabled or not): docs/tracing.md.
 
@@ -51,57 +51,31 @@ describe('malformed traceparent headers start a new trace', () => {
 });
 
 describe('tracing disabled', () => {
-  let upstream: EchoUpstream;
-  let receiver: OtlpReceiver;
-  let gw: TestGateway;
-
-  beforeAll(async () => {
-    upstream = await startUpstreamEcho();
-    receiver = await OtlpReceiver.start();
-    gw = await startGateway(config(`  enabled: false\n  continueFrom: anyone\n  endpoint: "${receiver.url}"\n  batch: { scheduledDelay: 50ms }`), { upstreamUrl: upstream.url });
-  });
-  afterAll(async () => {
-    await gw.close();
-    await receiver.close();
-    await upstream.close();
-  });
+  const rig = tracingRig((url) => config(`  enabled: false\n  continueFrom: anyone\n  endpoint: "${url}"\n  batch: { scheduledDelay: 50ms }`));
 
   it('still propagates (a new gateway span id per request) and exports nothing', async () => {
-    const a = await call(gw, upstream, '/users/1', { traceparent: `00-${TRACE}-${PARENT}-01` });
-    const b = await call(gw, upstream, '/users/2', { traceparent: `00-${TRACE}-${PARENT}-01` });
+    const a = await call(rig.gw, rig.upstream, '/users/1', { traceparent: `00-${TRACE}-${PARENT}-01` });
+    const b = await call(rig.gw, rig.upstream, '/users/2', { traceparent: `00-${TRACE}-${PARENT}-01` });
     expect(a.sent!.traceId).toBe(TRACE);
     expect(b.sent!.traceId).toBe(TRACE);
     expect(a.sent!.parentId).not.toBe(PARENT);
     expect(a.sent!.parentId).not.toBe(b.sent!.parentId);
     expect(a.access.trace_id).toBe(TRACE);
     await new Promise((r) => setTimeout(r, 300));
-    expect(receiver.bodies).toHaveLength(0);
+    expect(rig.receiver.bodies).toHaveLength(0);
   });
 });
 
 describe('sampling is the gateway decision, not the client', () => {
-  let upstream: EchoUpstream;
-  let receiver: OtlpReceiver;
-  let gw: TestGateway;
-
-  beforeAll(async () => {
-    upstream = await startUpstreamEcho();
-    receiver = await OtlpReceiver.start();
-    gw = await startGateway(config(`  enabled: true\n  continueFrom: anyone\n  sampleRatio: 0\n  endpoint: "${receiver.url}"\n  batch: { scheduledDelay: 50ms }`), { upstreamUrl: upstream.url });
-  });
-  afterAll(async () => {
-    await gw.close();
-    await receiver.close();
-    await upstream.close();
-  });
+  const rig = tracingRig((url) => config(`  enabled: true\n  continueFrom: anyone\n  sampleRatio: 0\n  endpoint: "${url}"\n  batch: { scheduledDelay: 50ms }`));
 
   it('a client sending sampled=1 on every request gets nothing exported and an unsampled flag upstream', async () => {
     for (let i = 0; i < 20; i++) {
-      const { sent } = await call(gw, upstream, '/users/1', { traceparent: `00-${TRACE}-${PARENT}-01` });
+      const { sent } = await call(rig.gw, rig.upstream, '/users/1', { traceparent: `00-${TRACE}-${PARENT}-01` });
       expect(sent!.traceId).toBe(TRACE);
       expect(sent!.flags & 1).toBe(0);
     }
     await new Promise((r) => setTimeout(r, 300));
-    expect(receiver.spans).toHaveLength(0);
+    expect(rig.receiver.spans).toHaveLength(0);
   });
 });

@@ -5,40 +5,28 @@ import { WebSocket, WebSocketServer } from 'ws';
 import { waitFor } from '../helpers/child-gateway.js';
 import { KIND, OtlpReceiver } from '../helpers/otlp-receiver.js';
 import { deadPort, startGateway, startUpstreamEcho, type EchoUpstream, type TestGateway } from '../helpers/servers.js';
-import { byKind, call, config, PARENT, SECRET, TRACE, withRetryRoute } from '../helpers/tracing.js';
+import { byKind, call, config, PARENT, SECRET, TRACE, tracingRig, withRetryRoute } from '../helpers/tracing.js';
 import { parseTraceparent } from '../../src/observability/tracing/trace-context.js';
 
 // OpenTelemetry spans (tracing.enabled) against a real OTLP/HTTP receiver and a real upstream: docs/tracing.md.
 
 describe('tracing enabled: spans exported over OTLP/HTTP JSON', () => {
-  let upstream: EchoUpstream;
-  let receiver: OtlpReceiver;
-  let gw: TestGateway;
-
-  beforeAll(async () => {
-    upstream = await startUpstreamEcho();
-    receiver = await OtlpReceiver.start();
-    const dead = await deadPort();
-    gw = await startGateway(
-      withRetryRoute(dead, config(
+  const rig = tracingRig(async (url) =>
+    withRetryRoute(
+      await deadPort(),
+      config(
         `  enabled: true
   serviceName: gw-under-test
-  endpoint: "${receiver.url}"
+  endpoint: "${url}"
   headers: { x-otlp-token: sekrit }
   batch: { scheduledDelay: 50ms }`,
         '  trustedProxies: ["127.0.0.1"]',
-      )),
-      { upstreamUrl: upstream.url },
-    );
-  });
-  afterAll(async () => {
-    await gw.close();
-    await receiver.close();
-    await upstream.close();
-  });
+      ),
+    ),
+  );
 
   it('continues the caller trace upstream with the CLIENT span as parent, and exports server -> phases, server -> client', async () => {
-    const { status, sent, access } = await call(gw, upstream, `/users/42?apikey=${SECRET}`, { traceparent: `00-${TRACE}-${PARENT}-01`, tracestate: 'vendor=abc' });
+    const { status, sent, access } = await call(rig.gw, rig.upstream, `/users/42?apikey=${SECRET}`, { traceparent: `00-${TRACE}-${PARENT}-01`, tracestate: 'vendor=abc' });
     expect(status).toBe(200);
     expect(sent!.traceId).toBe(TRACE);
     expect(sent!.parentId).not.toBe(PARENT);
@@ -46,7 +34,7 @@ describe('tracing enabled: spans exported over OTLP/HTTP JSON', () => {
     expect(access.trace_id).toBe(TRACE);
 
     const spans = await waitFor(() => {
-      const t = receiver.trace(TRACE);
+      const t = rig.receiver.trace(TRACE);
       return byKind(t, KIND.SERVER).length === 1 && byKind(t, KIND.CLIENT).length === 1 && byKind(t, KIND.INTERNAL).length >= 2 ? t : undefined;
     }, 5000, 'the exported trace');
     const server = byKind(spans, KIND.SERVER)[0]!;
@@ -65,7 +53,7 @@ describe('tracing enabled: spans exported over OTLP/HTTP JSON', () => {
     // The client span is the one the upstream was told about.
     expect(client.parentSpanId).toBe(server.spanId);
     expect(client.spanId).toBe(sent!.parentId);
-    expect(client.attributes).toMatchObject({ 'http.request.method': 'GET', 'http.response.status_code': 200, 'url.full': `${upstream.url}/users/42` });
+    expect(client.attributes).toMatchObject({ 'http.request.method': 'GET', 'http.response.status_code': 200, 'url.full': `${rig.upstream.url}/users/42` });
     const phases = byKind(spans, KIND.INTERNAL);
     for (const phase of phases) expect(phase.parentSpanId).toBe(server.spanId);
     // Children lie within the request, on the wall clock (span times come from performance.now()).
@@ -77,17 +65,17 @@ describe('tracing enabled: spans exported over OTLP/HTTP JSON', () => {
     expect(named.onRequest).toMatchObject({ 'portcullis.policies': ['ip-restriction', 'allowed-methods'], 'portcullis.decision': 'allow' });
     expect(named.onResponse).toMatchObject({ 'portcullis.policies': ['security-headers'] });
     // No query string value (a credential here) in anything exported; the export headers are sent.
-    expect(receiver.bodies.join('')).not.toContain(SECRET);
-    expect(receiver.headers[0]!['x-otlp-token']).toBe('sekrit');
+    expect(rig.receiver.bodies.join('')).not.toContain(SECRET);
+    expect(rig.receiver.headers[0]!['x-otlp-token']).toBe('sekrit');
   });
 
   it('records a denial on its phase span and calls no upstream', async () => {
     const traceparent = `00-${'a'.repeat(32)}-${PARENT}-01`;
-    const { status, seen } = await call(gw, upstream, '/blocked/x', { traceparent });
+    const { status, seen } = await call(rig.gw, rig.upstream, '/blocked/x', { traceparent });
     expect(status).toBe(403);
     expect(seen).toBeUndefined();
     const spans = await waitFor(() => {
-      const t = receiver.trace('a'.repeat(32));
+      const t = rig.receiver.trace('a'.repeat(32));
       return byKind(t, KIND.SERVER).length === 1 ? t : undefined;
     }, 5000, 'the denied trace');
     expect(byKind(spans, KIND.CLIENT)).toHaveLength(0);
@@ -99,9 +87,9 @@ describe('tracing enabled: spans exported over OTLP/HTTP JSON', () => {
 
   it('gives a retried upstream call one CLIENT span per attempt, and the upstream the id of the one that reached it', async () => {
     const retried = await waitFor(async () => {
-      const { sent } = await call(gw, upstream, '/retry/x');
+      const { sent } = await call(rig.gw, rig.upstream, '/retry/x');
       const spans = await waitFor(() => {
-        const t = receiver.trace(sent!.traceId);
+        const t = rig.receiver.trace(sent!.traceId);
         return byKind(t, KIND.SERVER).length === 1 ? t : undefined;
       }, 5000, 'the trace');
       return byKind(spans, KIND.CLIENT).length === 2 ? { sent: sent!, clients: byKind(spans, KIND.CLIENT) } : undefined;
@@ -114,10 +102,10 @@ describe('tracing enabled: spans exported over OTLP/HTTP JSON', () => {
   });
 
   it('starts a new trace, the root of its own tree, when there is no traceparent', async () => {
-    const { sent, access } = await call(gw, upstream, '/users/7');
+    const { sent, access } = await call(rig.gw, rig.upstream, '/users/7');
     expect(access.trace_id).toBe(sent!.traceId);
     const spans = await waitFor(() => {
-      const t = receiver.trace(sent!.traceId);
+      const t = rig.receiver.trace(sent!.traceId);
       return byKind(t, KIND.CLIENT).length === 1 && byKind(t, KIND.SERVER).length === 1 ? t : undefined;
     }, 5000, 'the new trace');
     expect(byKind(spans, KIND.SERVER)[0]!.parentSpanId).toBeUndefined();
@@ -126,30 +114,17 @@ describe('tracing enabled: spans exported over OTLP/HTTP JSON', () => {
 });
 
 describe('trace context from clients that are not trusted proxies (default continueFrom)', () => {
-  let upstream: EchoUpstream;
-  let receiver: OtlpReceiver;
-  let gw: TestGateway;
-
-  beforeAll(async () => {
-    upstream = await startUpstreamEcho();
-    receiver = await OtlpReceiver.start();
-    gw = await startGateway(config(`  enabled: true\n  endpoint: "${receiver.url}"\n  batch: { scheduledDelay: 50ms }`), { upstreamUrl: upstream.url });
-  });
-  afterAll(async () => {
-    await gw.close();
-    await receiver.close();
-    await upstream.close();
-  });
+  const rig = tracingRig((url) => config(`  enabled: true\n  endpoint: "${url}"\n  batch: { scheduledDelay: 50ms }`));
 
   it('restarts the trace, drops the client tracestate and links the client context from the server span', async () => {
-    const { sent, seen, access } = await call(gw, upstream, '/users/1', { traceparent: `00-${TRACE}-${PARENT}-01`, tracestate: 'vendor=abc' });
+    const { sent, seen, access } = await call(rig.gw, rig.upstream, '/users/1', { traceparent: `00-${TRACE}-${PARENT}-01`, tracestate: 'vendor=abc' });
     expect(sent!.traceId).not.toBe(TRACE);
     expect(access.trace_id).toBe(sent!.traceId);
     expect(seen!.headers.tracestate).toBeUndefined();
-    const server = await waitFor(() => byKind(receiver.trace(sent!.traceId), KIND.SERVER)[0], 5000, 'the restarted trace');
+    const server = await waitFor(() => byKind(rig.receiver.trace(sent!.traceId), KIND.SERVER)[0], 5000, 'the restarted trace');
     expect(server.parentSpanId).toBeUndefined();
     expect(server.links).toEqual([{ traceId: TRACE, spanId: PARENT }]);
-    expect(receiver.trace(TRACE)).toHaveLength(0);
+    expect(rig.receiver.trace(TRACE)).toHaveLength(0);
   });
 });
 
