@@ -20,10 +20,14 @@ if (crsDir === undefined) {
 }
 const report = await runCrsSuite({ crsDir, filter: option('--filter') });
 process.stdout.write(formatReport(report, { failures: args.includes('--failures') }));
+// Per-case wall time (one engine, cases in suite order: the first cases also pay V8's lazy regex compilation).
+const slowest = report.cases.filter((c) => c.outcome !== 'skipped').sort((a, b) => b.ms - a.ms).slice(0, 20).map((c) => ({ name: c.name, ms: Math.round(c.ms * 10) / 10 }));
+process.stdout.write(`slowest cases: ${slowest.slice(0, 10).map((c) => `${c.name} ${c.ms} ms`).join(', ')}\n`);
 const json = option('--json');
 if (json !== undefined) {
   const { total, passed, failed, skipped, families } = report;
+  const caseMs = Object.fromEntries(report.cases.filter((c) => c.outcome !== 'skipped').map((c) => [c.name, Math.round(c.ms * 100) / 100]));
   const skippedCases = report.cases.filter((c) => c.outcome === 'skipped').map((c) => ({ name: c.name, reason: c.reason }));
   const failedCases = report.cases.filter((c) => c.outcome === 'failed').map((c) => ({ name: c.name, reason: c.reason }));
-  writeFileSync(json, JSON.stringify({ total, passed, failed, skipped, families, skippedCases, failedCases }, null, 2) + '\n');
+  writeFileSync(json, JSON.stringify({ total, passed, failed, skipped, families, skippedCases, failedCases, slowest, caseMs }, null, 2) + '\n');
 }

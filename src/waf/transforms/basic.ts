@@ -16,6 +16,8 @@ export function lowercase(s: string): string {
 }
 
 export function compressWhitespace(s: string): string {
+  // Fast paths return the input itself: the engine then knows the value did not change.
+  if (!/[\t-\r\xa0]| {2}/.test(s)) return s;
   let out = '';
   let inSpace = false;
   for (let i = 0; i < s.length; i++) {
@@ -32,6 +34,7 @@ export function compressWhitespace(s: string): string {
 }
 
 export function removeWhitespace(s: string): string {
+  if (!/[\t-\r \xa0]/.test(s)) return s;
   let out = '';
   for (let i = 0; i < s.length; i++) if (!isSpace(s.charCodeAt(i))) out += s[i];
   return out;
@@ -43,6 +46,7 @@ export function removeNulls(s: string): string {
 
 /** C-style comments become one space; an unterminated comment runs to the end (ModSecurity replaceComments). */
 export function replaceComments(s: string): string {
+  if (!s.includes('/*')) return s;
   let out = '';
   let i = 0;
   while (i < s.length) {
@@ -65,6 +69,8 @@ export function removeCommentsChar(s: string): string {
 
 /** Drops `\ " ' ^`, spaces before `/` and `(`, turns `,` `;` and whitespace into one space, lower-cases. */
 export function cmdLine(s: string): string {
+  // Without these, nothing is dropped, spaced or lower-cased (`/` and `(` only matter after a space).
+  if (!/[\\"'^,; \t\r\nA-Z]/.test(s)) return s;
   let out = '';
   let space = false;
   for (let i = 0; i < s.length; i++) {

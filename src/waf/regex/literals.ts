@@ -1,0 +1,267 @@
+/**
+ * Required literals of a regular expression: a set of strings one of which occurs in every match
+ * (and so in every input the pattern matches). The engine's prefilter skips a pattern whose
+ * literals are all absent from a value: the pattern cannot match it.
+ *
+ * Works on the JavaScript source the translator produced (non-`u` mode), in a case-folded domain:
+ * literals are ASCII lower-cased and tested against the ASCII-lower-cased value. That is sound for
+ * case-sensitive patterns (a match containing `Foo` lower-cases to one containing `foo`) and for
+ * `i` patterns (without `u`, an ASCII letter matches only its two ASCII cases: ES Canonicalize
+ * never maps a char >= 128 to one < 128). Non-ASCII characters are treated as unknown, so case
+ * folding beyond ASCII never matters. Whatever this parser does not understand yields "no
+ * requirement": the prefilter is then off for that pattern, never wrong.
+ */
+
+/** What a sub-pattern is known to match: its exact strings (when few), or strings one of which it contains. */
+interface Info {
+  /** Every string the sub-pattern can match, case-folded; undefined when unknown or too many. */
+  readonly exact: readonly string[] | undefined;
+  /** One of these occurs in every match; undefined when nothing is required. */
+  readonly req: readonly string[] | undefined;
+}
+
+const MAX_EXACT = 64;
+const MAX_REQ = 1024;
+const ANY: Info = { exact: undefined, req: undefined };
+const EMPTY: Info = { exact: [''], req: undefined };
+
+class Unsupported extends Error {}
+
+function dedupe(list: readonly string[]): string[] {
+  return [...new Set(list)];
+}
+
+/** A requirement set, or undefined when it includes the empty string (always satisfied). */
+function asReq(list: readonly string[] | undefined): readonly string[] | undefined {
+  if (list === undefined || list.length === 0 || list.includes('')) return undefined;
+  return list;
+}
+
+function reqOf(info: Info): readonly string[] | undefined {
+  return asReq(info.exact) ?? info.req;
+}
+
+/** The more selective requirement: longer shortest literal first, then fewer literals. */
+function better(a: readonly string[] | undefined, b: readonly string[] | undefined): readonly string[] | undefined {
+  if (a === undefined) return b;
+  if (b === undefined) return a;
+  const minA = Math.min(...a.map((s) => s.length));
+  const minB = Math.min(...b.map((s) => s.length));
+  if (minA !== minB) return minA > minB ? a : b;
+  return a.length <= b.length ? a : b;
+}
+
+function concat(a: Info, b: Info): Info {
+  let exact: string[] | undefined;
+  if (a.exact !== undefined && b.exact !== undefined && a.exact.length * b.exact.length <= MAX_EXACT) {
+    exact = dedupe(a.exact.flatMap((x) => b.exact!.map((y) => x + y)));
+  }
+  return { exact, req: better(asReq(exact), better(reqOf(a), reqOf(b))) };
+}
+
+function alternate(list: readonly Info[]): Info {
+  let exact: string[] | undefined = [];
+  let req: string[] | undefined = [];
+  for (const info of list) {
+    exact = exact !== undefined && info.exact !== undefined ? [...exact, ...info.exact] : undefined;
+    const r = reqOf(info);
+    req = req !== undefined && r !== undefined ? [...req, ...r] : undefined;
+  }
+  if (exact !== undefined) exact = dedupe(exact);
+  if (exact !== undefined && exact.length > MAX_EXACT) exact = undefined;
+  if (req !== undefined) req = dedupe(req);
+  if (req !== undefined && req.length > MAX_REQ) req = undefined;
+  return { exact, req };
+}
+
+function repeat(info: Info, min: number, max: number): Info {
+  if (min === 1 && max === 1) return info;
+  if (min === 0) return max === 1 && info.exact !== undefined ? { exact: dedupe(['', ...info.exact]), req: undefined } : ANY;
+  return { exact: undefined, req: reqOf(info) };
+}
+
+/** One character set (a class or an escape), ASCII lower-cased; undefined when large or non-ASCII. */
+function charsInfo(chars: Set<number> | undefined): Info {
+  if (chars === undefined) return ANY;
+  const folded = new Set<string>();
+  for (const c of chars) {
+    if (c >= 128) return ANY;
+    folded.add(String.fromCharCode(c >= 65 && c <= 90 ? c + 32 : c));
+  }
+  return folded.size > 0 && folded.size <= 4 ? { exact: [...folded], req: undefined } : ANY;
+}
+
+class Parser {
+  i = 0;
+  constructor(readonly src: string) {}
+
+  parseAlternation(): Info {
+    const alts = [this.parseSequence()];
+    while (this.src[this.i] === '|') {
+      this.i++;
+      alts.push(this.parseSequence());
+    }
+    return alts.length === 1 ? alts[0]! : alternate(alts);
+  }
+
+  private parseSequence(): Info {
+    let acc = EMPTY;
+    while (this.i < this.src.length && this.src[this.i] !== '|' && this.src[this.i] !== ')') {
+      const atom = this.parseAtom();
+      acc = concat(acc, this.parseQuantifier(atom));
+    }
+    return acc;
+  }
+
+  private parseQuantifier(atom: Info): Info {
+    const { src } = this;
+    const ch = src[this.i];
+    let min: number;
+    let max: number;
+    if (ch === '*' || ch === '+' || ch === '?') {
+      this.i++;
+      [min, max] = ch === '*' ? [0, Infinity] : ch === '+' ? [1, Infinity] : [0, 1];
+    } else if (ch === '{') {
+      const m = /^\{(\d+)(,(\d*))?\}/.exec(src.slice(this.i, this.i + 24));
+      // Without `u`, a brace that is not a quantifier is a literal `{` (parsed as an atom next).
+      if (m === null) return atom;
+      this.i += m[0].length;
+      min = Number(m[1]);
+      max = m[2] === undefined ? min : m[3] === '' ? Infinity : Number(m[3]);
+    } else return atom;
+    if (src[this.i] === '?') this.i++;
+    return this.parseQuantifier(repeat(atom, min, max));
+  }
+
+  private parseAtom(): Info {
+    const { src } = this;
+    const ch = src[this.i]!;
+    if (ch === '(') return this.parseGroup();
+    if (ch === '[') return charsInfo(this.parseClass());
+    if (ch === '\\') return this.parseEscape();
+    this.i++;
+    if (ch === '^' || ch === '$') return EMPTY;
+    if (ch === '.') return ANY;
+    if (ch === '*' || ch === '+' || ch === '?') throw new Unsupported('nothing to repeat');
+    return charsInfo(new Set([ch.charCodeAt(0)]));
+  }
+
+  private parseGroup(): Info {
+    const { src } = this;
+    this.i++;
+    let lookaround = false;
+    if (src[this.i] === '?') {
+      const rest = src.slice(this.i, this.i + 3);
+      if (rest.startsWith('?:')) this.i += 2;
+      else if (rest.startsWith('?=') || rest.startsWith('?!')) [this.i, lookaround] = [this.i + 2, true];
+      else if (rest.startsWith('?<=') || rest.startsWith('?<!')) [this.i, lookaround] = [this.i + 3, true];
+      else if (rest.startsWith('?<')) {
+        const end = src.indexOf('>', this.i);
+        if (end === -1) throw new Unsupported('group name');
+        this.i = end + 1;
+      } else throw new Unsupported(`group ${rest}`);
+    }
+    const inner = this.parseAlternation();
+    if (src[this.i] !== ')') throw new Unsupported('unbalanced group');
+    this.i++;
+    // A lookaround consumes nothing: it adds nothing to (and requires nothing of) the match text.
+    return lookaround ? EMPTY : inner;
+  }
+
+  /** An escape outside a class. */
+  private parseEscape(): Info {
+    const { src } = this;
+    const next = src[this.i + 1];
+    if (next === undefined) throw new Unsupported('trailing backslash');
+    if (next === 'b' || next === 'B') {
+      this.i += 2;
+      return EMPTY;
+    }
+    if (/[1-9]/.test(next) || (next === 'k' && src[this.i + 2] === '<')) {
+      // A backreference: matches text we do not know; it may be empty.
+      this.i += 2;
+      if (next === 'k') this.i = src.indexOf('>', this.i) + 1;
+      else while (/\d/.test(src[this.i] ?? '')) this.i++;
+      return ANY;
+    }
+    return charsInfo(this.escapeChars(false));
+  }
+
+  /** The chars one escape stands for (at `this.i`, the backslash); undefined when many. */
+  private escapeChars(inClass: boolean): Set<number> | undefined {
+    const { src } = this;
+    const next = src[this.i + 1]!;
+    this.i += 2;
+    const single = (code: number) => new Set([code]);
+    if (next === 'x' || next === 'u') {
+      const len = next === 'x' ? 2 : 4;
+      const hex = src.slice(this.i, this.i + len);
+      if (new RegExp(`^[0-9a-fA-F]{${len}}$`).test(hex)) {
+        this.i += len;
+        return single(parseInt(hex, 16));
+      }
+      return single(next.charCodeAt(0));
+    }
+    if (next === 'c') {
+      const letter = src[this.i] ?? '';
+      if (/[A-Za-z]/.test(letter)) {
+        this.i++;
+        return single(letter.charCodeAt(0) % 32);
+      }
+      throw new Unsupported('\\c');
+    }
+    const controls: Record<string, number> = { n: 10, r: 13, t: 9, f: 12, v: 11 };
+    if (controls[next] !== undefined) return single(controls[next]!);
+    if (next === '0' && !/\d/.test(src[this.i] ?? '')) return single(0);
+    if (/[dDwWsS]/.test(next)) return undefined;
+    if (inClass && next === 'b') return single(8);
+    if (/[A-Za-z0-9]/.test(next)) throw new Unsupported(`\\${next}`);
+    return single(next.charCodeAt(0));
+  }
+
+  /** A character class: its chars, or undefined when negated or large. */
+  private parseClass(): Set<number> | undefined {
+    const { src } = this;
+    this.i++;
+    const negated = src[this.i] === '^';
+    if (negated) this.i++;
+    let chars: Set<number> | undefined = new Set();
+    while (src[this.i] !== ']') {
+      if (this.i >= src.length) throw new Unsupported('unterminated class');
+      let cur: Set<number> | undefined;
+      if (src[this.i] === '\\') cur = this.escapeChars(true);
+      else cur = new Set([src.charCodeAt(this.i++)]);
+      if (src[this.i] === '-' && src[this.i + 1] !== ']' && cur?.size === 1) {
+        // A range `a-z`: its low end is `cur`, its high end the next atom.
+        const lo = [...cur][0]!;
+        this.i++;
+        const hiSet = src[this.i] === '\\' ? this.escapeChars(true) : new Set([src.charCodeAt(this.i++)]);
+        if (hiSet === undefined || hiSet.size !== 1) throw new Unsupported('class range');
+        const hi = [...hiSet][0]!;
+        if (hi - lo > 16) chars = undefined;
+        else for (let c = lo; c <= hi && chars !== undefined; c++) chars.add(c);
+        continue;
+      }
+      if (cur === undefined) chars = undefined;
+      else if (chars !== undefined) for (const c of cur) chars.add(c);
+    }
+    this.i++;
+    return negated || chars === undefined || chars.size > 8 ? undefined : chars;
+  }
+}
+
+/**
+ * The literals one of which occurs (ASCII lower-cased) in the ASCII-lower-cased input of every
+ * match of `source`; undefined when none can be proven.
+ */
+export function requiredLiterals(source: string): readonly string[] | undefined {
+  try {
+    const parser = new Parser(source);
+    const info = parser.parseAlternation();
+    if (parser.i !== source.length) return undefined;
+    return reqOf(info);
+  } catch (error) {
+    if (error instanceof Unsupported) return undefined;
+    throw error;
+  }
+}
