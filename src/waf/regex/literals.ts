@@ -104,13 +104,33 @@ class Parser {
     return alts.length === 1 ? alts[0]! : alternate(alts);
   }
 
+  /**
+   * A concatenation, left to right: `run` is the exact strings of the atoms since the last inexact
+   * one (so `\\s+select` still yields `select`), `req` the best requirement committed so far.
+   */
   private parseSequence(): Info {
-    let acc = EMPTY;
+    let run: Info = EMPTY;
+    let req: readonly string[] | undefined;
+    let allExact = true;
     while (this.i < this.src.length && this.src[this.i] !== '|' && this.src[this.i] !== ')') {
-      const atom = this.parseAtom();
-      acc = concat(acc, this.parseQuantifier(atom));
+      const atom = this.parseQuantifier(this.parseAtom());
+      if (atom.exact !== undefined) {
+        const joined = concat(run, atom);
+        if (joined.exact !== undefined) {
+          run = joined;
+          continue;
+        }
+        // Too many combinations: keep the better of what the run required, and start again.
+        allExact = false;
+        req = better(req, joined.req);
+        run = atom;
+        continue;
+      }
+      allExact = false;
+      req = better(req, better(reqOf(run), reqOf(atom)));
+      run = EMPTY;
     }
-    return acc;
+    return allExact ? run : { exact: undefined, req: better(req, reqOf(run)) };
   }
 
   private parseQuantifier(atom: Info): Info {
