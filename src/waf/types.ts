@@ -41,10 +41,11 @@ export interface OperatorContext {
 }
 
 /**
- * A compiled operator: true when it matches (before negation). `literals`, when set: one of these
- * (ASCII lower-case) occurs in the ASCII-lower-cased input of every match (the prefilter's key).
+ * A compiled operator: true when it matches (before negation). `literalSets`, when set: for each set,
+ * one of its literals (ASCII lower-case) occurs in the ASCII-lower-cased input of every match (the
+ * prefilter's key, engine/prefilter.ts).
  */
-export type OperatorFn = ((ctx: OperatorContext, input: string, capture: boolean) => boolean) & { readonly literals?: readonly string[] };
+export type OperatorFn = ((ctx: OperatorContext, input: string, capture: boolean) => boolean) & { readonly literalSets?: readonly (readonly string[])[] };
 
 export interface SetVar {
   readonly collection: string;
@@ -93,8 +94,9 @@ export interface Rule {
   readonly msg: Macro | undefined;
   readonly logdata: Macro | undefined;
   readonly severity: string | undefined;
-  /** This link's bit in the rule set's literal prefilter, or -1 when its operator has none (or is negated). */
+  /** This link's bits in the rule set's literal prefilter (one per literal set, all needed), or -1 when its operator has none (or is negated). */
   readonly prefilterBit: number;
+  readonly prefilterBits: readonly number[];
   /**
    * Per selector, the id of (that selector, this transformation chain), shared by every rule with
    * the same pair, when every selected collection is fixed for a phase (not TX, MATCHED_*,

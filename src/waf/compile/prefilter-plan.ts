@@ -33,12 +33,14 @@ export function planPrefilter(phases: Rule[][]): Prefilter {
   };
   const withBits = (rule: Rule): Rule => {
     const chain = rule.chain === undefined ? undefined : withBits(rule.chain);
-    const literals = rule.negated || rule.marker !== undefined ? undefined : rule.operator.literals;
-    let prefilterBit = -1;
-    if (literals !== undefined && literals.length > 0) {
-      prefilterBit = perBit.length;
+    const sets = rule.negated || rule.marker !== undefined ? undefined : rule.operator.literalSets;
+    const prefilterBits: number[] = [];
+    for (const literals of sets ?? []) {
+      if (literals.length === 0) continue;
+      prefilterBits.push(perBit.length);
       perBit.push(literals);
     }
+    const prefilterBit = prefilterBits[0] ?? -1;
     const keys = prefilterBit >= 0 ? unionKeysOf(rule) : undefined;
     const unionIds = (keys ?? []).map((key) => {
       const id = unions.get(key) ?? unions.size;
@@ -47,7 +49,7 @@ export function planPrefilter(phases: Rule[][]): Prefilter {
     });
     const transformSteps = stepsOf(rule);
     const transformNode = transformSteps.length === 0 ? 0 : transformSteps[transformSteps.length - 1]!.node;
-    return { ...rule, chain, prefilterBit, unionIds, transformSteps, transformNode };
+    return { ...rule, chain, prefilterBit, prefilterBits, unionIds, transformSteps, transformNode };
   };
   for (const list of phases) for (let k = 0; k < list.length; k++) list[k] = withBits(list[k]!);
   return new Prefilter(perBit);

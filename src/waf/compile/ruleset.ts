@@ -66,6 +66,7 @@ function buildRule(raw: RuleActions, d: Directive, varsText: string | undefined,
     logdata: raw.logdata,
     severity: raw.severity,
     prefilterBit: -1,
+    prefilterBits: [],
     unionIds: [],
     transformSteps: [],
     transformNode: 0,
@@ -77,7 +78,7 @@ function markerRule(name: string, where: string, phase: number): Rule {
   return {
     id: 0, phase, where, targets: [], exclusions: [], operatorName: 'noMatch', negated: false, operator: () => false, transforms: [], transformNames: [], transformKey: '',
     multiMatch: false, capture: false, chain: undefined, setvars: [], ctls: [], disruptive: undefined, status: undefined, log: false, skip: 0,
-    skipAfter: undefined, tags: [], msg: undefined, logdata: undefined, severity: undefined, prefilterBit: -1, unionIds: [], transformSteps: [], transformNode: 0, marker: name,
+    skipAfter: undefined, tags: [], msg: undefined, logdata: undefined, severity: undefined, prefilterBit: -1, prefilterBits: [], unionIds: [], transformSteps: [], transformNode: 0, marker: name,
   };
 }
 

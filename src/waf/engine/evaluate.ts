@@ -2,7 +2,7 @@ import type { Rule, SetVar, VarEntry } from '../types.js';
 import type { RuleSet } from '../compile/ruleset.js';
 import type { Transaction } from './transaction.js';
 import { applyCtl } from './ctl.js';
-import { hasBit, type Prefilter } from './prefilter.js';
+import { hasAllBits, type Prefilter } from './prefilter.js';
 import { collectionMemo, memoizable, multiMatchCandidates, selectionMayMatch, transformedValue, verdictOf } from './values.js';
 
 /** Thrown when a transaction spends its operator budget: the caller decides (block or let through). */
@@ -53,7 +53,7 @@ function evaluateLink(tx: Transaction, prefilter: Prefilter, rule: Rule): boolea
         if (!sel.count && tx.isExcluded(rule, sel, entry, runtime)) continue;
         if (rule.multiMatch) {
           for (const value of multiMatchCandidates(rule, entry.value)) {
-            if (bit >= 0 && !hasBit(tx.verdicts, verdictOf(tx, prefilter, value), bit)) continue;
+            if (bit >= 0 && !hasAllBits(tx.verdicts, verdictOf(tx, prefilter, value), rule.prefilterBits)) continue;
             if (testValue(tx, rule, entry, value)) {
               matched = true;
               break;
@@ -63,7 +63,7 @@ function evaluateLink(tx: Transaction, prefilter: Prefilter, rule: Rule): boolea
         }
         const value = memo !== undefined ? memo.values[i]! : transformedValue(tx, rule, entry.value);
         // The operator cannot match a value that holds none of its required literals.
-        if (bit >= 0 && !hasBit(tx.verdicts, memo?.offsets !== undefined ? memo.offsets[i]! : verdictOf(tx, prefilter, value), bit)) continue;
+        if (bit >= 0 && !hasAllBits(tx.verdicts, memo?.offsets !== undefined ? memo.offsets[i]! : verdictOf(tx, prefilter, value), rule.prefilterBits)) continue;
         if (testValue(tx, rule, entry, value)) matched = true;
       }
     }

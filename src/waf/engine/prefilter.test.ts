@@ -1,9 +1,9 @@
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { requiredLiterals } from '../regex/literals.js';
+import { requiredLiteralSets, requiredLiterals } from '../regex/literals.js';
 import { compilePcre } from '../regex/translate.js';
-import { Prefilter, hasBit } from './prefilter.js';
+import { Prefilter, hasAllBits, hasBit } from './prefilter.js';
 import { WafEngine } from './waf-engine.js';
 import { BudgetExceededError } from './evaluate.js';
 import type { OperatorContext, OperatorFn, Rule } from '../types.js';
@@ -34,6 +34,11 @@ describe('required literals of a pattern', () => {
     expect(lits('(a)\\1')).toEqual(['a']);
     // A non-ASCII char is never a literal: case folding outside ASCII is not modelled.
     expect(lits('\\xe9t\\xe9')).toEqual(['t']);
+  });
+
+  it('keeps every part of a concatenation as a requirement of its own, the most selective first', () => {
+    expect(requiredLiteralSets(compilePcre('["\']\\s*(?:[^a-z]|in).+?[.].+?=').source)).toEqual(expect.arrayContaining([['"', "'"], ['.'], ['=']]));
+    expect(requiredLiteralSets(compilePcre('(?:ab|cd)x*efg').source)).toEqual([['efg'], ['ab', 'cd']]);
   });
 
   it('keeps optional parts out of the requirement', () => {
@@ -114,7 +119,7 @@ describe.skipIf(CRS_DIR === undefined)('the prefilter on the CRS regression suit
       for (const value of seen.get(rule)!) {
         if (!op(NO_CTX, value, false)) continue;
         matches++;
-        if (!hasBit(engine.ruleSet.prefilter.scan(value), 0, rule.prefilterBit)) wrong.push(`${rule.id}: ${value.slice(0, 80)}`);
+        if (!hasAllBits(engine.ruleSet.prefilter.scan(value), 0, rule.prefilterBits)) wrong.push(`${rule.id}: ${value.slice(0, 80)}`);
       }
     }
     expect(wrong).toEqual([]);
@@ -128,7 +133,7 @@ describe.skipIf(CRS_DIR === undefined)('the prefilter on the CRS regression suit
     // patterns care about, so that many of them match something.
     let seed = 7;
     const rand = (n: number) => ((seed = (seed * 1103515245 + 12345) & 0x7fffffff) % n);
-    const pieces = rules.flatMap((r) => (r.operator.literals ?? []).slice(0, 20));
+    const pieces = rules.flatMap((r) => (r.operator.literalSets ?? []).flatMap((set) => set.slice(0, 12)));
     const noise = ['<', '>', '"', "'", ' ', '(', ')', ';', '/', '\\', '=', '%', '\n', '\t', '\0', '&', '|', '$', '{', '}', '\xe9', 'A', '1'];
     const flip = (s: string) => [...s].map((ch) => (rand(2) ? ch.toUpperCase() : ch)).join('');
     let matches = 0;
@@ -141,7 +146,7 @@ describe.skipIf(CRS_DIR === undefined)('the prefilter on the CRS regression suit
       for (const rule of rules) {
         if (!rule.operator(NO_CTX, s, false)) continue;
         matches++;
-        if (!hasBit(bits, 0, rule.prefilterBit)) wrong.push(`${rule.id}: ${JSON.stringify(s)}`);
+        if (!hasAllBits(bits, 0, rule.prefilterBits)) wrong.push(`${rule.id}: ${JSON.stringify(s)}`);
       }
     }
     expect(wrong).toEqual([]);

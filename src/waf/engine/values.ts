@@ -1,6 +1,6 @@
 import type { Rule, Selector, VarEntry } from '../types.js';
 import type { Transaction } from './transaction.js';
-import { hasBit, type Prefilter } from './prefilter.js';
+import { hasAllBits, type Prefilter } from './prefilter.js';
 
 /**
  * A value after the rule's transformations, memoized per transaction by transformation-prefix node
@@ -73,7 +73,7 @@ export function selectionMayMatch(tx: Transaction, prefilter: Prefilter, rule: R
   for (let s = 0; s < ids.length; s++) {
     let offset = tx.unionOffsets[ids[s]!];
     if (offset === undefined) tx.unionOffsets[ids[s]!] = offset = unionOf(tx, prefilter, rule, rule.targets[s]!);
-    if (offset >= 0 && hasBit(tx.verdicts, offset, rule.prefilterBit)) return true;
+    if (offset >= 0 && hasAllBits(tx.verdicts, offset, rule.prefilterBits)) return true;
   }
   return false;
 }

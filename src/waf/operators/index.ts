@@ -9,7 +9,7 @@ import { compileByteRange, invalidUrlEncoding, invalidUtf8 } from './validate.js
 import { detectSqli } from '../detect/sqli.js';
 import { detectXss } from '../detect/xss.js';
 import { guardedExec } from '../regex/budget.js';
-import { requiredLiterals } from '../regex/literals.js';
+import { requiredLiteralSets } from '../regex/literals.js';
 
 export interface OperatorSource {
   /** Folder of the rule file, where `@pmFromFile` lists live. */
@@ -48,7 +48,7 @@ function phraseOperator(phrases: string[]): OperatorFn {
   // The matcher folds ASCII case only, as the prefilter does: a phrase matches iff it is found there.
   const nonEmpty = phrases.filter((p) => p !== '');
   if (nonEmpty.length === 0 || nonEmpty.some((p) => /[^\x00-\x7f]/.test(p))) return fn;
-  return Object.assign(fn, { literals: nonEmpty.map(asciiLower) });
+  return Object.assign(fn, { literalSets: [nonEmpty.map(asciiLower)] });
 }
 
 function rxOperator(pattern: string): OperatorFn {
@@ -59,8 +59,8 @@ function rxOperator(pattern: string): OperatorFn {
     if (capture) ctx.setCaptures(m);
     return true;
   };
-  const literals = requiredLiterals(re.source);
-  return literals === undefined ? fn : Object.assign(fn, { literals });
+  const literalSets = requiredLiteralSets(re.source);
+  return literalSets === undefined ? fn : Object.assign(fn, { literalSets });
 }
 
 function ipMatch(list: string): OperatorFn {

@@ -1,6 +1,6 @@
 /**
- * Required literals of a regular expression: a set of strings one of which occurs in every match
- * (and so in every input the pattern matches). The engine's prefilter skips a pattern whose
+ * Required literals of a regular expression: sets of strings such that, for every set, one of its
+ * strings occurs in every match (and so in every input the pattern matches). The engine's prefilter skips a pattern whose
  * literals are all absent from a value: the pattern cannot match it.
  *
  * Works on the JavaScript source the translator produced (non-`u` mode), in a case-folded domain:
@@ -18,6 +18,8 @@ interface Info {
   readonly exact: readonly string[] | undefined;
   /** One of these occurs in every match; undefined when nothing is required. */
   readonly req: readonly string[] | undefined;
+  /** Further sets, each also required (a concatenation requires each of its parts'). */
+  readonly also?: readonly (readonly string[])[];
 }
 
 const MAX_EXACT = 64;
@@ -77,7 +79,15 @@ function alternate(list: readonly Info[]): Info {
 function repeat(info: Info, min: number, max: number): Info {
   if (min === 1 && max === 1) return info;
   if (min === 0) return max === 1 && info.exact !== undefined ? { exact: dedupe(['', ...info.exact]), req: undefined } : ANY;
-  return { exact: undefined, req: reqOf(info) };
+  return { exact: undefined, req: reqOf(info), also: info.also };
+}
+
+/** Every requirement the sub-pattern is known to have (all hold). */
+function allReqs(info: Info): (readonly string[])[] {
+  const out = [...(info.also ?? [])];
+  const r = reqOf(info);
+  if (r !== undefined) out.push(r);
+  return out;
 }
 
 /** One character set (a class or an escape), ASCII lower-cased; undefined when large or non-ASCII. */
@@ -112,6 +122,8 @@ class Parser {
     let run: Info = EMPTY;
     let req: readonly string[] | undefined;
     let allExact = true;
+    // Every part's requirement: all of them hold at once.
+    const all: (readonly string[])[] = [];
     while (this.i < this.src.length && this.src[this.i] !== '|' && this.src[this.i] !== ')') {
       const atom = this.parseQuantifier(this.parseAtom());
       if (atom.exact !== undefined) {
@@ -122,15 +134,20 @@ class Parser {
         }
         // Too many combinations: keep the better of what the run required, and start again.
         allExact = false;
+        if (joined.req !== undefined) all.push(joined.req);
         req = better(req, joined.req);
         run = atom;
         continue;
       }
       allExact = false;
+      for (const r of [reqOf(run), ...allReqs(atom)]) if (r !== undefined) all.push(r);
       req = better(req, better(reqOf(run), reqOf(atom)));
       run = EMPTY;
     }
-    return allExact ? run : { exact: undefined, req: better(req, reqOf(run)) };
+    if (allExact) return run;
+    const last = reqOf(run);
+    if (last !== undefined) all.push(last);
+    return { exact: undefined, req: better(req, last), also: all };
   }
 
   private parseQuantifier(atom: Info): Info {
@@ -270,16 +287,34 @@ class Parser {
   }
 }
 
+/** How many requirement sets a pattern keeps (each costs the prefilter a bit): the most selective. */
+const MAX_SETS = 3;
+
 /**
  * The literals one of which occurs (ASCII lower-cased) in the ASCII-lower-cased input of every
  * match of `source`; undefined when none can be proven.
  */
 export function requiredLiterals(source: string): readonly string[] | undefined {
+  return requiredLiteralSets(source)?.[0];
+}
+
+/**
+ * Sets of literals such that every match's input (ASCII lower-cased) holds one literal of EACH set,
+ * the most selective first; undefined when none can be proven.
+ */
+export function requiredLiteralSets(source: string): readonly (readonly string[])[] | undefined {
   try {
     const parser = new Parser(source);
     const info = parser.parseAlternation();
     if (parser.i !== source.length) return undefined;
-    return reqOf(info);
+    const seen = new Set<string>();
+    const sets: (readonly string[])[] = [];
+    for (const set of allReqs(info)) {
+      const key = [...set].sort().join('\0');
+      if (!seen.has(key)) [seen.add(key), sets.push(set)];
+    }
+    sets.sort((a, b) => (better(a, b) === a ? -1 : 1));
+    return sets.length === 0 ? undefined : sets.slice(0, MAX_SETS);
   } catch (error) {
     if (error instanceof Unsupported) return undefined;
     throw error;
