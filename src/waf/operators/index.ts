@@ -138,7 +138,9 @@ export function compileOperator(name: string, raw: string, src: OperatorSource):
         return fingerprint !== undefined;
       };
     case 'detectxss':
-      return (_ctx, input) => detectXss(input);
+      // Every way detectXss flags a value needs one of these (a tag, a quote to break out of, an
+      // attribute's `=`, or a script URL's `:`, possibly as an entity): the prefilter's literal set.
+      return Object.assign((_ctx: OperatorContext, input: string) => detectXss(input), { literalSets: [['<', ':', '&', '"', "'", '`', '=']] });
     case 'unconditionalmatch':
       return () => true;
     case 'nomatch':
