@@ -43,7 +43,8 @@ function evaluateLink(tx: Transaction, prefilter: Prefilter, rule: Rule): boolea
     const bit = tx.usePrefilter ? rule.prefilterBit : -1;
     if (bit >= 0 && rule.unionIds.length > 0 && !selectionMayMatch(tx, prefilter, rule)) return false;
     let matched = false;
-    // The values of tx.targetsOf(rule), in its order, with the collection memos where they apply.
+    // The rule's values in target order, after its own `!` exclusions and those `ctl` added at run
+    // time; whole collections read through the phase's memo (engine/values.ts).
     const runtime = tx.runtimeExclusions(rule);
     for (const sel of rule.targets) {
       const entries = tx.select(sel);

@@ -61,7 +61,9 @@ describe('the prefilter automaton', () => {
 /** Every link of the rule set with a prefilter. */
 function prefiltered(engine: WafEngine): Rule[] {
   const out: Rule[] = [];
-  for (const phase of engine.ruleSet.phases) for (let r: Rule | undefined of phase) for (; r !== undefined; r = r.chain) if (r.prefilterBit >= 0) out.push(r);
+  for (const phase of engine.ruleSet.phases) {
+    for (const head of phase) for (let r: Rule | undefined = head; r !== undefined; r = r.chain) if (r.prefilterBit >= 0) out.push(r);
+  }
   return out;
 }
 

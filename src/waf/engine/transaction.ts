@@ -128,18 +128,6 @@ export class Transaction implements OperatorContext {
     return excluded(rule.exclusions, sel.collection, entry) || excluded(runtime, sel.collection, entry);
   }
 
-  /** The rule's values after its own `!` exclusions and those `ctl` added at run time. */
-  targetsOf(rule: Rule): VarEntry[] {
-    const out: VarEntry[] = [];
-    const runtime = this.removedTargets.length === 0 ? [] : this.removedTargets.filter((r) => (r.ranges ? inRanges(rule.id, r.ranges) : rule.tags.includes(r.tag!))).map((r) => r.target);
-    for (const sel of rule.targets) {
-      for (const entry of this.select(sel)) {
-        if (sel.count || (!excluded(rule.exclusions, sel.collection, entry) && !excluded(runtime, sel.collection, entry))) out.push(entry);
-      }
-    }
-    return out;
-  }
-
   /** Resolves one macro reference (`%{tx.x}`, `%{REQUEST_HEADERS.host}`, `%{rule.id}`). */
   resolve(collection: string, key: string | undefined): string {
     if (collection === 'TX') return key === undefined ? '' : (this.getTx(key) ?? '');
