@@ -123,10 +123,7 @@ export function collectionMemo(tx: Transaction, prefilter: Prefilter, rule: Rule
 /** Offset of the union of the selector's values' verdicts in the pool, or -1 when it selects nothing. */
 function unionOf(tx: Transaction, prefilter: Prefilter, rule: Rule, sel: Selector): number {
   const words = prefilter.words;
-  if (!rule.multiMatch && sel.key === undefined && sel.keyRegex === undefined && !sel.count) {
-    const c = tx.collections.get(sel.collection);
-    if (c !== undefined && !tx.scalars.has(sel.collection)) return orOffsets(tx, words, collectionMemo(tx, prefilter, rule, c.entries, true).offsets!);
-  }
+  if (!rule.multiMatch && memoizable(tx, sel)) return orOffsets(tx, words, collectionMemo(tx, prefilter, rule, tx.select(sel), true).offsets!);
   const offsets: number[] = [];
   for (const entry of tx.select(sel)) {
     const values = rule.multiMatch ? multiMatchCandidates(rule, entry.value) : [transformedValue(tx, rule, entry.value)];
