@@ -41,9 +41,9 @@ export class Transaction implements OperatorContext {
   /** The literal prefilter's verdicts (engine/prefilter.ts): a pool of bitsets, and each string's offset in it. */
   verdicts = new Uint32Array(0);
   verdictsUsed = 0;
+  readonly verdictOffsets = new Map<string, number>();
   /** Per collection entry list: its values and verdicts by transformation node (engine/values.ts); reset at each phase. */
   collectionMemos = new Map<readonly VarEntry[], { readonly values: (readonly string[] | undefined)[]; readonly offsets: (Int32Array | undefined)[] }>();
-  readonly verdictOffsets = new Map<string, number>();
   /** Offsets in `verdicts` of the unions by Rule.unionIds (-1: no values); reset at each phase. */
   unionOffsets: (number | undefined)[] = [];
   /** False runs every operator on every value (the prefilter's equivalence test, and measurements). */
