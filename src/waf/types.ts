@@ -7,6 +7,12 @@ export interface VarEntry {
   readonly value: string;
 }
 
+/** One step of a rule's transformation chain: the node is the chain prefix ending here (0: no transformation). */
+export interface TransformStep {
+  readonly node: number;
+  readonly fn: Transform;
+}
+
 /** A target selector after compilation: `ARGS`, `ARGS:id`, `ARGS:/re/`, `&TX:x`. */
 export interface Selector {
   readonly collection: string;
@@ -34,8 +40,12 @@ export interface OperatorContext {
   setCaptures(groups: readonly (string | undefined)[]): void;
 }
 
-/** A compiled operator: true when it matches (before negation). */
-export type OperatorFn = (ctx: OperatorContext, input: string, capture: boolean) => boolean;
+/**
+ * A compiled operator: true when it matches (before negation). `literalSets`, when set: for each set,
+ * one of its literals (ASCII lower-case) occurs in the ASCII-lower-cased input of every match (the
+ * prefilter's key, engine/prefilter.ts).
+ */
+export type OperatorFn = ((ctx: OperatorContext, input: string, capture: boolean) => boolean) & { readonly literalSets?: readonly (readonly string[])[] };
 
 export interface SetVar {
   readonly collection: string;
@@ -84,6 +94,19 @@ export interface Rule {
   readonly msg: Macro | undefined;
   readonly logdata: Macro | undefined;
   readonly severity: string | undefined;
+  /** This link's bits in the rule set's literal prefilter (one per literal set, all needed), or -1 when its operator has none (or is negated). */
+  readonly prefilterBit: number;
+  readonly prefilterBits: readonly number[];
+  /**
+   * Per selector, the id of (that selector, this transformation chain), shared by every rule with
+   * the same pair, when every selected collection is fixed for a phase (not TX, MATCHED_*,
+   * REQBODY_PROCESSOR): where the union of the values' prefilter verdicts is cached for the phase.
+   * Empty otherwise (and for rules without a prefilter).
+   */
+  readonly unionIds: readonly number[];
+  /** The transformation chain as prefix nodes shared across the rule set; `transformNode` is the last (0: none). */
+  readonly transformSteps: readonly TransformStep[];
+  readonly transformNode: number;
   /** Set for a `SecMarker` placeholder: rules never match, `skipAfter` lands after it. */
   readonly marker: string | undefined;
 }

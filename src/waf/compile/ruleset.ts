@@ -5,12 +5,16 @@ import { parseOperator, parseVariables } from '../seclang/variables-parse.js';
 import type { Disruptive, EngineMode, Exclusion, Rule, Selector } from '../types.js';
 import { compileOperator } from '../operators/index.js';
 import { interpretActions, parsePhase, type RuleActions } from './actions.js';
+import type { Prefilter } from '../engine/prefilter.js';
+import { planPrefilter } from './prefilter-plan.js';
 import { inRanges, parseIdRanges, splitTargets, toExclusion, toSelector } from './targets.js';
 
 /** The executable rule list: one array per phase (1-5), markers copied into every phase. */
 export interface RuleSet {
   readonly phases: readonly (readonly Rule[])[];
   readonly engineMode: EngineMode;
+  /** Which rules can possibly match a value (see engine/prefilter.ts). */
+  readonly prefilter: Prefilter;
   /** Rules that could not be compiled (an operator or pattern we cannot run): skipped, reported at load. */
   readonly problems: readonly string[];
 }
@@ -61,6 +65,11 @@ function buildRule(raw: RuleActions, d: Directive, varsText: string | undefined,
     msg: raw.msg,
     logdata: raw.logdata,
     severity: raw.severity,
+    prefilterBit: -1,
+    prefilterBits: [],
+    unionIds: [],
+    transformSteps: [],
+    transformNode: 0,
     marker: undefined,
   };
 }
@@ -69,7 +78,7 @@ function markerRule(name: string, where: string, phase: number): Rule {
   return {
     id: 0, phase, where, targets: [], exclusions: [], operatorName: 'noMatch', negated: false, operator: () => false, transforms: [], transformNames: [], transformKey: '',
     multiMatch: false, capture: false, chain: undefined, setvars: [], ctls: [], disruptive: undefined, status: undefined, log: false, skip: 0,
-    skipAfter: undefined, tags: [], msg: undefined, logdata: undefined, severity: undefined, marker: name,
+    skipAfter: undefined, tags: [], msg: undefined, logdata: undefined, severity: undefined, prefilterBit: -1, prefilterBits: [], unionIds: [], transformSteps: [], transformNode: 0, marker: name,
   };
 }
 
@@ -149,7 +158,8 @@ export function compileRuleSet(directives: readonly Directive[]): RuleSet {
       list[k] = { ...rule, targets: [...rule.targets, ...mine.flatMap((u) => u.add)], exclusions: [...rule.exclusions, ...mine.flatMap((u) => u.exclude)] };
     }
   }
-  return { phases: result, engineMode, problems };
+  const prefilter = planPrefilter(result);
+  return { phases: result, engineMode, problems, prefilter };
 }
 
 export { parsePhase };

@@ -95,9 +95,13 @@ SecRule REQBODY_ERROR "!@eq 0" "id:2,phase:2,deny,status:400"`);
   });
 
   it('stops a transaction that spends its operator budget', () => {
-    const engine = WafEngine.fromSecLang('SecRule ARGS "@rx never" "id:1,phase:1,pass"', { maxOperatorCalls: 1_000, responseBodyLimit: 0 });
+    // A pattern with no required literal: the prefilter cannot rule values out, every one is an operator call.
+    const engine = WafEngine.fromSecLang('SecRule ARGS "@rx ^\\d{5}$" "id:1,phase:1,pass"', { maxOperatorCalls: 1_000, responseBodyLimit: 0 });
     const uri = '/?' + Array.from({ length: 2_000 }, (_, i) => `a${i}=1`).join('&');
     expect(() => engine.evaluateRequest(request(uri))).toThrow(BudgetExceededError);
+    // Values the prefilter rules out (no `never` in them) cost no operator call, so no budget.
+    const literal = WafEngine.fromSecLang('SecRule ARGS "@rx never" "id:1,phase:1,pass"', { maxOperatorCalls: 1_000, responseBodyLimit: 0 });
+    expect(literal.evaluateRequest(request(uri)).matches).toEqual([]);
   });
 
   it('builds URI variables as ModSecurity does: REQUEST_FILENAME decoded, QUERY_STRING raw', () => {

@@ -1,7 +1,9 @@
-import type { Rule, SetVar } from '../types.js';
+import type { Rule, SetVar, VarEntry } from '../types.js';
 import type { RuleSet } from '../compile/ruleset.js';
 import type { Transaction } from './transaction.js';
 import { applyCtl } from './ctl.js';
+import { hasAllBits, type Prefilter } from './prefilter.js';
+import { collectionMemo, memoizable, multiMatchCandidates, selectionMayMatch, transformedValue, verdictOf } from './values.js';
 
 /** Thrown when a transaction spends its operator budget: the caller decides (block or let through). */
 export class BudgetExceededError extends Error {
@@ -9,30 +11,6 @@ export class BudgetExceededError extends Error {
     super(`WAF budget exhausted at rule ${ruleId}`);
     this.name = 'BudgetExceededError';
   }
-}
-
-/** Values to test: the transformed value, or with multiMatch every intermediate value too. */
-function candidates(tx: Transaction, rule: Rule, value: string): string[] {
-  if (!rule.multiMatch) {
-    if (rule.transforms.length === 0) return [value];
-    let cache = tx.transformCache.get(rule.transformKey);
-    if (cache === undefined) tx.transformCache.set(rule.transformKey, (cache = new Map()));
-    let v = cache.get(value);
-    if (v === undefined) {
-      v = value;
-      for (const t of rule.transforms) v = t(v);
-      cache.set(value, v);
-    }
-    return [v];
-  }
-  const out = [value];
-  let v = value;
-  for (const t of rule.transforms) {
-    const next = t(v);
-    if (next !== v) out.push(next);
-    v = next;
-  }
-  return out;
 }
 
 /**
@@ -45,30 +23,55 @@ function runLinkActions(tx: Transaction, rule: Rule): void {
   for (const ctl of rule.ctls) applyCtl(tx, ctl);
 }
 
+/** Runs the operator on one value; on a match records it and runs the link's actions. */
+function testValue(tx: Transaction, rule: Rule, entry: VarEntry, value: string): boolean {
+  if (--tx.budget < 0) throw new BudgetExceededError(rule.id);
+  if (rule.operator(tx, value, rule.capture) === rule.negated) return false;
+  const hit = { name: entry.name, key: entry.key, value };
+  tx.matchedVar = hit;
+  tx.matchedVars.push(hit);
+  runLinkActions(tx, rule);
+  return true;
+}
+
 /** Evaluates one link of a chain (and the links after it); true when the whole chain matched. */
-function evaluateLink(tx: Transaction, rule: Rule): boolean {
+function evaluateLink(tx: Transaction, prefilter: Prefilter, rule: Rule): boolean {
   if (rule.targets.length === 0) {
     // SecAction, or a rule whose only targets were removed: ModSecurity runs the operator on nothing.
     if (rule.operatorName !== 'unconditionalMatch') return false;
   } else {
+    const bit = tx.usePrefilter ? rule.prefilterBit : -1;
+    if (bit >= 0 && rule.unionIds.length > 0 && !selectionMayMatch(tx, prefilter, rule)) return false;
     let matched = false;
-    for (const entry of tx.targetsOf(rule)) {
-      for (const value of candidates(tx, rule, entry.value)) {
-        if (--tx.budget < 0) throw new BudgetExceededError(rule.id);
-        if (rule.operator(tx, value, rule.capture) !== rule.negated) {
-          matched = true;
-          const hit = { name: entry.name, key: entry.key, value };
-          tx.matchedVar = hit;
-          tx.matchedVars.push(hit);
-          runLinkActions(tx, rule);
-          break;
+    // The rule's values in target order, after its own `!` exclusions and those `ctl` added at run
+    // time; whole collections read through the phase's memo (engine/values.ts).
+    const runtime = tx.runtimeExclusions(rule);
+    for (const sel of rule.targets) {
+      const entries = tx.select(sel);
+      const memo = rule.multiMatch || !memoizable(tx, sel) ? undefined : collectionMemo(tx, prefilter, rule, entries, bit >= 0);
+      for (let i = 0; i < entries.length; i++) {
+        const entry = entries[i]!;
+        if (!sel.count && tx.isExcluded(rule, sel, entry, runtime)) continue;
+        if (rule.multiMatch) {
+          for (const value of multiMatchCandidates(rule, entry.value)) {
+            if (bit >= 0 && !hasAllBits(tx.verdicts, verdictOf(tx, prefilter, value), rule.prefilterBits)) continue;
+            if (testValue(tx, rule, entry, value)) {
+              matched = true;
+              break;
+            }
+          }
+          continue;
         }
+        const value = memo !== undefined ? memo.values[i]! : transformedValue(tx, rule, entry.value);
+        // The operator cannot match a value that holds none of its required literals.
+        if (bit >= 0 && !hasAllBits(tx.verdicts, memo?.offsets !== undefined ? memo.offsets[i]! : verdictOf(tx, prefilter, value), rule.prefilterBits)) continue;
+        if (testValue(tx, rule, entry, value)) matched = true;
       }
     }
     if (!matched) return false;
   }
   if (rule.targets.length === 0) runLinkActions(tx, rule);
-  return rule.chain === undefined ? true : evaluateLink(tx, rule.chain);
+  return rule.chain === undefined ? true : evaluateLink(tx, prefilter, rule.chain);
 }
 
 function applySetVar(tx: Transaction, sv: SetVar): void {
@@ -124,6 +127,9 @@ export function runPhase(tx: Transaction, ruleSet: RuleSet, phase: number): void
   if (tx.engineMode === 'Off' || tx.interruption !== undefined) return;
   if (tx.allowed && phase <= 2) return;
   const rules = ruleSet.phases[phase] ?? [];
+  // The populate step before each phase changes the collections the cached unions were built from.
+  tx.unionOffsets = [];
+  tx.collectionMemos = new Map();
   let i = 0;
   while (i < rules.length) {
     const rule = rules[i]!;
@@ -134,7 +140,7 @@ export function runPhase(tx: Transaction, ruleSet: RuleSet, phase: number): void
     tx.currentRule = rule;
     tx.matchedVars = [];
     const started = tx.profile === undefined ? 0 : performance.now();
-    const matched = evaluateLink(tx, rule);
+    const matched = evaluateLink(tx, ruleSet.prefilter, rule);
     if (tx.profile !== undefined) tx.profile.set(rule.id, (tx.profile.get(rule.id) ?? 0) + 1000 * (performance.now() - started));
     if (!matched) {
       i++;

@@ -36,12 +36,18 @@ export class Transaction implements OperatorContext {
   matchedVar: VarEntry | undefined = undefined;
   matchedVars: VarEntry[] = [];
   currentRule: Rule | undefined = undefined;
-  /**
-   * Transformed values by chain and input: CRS rules share a handful of chains
-   * (`utf8toUnicode,urlDecodeUni,htmlEntityDecode,jsDecode,cssDecode,removeNulls` on every XSS
-   * rule), so each value is transformed once per chain, not once per rule.
-   */
-  readonly transformCache = new Map<string, Map<string, string>>();
+  /** Transformed values by transformation-prefix node, then original value (engine/values.ts). */
+  readonly transformed: (Map<string, string> | undefined)[] = [];
+  /** The literal prefilter's verdicts (engine/prefilter.ts): a pool of bitsets, and each string's offset in it. */
+  verdicts = new Uint32Array(0);
+  verdictsUsed = 0;
+  readonly verdictOffsets = new Map<string, number>();
+  /** Per collection entry list: its values and verdicts by transformation node (engine/values.ts); reset at each phase. */
+  collectionMemos = new Map<readonly VarEntry[], { readonly values: (readonly string[] | undefined)[]; readonly offsets: (Int32Array | undefined)[] }>();
+  /** Offsets in `verdicts` of the unions by Rule.unionIds (-1: no values); reset at each phase. */
+  unionOffsets: (number | undefined)[] = [];
+  /** False runs every operator on every value (the prefilter's equivalence test, and measurements). */
+  usePrefilter = true;
   /** When set, microseconds spent per rule id are added here (bench and `waf:crs --profile`). */
   profile: Map<number, number> | undefined = undefined;
   /** Operator calls left in this transaction's budget (see WafEngineOptions.maxOperatorCalls). */
@@ -111,16 +117,15 @@ export class Transaction implements OperatorContext {
     return key === undefined ? [...all] : all.filter((e) => e.key.toLowerCase() === key);
   }
 
-  /** The rule's values after its own `!` exclusions and those `ctl` added at run time. */
-  targetsOf(rule: Rule): VarEntry[] {
-    const out: VarEntry[] = [];
-    const runtime = this.removedTargets.length === 0 ? [] : this.removedTargets.filter((r) => (r.ranges ? inRanges(rule.id, r.ranges) : rule.tags.includes(r.tag!))).map((r) => r.target);
-    for (const sel of rule.targets) {
-      for (const entry of this.select(sel)) {
-        if (sel.count || (!excluded(rule.exclusions, sel.collection, entry) && !excluded(runtime, sel.collection, entry))) out.push(entry);
-      }
-    }
-    return out;
+  /** The target exclusions `ctl` added at run time that apply to this rule. */
+  runtimeExclusions(rule: Rule): readonly Exclusion[] {
+    if (this.removedTargets.length === 0) return NONE;
+    return this.removedTargets.filter((r) => (r.ranges ? inRanges(rule.id, r.ranges) : rule.tags.includes(r.tag!))).map((r) => r.target);
+  }
+
+  /** True when the rule's own `!` exclusions or the run-time ones remove this entry of `sel`. */
+  isExcluded(rule: Rule, sel: Selector, entry: VarEntry, runtime: readonly Exclusion[]): boolean {
+    return excluded(rule.exclusions, sel.collection, entry) || excluded(runtime, sel.collection, entry);
   }
 
   /** Resolves one macro reference (`%{tx.x}`, `%{REQUEST_HEADERS.host}`, `%{rule.id}`). */
@@ -139,6 +144,8 @@ export class Transaction implements OperatorContext {
     return out;
   }
 }
+
+const NONE: readonly Exclusion[] = [];
 
 function excluded(list: readonly Exclusion[], collection: string, entry: VarEntry): boolean {
   for (const ex of list) {

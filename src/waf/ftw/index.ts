@@ -17,7 +17,7 @@ export function formatReport(report: SuiteReport, opts: { failures: boolean }): 
   lines.push(`TOTAL ${report.total} cases, ${report.passed} passed, ${report.failed} failed, ${report.skipped} skipped: ${pct(report.passed, run)} of the cases run, ${pct(report.passed, report.total)} of all`);
   for (const c of report.cases) if (c.outcome === 'skipped') lines.push(`skipped ${c.name}: ${c.reason}`);
   if (opts.failures) for (const c of report.cases) if (c.outcome === 'failed') lines.push(`FAILED ${c.name}: ${c.reason}`);
-  const slowest = [...report.cases].sort((a, b) => b.ms - a.ms).slice(0, 5);
-  lines.push(`slowest cases: ${slowest.map((c) => `${c.name} ${c.ms.toFixed(1)} ms`).join(', ')}`);
+  const slowest = [...report.cases].sort((a, b) => b.cpuMs - a.cpuMs).slice(0, 10);
+  lines.push(`slowest cases (CPU): ${slowest.map((c) => `${c.name} ${c.cpuMs.toFixed(1)} ms`).join(', ')}`);
   return lines.join('\n') + '\n';
 }

@@ -9,6 +9,7 @@ import { compileByteRange, invalidUrlEncoding, invalidUtf8 } from './validate.js
 import { detectSqli } from '../detect/sqli.js';
 import { detectXss } from '../detect/xss.js';
 import { guardedExec } from '../regex/budget.js';
+import { requiredLiteralSets } from '../regex/literals.js';
 
 export interface OperatorSource {
   /** Folder of the rule file, where `@pmFromFile` lists live. */
@@ -35,23 +36,31 @@ function readPhraseFile(dir: string, file: string): string[] {
   return text.split(/\r?\n/).map((l) => l.trim()).filter((l) => l !== '' && !l.startsWith('#'));
 }
 
+const asciiLower = (s: string) => s.replace(/[A-Z]+/g, (m) => m.toLowerCase());
+
 function phraseOperator(phrases: string[]): OperatorFn {
   const matcher = new PhraseMatcher(phrases);
-  return (ctx, input, capture) => {
+  const fn: OperatorFn = (ctx, input, capture) => {
     const found = matcher.find(input);
     if (found !== undefined && capture) ctx.setCaptures([found]);
     return found !== undefined;
   };
+  // The matcher folds ASCII case only, as the prefilter does: a phrase matches iff it is found there.
+  const nonEmpty = phrases.filter((p) => p !== '');
+  if (nonEmpty.length === 0 || nonEmpty.some((p) => /[^\x00-\x7f]/.test(p))) return fn;
+  return Object.assign(fn, { literalSets: [nonEmpty.map(asciiLower)] });
 }
 
 function rxOperator(pattern: string): OperatorFn {
   const re = compilePcre(pattern);
-  return (ctx, input, capture) => {
+  const fn: OperatorFn = (ctx, input, capture) => {
     const m = guardedExec(re, input);
     if (m === null) return false;
     if (capture) ctx.setCaptures(m);
     return true;
   };
+  const literalSets = requiredLiteralSets(re.source);
+  return literalSets === undefined ? fn : Object.assign(fn, { literalSets });
 }
 
 function ipMatch(list: string): OperatorFn {
@@ -129,7 +138,9 @@ export function compileOperator(name: string, raw: string, src: OperatorSource):
         return fingerprint !== undefined;
       };
     case 'detectxss':
-      return (_ctx, input) => detectXss(input);
+      // Every way detectXss flags a value needs one of these (a tag, a quote to break out of, an
+      // attribute's `=`, or a script URL's `:`, possibly as an entity): the prefilter's literal set.
+      return Object.assign((_ctx: OperatorContext, input: string) => detectXss(input), { literalSets: [['<', ':', '&', '"', "'", '`', '=']] });
     case 'unconditionalmatch':
       return () => true;
     case 'nomatch':

@@ -16,6 +16,8 @@ export function lowercase(s: string): string {
 }
 
 export function compressWhitespace(s: string): string {
+  // Fast paths return the input itself: the engine then knows the value did not change.
+  if (!/[\t-\r\xa0]| {2}/.test(s)) return s;
   let out = '';
   let inSpace = false;
   for (let i = 0; i < s.length; i++) {
@@ -32,6 +34,7 @@ export function compressWhitespace(s: string): string {
 }
 
 export function removeWhitespace(s: string): string {
+  if (!/[\t-\r \xa0]/.test(s)) return s;
   let out = '';
   for (let i = 0; i < s.length; i++) if (!isSpace(s.charCodeAt(i))) out += s[i];
   return out;
@@ -43,6 +46,7 @@ export function removeNulls(s: string): string {
 
 /** C-style comments become one space; an unterminated comment runs to the end (ModSecurity replaceComments). */
 export function replaceComments(s: string): string {
+  if (!s.includes('/*')) return s;
   let out = '';
   let i = 0;
   while (i < s.length) {
@@ -65,6 +69,8 @@ export function removeCommentsChar(s: string): string {
 
 /** Drops `\ " ' ^`, spaces before `/` and `(`, turns `,` `;` and whitespace into one space, lower-cases. */
 export function cmdLine(s: string): string {
+  // Without these, nothing is dropped, spaced or lower-cased (`/` and `(` only matter after a space).
+  if (!/[\\"'^,; \t\r\nA-Z]/.test(s)) return s;
   let out = '';
   let space = false;
   for (let i = 0; i < s.length; i++) {
@@ -112,10 +118,34 @@ export function hexDecode(s: string): string {
   return out;
 }
 
-/** Decodes until the first character outside the base64 alphabet, as ModSecurity's base64Decode. */
+const B64 = new Int8Array(128).fill(-1);
+for (const [k, ch] of [...'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/'].entries()) B64[ch.charCodeAt(0)] = k;
+
+/**
+ * Decodes until the first character outside the base64 alphabet, as ModSecurity's base64Decode.
+ * Short values (most of them) are decoded here: Buffer's round trip costs more than the decoding.
+ * Same result as Buffer: 4 chars give 3 bytes, a tail of 2 or 3 chars 1 or 2, a lone char none.
+ */
 export function base64Decode(s: string): string {
-  const m = /^[A-Za-z0-9+/]*/.exec(s);
-  return Buffer.from(m ? m[0] : '', 'base64').toString('latin1');
+  let n = 0;
+  while (n < s.length) {
+    const c = s.charCodeAt(n);
+    if (c >= 128 || B64[c]! < 0) break;
+    n++;
+  }
+  if (n > 256) return Buffer.from(s.slice(0, n), 'base64').toString('latin1');
+  let out = '';
+  let acc = 0;
+  let bits = 0;
+  for (let i = 0; i < n; i++) {
+    acc = ((acc << 6) | B64[s.charCodeAt(i)]!) & 0xfff;
+    bits += 6;
+    if (bits >= 8) {
+      bits -= 8;
+      out += String.fromCharCode((acc >> bits) & 0xff);
+    }
+  }
+  return out;
 }
 
 /** Like base64Decode but skips invalid characters instead of stopping. */

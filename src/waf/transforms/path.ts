@@ -3,7 +3,8 @@
  * segment; a `..` with nothing left to climb stays, as in ModSecurity. A trailing slash is kept.
  */
 export function normalizePath(s: string): string {
-  if (s === '') return s;
+  // A single segment other than `.` comes back as it is.
+  if (s === '' || (!s.includes('/') && s !== '.')) return s;
   const absolute = s.startsWith('/');
   const trailing = s.endsWith('/') || s.endsWith('/.') || s.endsWith('/..');
   const out: string[] = [];
@@ -23,5 +24,5 @@ export function normalizePath(s: string): string {
 
 /** normalizePathWin: backslashes are separators too. */
 export function normalizePathWin(s: string): string {
-  return normalizePath(s.replace(/\\/g, '/'));
+  return normalizePath(s.includes('\\') ? s.replace(/\\/g, '/') : s);
 }

@@ -4,6 +4,19 @@ import { lookupTransform } from './index.js';
 const t = (name: string, input: string) => lookupTransform(name)!(input);
 
 describe('transformations (ModSecurity v3 semantics on bytes)', () => {
+  it('base64Decode decodes the alphabet prefix exactly as Buffer does, short and long', () => {
+    const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/=-_. %\xe9';
+    let seed = 3;
+    for (let n = 0; n < 3000; n++) {
+      let s = '';
+      const len = n < 2900 ? n % 23 : 300 + n;
+      for (let k = 0; k < len; k++) s += alphabet[(seed = (seed * 1103515245 + 12345) & 0x7fffffff) % (k < len - 3 ? 64 : alphabet.length)];
+      const prefix = /^[A-Za-z0-9+/]*/.exec(s)![0];
+      expect(t('base64Decode', s)).toBe(Buffer.from(prefix, 'base64').toString('latin1'));
+    }
+    expect(t('base64Decode', 'PHNjcmlwdD4=')).toBe('<script>');
+  });
+
   it('urlDecodeUni decodes %XX, %uHHHH (full-width to ASCII) and +, and keeps bad escapes', () => {
     expect(t('urlDecodeUni', '%27%u0041%uFF1C+%zz')).toBe("'A< %zz");
   });

@@ -3,16 +3,27 @@ import type { VarEntry } from '../types.js';
 /** An ordered multi-map with case-insensitive keys, as ModSecurity's collections are. */
 export class Collection {
   readonly entries: VarEntry[] = [];
+  /** `entries[i].key` lower-cased, computed once: rules select by key (`REQUEST_HEADERS:User-Agent`) many times per request. */
+  private readonly lowerKeys: string[] = [];
 
   constructor(readonly name: string) {}
 
   add(key: string, value: string): void {
     this.entries.push({ name: `${this.name}:${key}`, key, value });
+    this.lowerKeys.push(key.toLowerCase());
+  }
+
+  /** Empties the collection in place (ARGS is rebuilt before phase 2; the array keeps its identity). */
+  clear(): void {
+    this.entries.length = 0;
+    this.lowerKeys.length = 0;
   }
 
   /** Entries whose key equals `lowerKey` (already lower-cased). */
   byKey(lowerKey: string): VarEntry[] {
-    return this.entries.filter((e) => e.key.toLowerCase() === lowerKey);
+    const out: VarEntry[] = [];
+    for (let i = 0; i < this.entries.length; i++) if (this.lowerKeys[i] === lowerKey) out.push(this.entries[i]!);
+    return out;
   }
 
   byRegex(re: RegExp): VarEntry[] {

@@ -61,7 +61,7 @@ export function populateRequestHeaders(tx: Transaction, req: WafRequest): void {
 
 function rebuildArgs(tx: Transaction): void {
   const args = tx.collection('ARGS');
-  args.entries.length = 0;
+  args.clear();
   let size = 0;
   for (const source of ['ARGS_GET', 'ARGS_POST']) {
     for (const e of tx.collection(source).entries) {

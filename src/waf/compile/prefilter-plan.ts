@@ -1,0 +1,56 @@
+import type { Rule, Selector, TransformStep } from '../types.js';
+import { Prefilter } from '../engine/prefilter.js';
+
+/** Collections that rules change while a phase runs: a cached union over their values would go stale. */
+const VOLATILE = new Set(['TX', 'MATCHED_VAR', 'MATCHED_VARS', 'MATCHED_VAR_NAME', 'MATCHED_VARS_NAMES', 'REQBODY_PROCESSOR']);
+
+function selectorKey(sel: Selector): string {
+  return `${sel.count ? '&' : ''}${sel.collection}:${sel.key ?? ''}:${sel.keyRegex ? `/${sel.keyRegex.source}/${sel.keyRegex.flags}` : ''}`;
+}
+
+/** Per selector: the key under which rules with that selector and transformations share a union (see Rule.unionIds). */
+function unionKeysOf(rule: Rule): string[] | undefined {
+  if (rule.targets.length === 0 || rule.targets.some((s) => VOLATILE.has(s.collection))) return undefined;
+  return rule.targets.map((sel) => `${selectorKey(sel)}#${rule.transformKey}${rule.multiMatch ? '#multi' : ''}`);
+}
+
+/**
+ * Gives every link whose operator has required literals (and is not negated: a negated operator
+ * that cannot match is a match) its prefilter bit, and builds the automaton over all of them.
+ */
+export function planPrefilter(phases: Rule[][]): Prefilter {
+  const perBit: (readonly string[])[] = [];
+  const unions = new Map<string, number>();
+  const nodes = new Map<string, number>();
+  const stepsOf = (rule: Rule): TransformStep[] => {
+    let prefix = '';
+    return rule.transformNames.map((name, k) => {
+      prefix += `${name.toLowerCase()},`;
+      let node = nodes.get(prefix);
+      if (node === undefined) nodes.set(prefix, (node = nodes.size + 1));
+      return { node, fn: rule.transforms[k]! };
+    });
+  };
+  const withBits = (rule: Rule): Rule => {
+    const chain = rule.chain === undefined ? undefined : withBits(rule.chain);
+    const sets = rule.negated || rule.marker !== undefined ? undefined : rule.operator.literalSets;
+    const prefilterBits: number[] = [];
+    for (const literals of sets ?? []) {
+      if (literals.length === 0) continue;
+      prefilterBits.push(perBit.length);
+      perBit.push(literals);
+    }
+    const prefilterBit = prefilterBits[0] ?? -1;
+    const keys = prefilterBit >= 0 ? unionKeysOf(rule) : undefined;
+    const unionIds = (keys ?? []).map((key) => {
+      const id = unions.get(key) ?? unions.size;
+      unions.set(key, id);
+      return id;
+    });
+    const transformSteps = stepsOf(rule);
+    const transformNode = transformSteps.length === 0 ? 0 : transformSteps[transformSteps.length - 1]!.node;
+    return { ...rule, chain, prefilterBit, prefilterBits, unionIds, transformSteps, transformNode };
+  };
+  for (const list of phases) for (let k = 0; k < list.length; k++) list[k] = withBits(list[k]!);
+  return new Prefilter(perBit);
+}

@@ -1,0 +1,94 @@
+/**
+ * The algebra behind regex/literals.ts: what a sub-pattern is known to match, combined over
+ * concatenation, alternation and repetition. Each rule is sound on its own: what it says every
+ * match contains, every match contains; when in doubt it says less (no exact strings, no requirement).
+ */
+
+/** What a sub-pattern is known to match: its exact strings (when few), or strings one of which it contains. */
+export interface Info {
+  /** Every string the sub-pattern can match, case-folded; undefined when unknown or too many. */
+  readonly exact: readonly string[] | undefined;
+  /** One of these occurs in every match; undefined when nothing is required. */
+  readonly req: readonly string[] | undefined;
+  /** Further sets, each also required (a concatenation requires each of its parts'). */
+  readonly also?: readonly (readonly string[])[];
+}
+
+const MAX_EXACT = 64;
+const MAX_REQ = 1024;
+export const ANY: Info = { exact: undefined, req: undefined };
+export const EMPTY: Info = { exact: [''], req: undefined };
+
+export class Unsupported extends Error {}
+
+function dedupe(list: readonly string[]): string[] {
+  return [...new Set(list)];
+}
+
+/** A requirement set, or undefined when it includes the empty string (always satisfied). */
+export function asReq(list: readonly string[] | undefined): readonly string[] | undefined {
+  if (list === undefined || list.length === 0 || list.includes('')) return undefined;
+  return list;
+}
+
+export function reqOf(info: Info): readonly string[] | undefined {
+  return asReq(info.exact) ?? info.req;
+}
+
+/** The more selective requirement: longer shortest literal first, then fewer literals. */
+export function better(a: readonly string[] | undefined, b: readonly string[] | undefined): readonly string[] | undefined {
+  if (a === undefined) return b;
+  if (b === undefined) return a;
+  const minA = Math.min(...a.map((s) => s.length));
+  const minB = Math.min(...b.map((s) => s.length));
+  if (minA !== minB) return minA > minB ? a : b;
+  return a.length <= b.length ? a : b;
+}
+
+export function concat(a: Info, b: Info): Info {
+  let exact: string[] | undefined;
+  if (a.exact !== undefined && b.exact !== undefined && a.exact.length * b.exact.length <= MAX_EXACT) {
+    exact = dedupe(a.exact.flatMap((x) => b.exact!.map((y) => x + y)));
+  }
+  return { exact, req: better(asReq(exact), better(reqOf(a), reqOf(b))) };
+}
+
+export function alternate(list: readonly Info[]): Info {
+  let exact: string[] | undefined = [];
+  let req: string[] | undefined = [];
+  for (const info of list) {
+    exact = exact !== undefined && info.exact !== undefined ? [...exact, ...info.exact] : undefined;
+    const r = reqOf(info);
+    req = req !== undefined && r !== undefined ? [...req, ...r] : undefined;
+  }
+  if (exact !== undefined) exact = dedupe(exact);
+  if (exact !== undefined && exact.length > MAX_EXACT) exact = undefined;
+  if (req !== undefined) req = dedupe(req);
+  if (req !== undefined && req.length > MAX_REQ) req = undefined;
+  return { exact, req };
+}
+
+export function repeat(info: Info, min: number, max: number): Info {
+  if (min === 1 && max === 1) return info;
+  if (min === 0) return max === 1 && info.exact !== undefined ? { exact: dedupe(['', ...info.exact]), req: undefined } : ANY;
+  return { exact: undefined, req: reqOf(info), also: info.also };
+}
+
+/** Every requirement the sub-pattern is known to have (all hold). */
+export function allReqs(info: Info): (readonly string[])[] {
+  const out = [...(info.also ?? [])];
+  const r = reqOf(info);
+  if (r !== undefined) out.push(r);
+  return out;
+}
+
+/** One character set (a class or an escape), ASCII lower-cased; undefined when large or non-ASCII. */
+export function charsInfo(chars: Set<number> | undefined): Info {
+  if (chars === undefined) return ANY;
+  const folded = new Set<string>();
+  for (const c of chars) {
+    if (c >= 128) return ANY;
+    folded.add(String.fromCharCode(c >= 65 && c <= 90 ? c + 32 : c));
+  }
+  return folded.size > 0 && folded.size <= 4 ? { exact: [...folded], req: undefined } : ANY;
+}

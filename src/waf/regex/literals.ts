@@ -1,0 +1,235 @@
+/**
+ * Required literals of a regular expression: sets of strings such that, for every set, one of its
+ * strings occurs in every match (and so in every input the pattern matches). The engine's prefilter skips a pattern whose
+ * literals are all absent from a value: the pattern cannot match it.
+ *
+ * Works on the JavaScript source the translator produced (non-`u` mode), in a case-folded domain:
+ * literals are ASCII lower-cased and tested against the ASCII-lower-cased value. That is sound for
+ * case-sensitive patterns (a match containing `Foo` lower-cases to one containing `foo`) and for
+ * `i` patterns (without `u`, an ASCII letter matches only its two ASCII cases: ES Canonicalize
+ * never maps a char >= 128 to one < 128). Non-ASCII characters are treated as unknown, so case
+ * folding beyond ASCII never matters. Whatever this parser does not understand yields "no
+ * requirement": the prefilter is then off for that pattern, never wrong.
+ */
+
+import { ANY, EMPTY, Unsupported, allReqs, alternate, better, charsInfo, concat, reqOf, repeat, type Info } from './literal-algebra.js';
+
+class Parser {
+  i = 0;
+  constructor(readonly src: string) {}
+
+  parseAlternation(): Info {
+    const alts = [this.parseSequence()];
+    while (this.src[this.i] === '|') {
+      this.i++;
+      alts.push(this.parseSequence());
+    }
+    return alts.length === 1 ? alts[0]! : alternate(alts);
+  }
+
+  /**
+   * A concatenation, left to right: `run` is the exact strings of the atoms since the last inexact
+   * one (so `\\s+select` still yields `select`), `req` the best requirement committed so far.
+   */
+  private parseSequence(): Info {
+    let run: Info = EMPTY;
+    let req: readonly string[] | undefined;
+    let allExact = true;
+    // Every part's requirement: all of them hold at once.
+    const all: (readonly string[])[] = [];
+    while (this.i < this.src.length && this.src[this.i] !== '|' && this.src[this.i] !== ')') {
+      const atom = this.parseQuantifier(this.parseAtom());
+      if (atom.exact !== undefined) {
+        const joined = concat(run, atom);
+        if (joined.exact !== undefined) {
+          run = joined;
+          continue;
+        }
+        // Too many combinations: keep the better of what the run required, and start again.
+        allExact = false;
+        if (joined.req !== undefined) all.push(joined.req);
+        req = better(req, joined.req);
+        run = atom;
+        continue;
+      }
+      allExact = false;
+      for (const r of [reqOf(run), ...allReqs(atom)]) if (r !== undefined) all.push(r);
+      req = better(req, better(reqOf(run), reqOf(atom)));
+      run = EMPTY;
+    }
+    if (allExact) return run;
+    const last = reqOf(run);
+    if (last !== undefined) all.push(last);
+    return { exact: undefined, req: better(req, last), also: all };
+  }
+
+  private parseQuantifier(atom: Info): Info {
+    const { src } = this;
+    const ch = src[this.i];
+    let min: number;
+    let max: number;
+    if (ch === '*' || ch === '+' || ch === '?') {
+      this.i++;
+      [min, max] = ch === '*' ? [0, Infinity] : ch === '+' ? [1, Infinity] : [0, 1];
+    } else if (ch === '{') {
+      const m = /^\{(\d+)(,(\d*))?\}/.exec(src.slice(this.i, this.i + 24));
+      // Without `u`, a brace that is not a quantifier is a literal `{` (parsed as an atom next).
+      if (m === null) return atom;
+      this.i += m[0].length;
+      min = Number(m[1]);
+      max = m[2] === undefined ? min : m[3] === '' ? Infinity : Number(m[3]);
+    } else return atom;
+    if (src[this.i] === '?') this.i++;
+    return this.parseQuantifier(repeat(atom, min, max));
+  }
+
+  private parseAtom(): Info {
+    const { src } = this;
+    const ch = src[this.i]!;
+    if (ch === '(') return this.parseGroup();
+    if (ch === '[') return charsInfo(this.parseClass());
+    if (ch === '\\') return this.parseEscape();
+    this.i++;
+    if (ch === '^' || ch === '$') return EMPTY;
+    if (ch === '.') return ANY;
+    if (ch === '*' || ch === '+' || ch === '?') throw new Unsupported('nothing to repeat');
+    return charsInfo(new Set([ch.charCodeAt(0)]));
+  }
+
+  private parseGroup(): Info {
+    const { src } = this;
+    this.i++;
+    let lookaround = false;
+    if (src[this.i] === '?') {
+      const rest = src.slice(this.i, this.i + 3);
+      if (rest.startsWith('?:')) this.i += 2;
+      else if (rest.startsWith('?=') || rest.startsWith('?!')) [this.i, lookaround] = [this.i + 2, true];
+      else if (rest.startsWith('?<=') || rest.startsWith('?<!')) [this.i, lookaround] = [this.i + 3, true];
+      else if (rest.startsWith('?<')) {
+        const end = src.indexOf('>', this.i);
+        if (end === -1) throw new Unsupported('group name');
+        this.i = end + 1;
+      } else throw new Unsupported(`group ${rest}`);
+    }
+    const inner = this.parseAlternation();
+    if (src[this.i] !== ')') throw new Unsupported('unbalanced group');
+    this.i++;
+    // A lookaround consumes nothing: it adds nothing to (and requires nothing of) the match text.
+    return lookaround ? EMPTY : inner;
+  }
+
+  /** An escape outside a class. */
+  private parseEscape(): Info {
+    const { src } = this;
+    const next = src[this.i + 1];
+    if (next === undefined) throw new Unsupported('trailing backslash');
+    if (next === 'b' || next === 'B') {
+      this.i += 2;
+      return EMPTY;
+    }
+    if (/[1-9]/.test(next) || (next === 'k' && src[this.i + 2] === '<')) {
+      // A backreference: matches text we do not know; it may be empty.
+      this.i += 2;
+      if (next === 'k') this.i = src.indexOf('>', this.i) + 1;
+      else while (/\d/.test(src[this.i] ?? '')) this.i++;
+      return ANY;
+    }
+    return charsInfo(this.escapeChars(false));
+  }
+
+  /** The chars one escape stands for (at `this.i`, the backslash); undefined when many. */
+  private escapeChars(inClass: boolean): Set<number> | undefined {
+    const { src } = this;
+    const next = src[this.i + 1]!;
+    this.i += 2;
+    const single = (code: number) => new Set([code]);
+    if (next === 'x' || next === 'u') {
+      const len = next === 'x' ? 2 : 4;
+      const hex = src.slice(this.i, this.i + len);
+      if (new RegExp(`^[0-9a-fA-F]{${len}}$`).test(hex)) {
+        this.i += len;
+        return single(parseInt(hex, 16));
+      }
+      return single(next.charCodeAt(0));
+    }
+    if (next === 'c') {
+      const letter = src[this.i] ?? '';
+      if (/[A-Za-z]/.test(letter)) {
+        this.i++;
+        return single(letter.charCodeAt(0) % 32);
+      }
+      throw new Unsupported('\\c');
+    }
+    const controls: Record<string, number> = { n: 10, r: 13, t: 9, f: 12, v: 11 };
+    if (controls[next] !== undefined) return single(controls[next]!);
+    if (next === '0' && !/\d/.test(src[this.i] ?? '')) return single(0);
+    if (/[dDwWsS]/.test(next)) return undefined;
+    if (inClass && next === 'b') return single(8);
+    if (/[A-Za-z0-9]/.test(next)) throw new Unsupported(`\\${next}`);
+    return single(next.charCodeAt(0));
+  }
+
+  /** A character class: its chars, or undefined when negated or large. */
+  private parseClass(): Set<number> | undefined {
+    const { src } = this;
+    this.i++;
+    const negated = src[this.i] === '^';
+    if (negated) this.i++;
+    let chars: Set<number> | undefined = new Set();
+    while (src[this.i] !== ']') {
+      if (this.i >= src.length) throw new Unsupported('unterminated class');
+      let cur: Set<number> | undefined;
+      if (src[this.i] === '\\') cur = this.escapeChars(true);
+      else cur = new Set([src.charCodeAt(this.i++)]);
+      if (src[this.i] === '-' && src[this.i + 1] !== ']' && cur?.size === 1) {
+        // A range `a-z`: its low end is `cur`, its high end the next atom.
+        const lo = [...cur][0]!;
+        this.i++;
+        const hiSet = src[this.i] === '\\' ? this.escapeChars(true) : new Set([src.charCodeAt(this.i++)]);
+        if (hiSet === undefined || hiSet.size !== 1) throw new Unsupported('class range');
+        const hi = [...hiSet][0]!;
+        if (hi - lo > 16) chars = undefined;
+        else for (let c = lo; c <= hi && chars !== undefined; c++) chars.add(c);
+        continue;
+      }
+      if (cur === undefined) chars = undefined;
+      else if (chars !== undefined) for (const c of cur) chars.add(c);
+    }
+    this.i++;
+    return negated || chars === undefined || chars.size > 8 ? undefined : chars;
+  }
+}
+
+/** How many requirement sets a pattern keeps (each costs the prefilter a bit): the most selective. */
+const MAX_SETS = 3;
+
+/**
+ * The literals one of which occurs (ASCII lower-cased) in the ASCII-lower-cased input of every
+ * match of `source`; undefined when none can be proven.
+ */
+export function requiredLiterals(source: string): readonly string[] | undefined {
+  return requiredLiteralSets(source)?.[0];
+}
+
+/**
+ * Sets of literals such that every match's input (ASCII lower-cased) holds one literal of EACH set,
+ * the most selective first; undefined when none can be proven.
+ */
+export function requiredLiteralSets(source: string): readonly (readonly string[])[] | undefined {
+  try {
+    const parser = new Parser(source);
+    const info = parser.parseAlternation();
+    if (parser.i !== source.length) return undefined;
+    const seen = new Set<string>();
+    const sets: (readonly string[])[] = [];
+    for (const set of allReqs(info)) {
+      const key = [...set].sort().join('\0');
+      if (!seen.has(key)) [seen.add(key), sets.push(set)];
+    }
+    sets.sort((a, b) => (better(a, b) === a ? -1 : 1));
+    return sets.length === 0 ? undefined : sets.slice(0, MAX_SETS);
+  } catch (error) {
+    if (error instanceof Unsupported) return undefined;
+    throw error;
+  }
+}
