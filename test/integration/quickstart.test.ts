@@ -73,6 +73,29 @@ describe('the quick start (npm start)', () => {
     expect(echo.headers['x-auth-method']).toBe('introspection');
   });
 
+  it('protects /api/ by its OpenAPI description: filtered response, invalid body, undeclared path and method', async () => {
+    const pet = await request('http://127.0.0.1:8080/api/pets/1');
+    expect(pet.statusCode).toBe(200);
+    // The demo upstream also sends ownerEmail and internalNotes, which the description does not declare.
+    expect(await pet.body.json()).toEqual({ id: 1, name: 'Rex', tag: 'dog' });
+    const created = await request('http://127.0.0.1:8080/api/pets', { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"name":"Fido","tag":"dog"}' });
+    expect(created.statusCode).toBe(201);
+    expect(await created.body.json()).toEqual({ id: 42, name: 'Fido', tag: 'dog' });
+    const massAssignment = await request('http://127.0.0.1:8080/api/pets', { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"name":"Fido","isAdmin":true}' });
+    expect(massAssignment.statusCode).toBe(400);
+    expect(await massAssignment.body.json()).toMatchObject({ code: 'GW_REQUEST_INVALID', errors: [{ pointer: '/body' }] });
+    const badId = await request('http://127.0.0.1:8080/api/pets/abc');
+    expect(badId.statusCode).toBe(400);
+    expect(await badId.body.json()).toMatchObject({ errors: [{ pointer: '/path/petId', detail: 'must be integer' }] });
+    const undeclared = await request('http://127.0.0.1:8080/api/users');
+    expect(undeclared.statusCode).toBe(404);
+    await undeclared.body.dump();
+    const wrongMethod = await request('http://127.0.0.1:8080/api/pets/1', { method: 'DELETE' });
+    expect(wrongMethod.statusCode).toBe(405);
+    expect(wrongMethod.headers.allow).toBe('GET, HEAD');
+    await wrongMethod.body.dump();
+  });
+
   it('serves health and metrics on the admin listener', async () => {
     const health = await request('http://127.0.0.1:9901/health');
     expect(await health.body.json()).toEqual({ status: 'ok' });
