@@ -74,6 +74,7 @@ export function evaluateTargets(rows, layout) {
   );
 
   const fg = by['fast-gateway'];
+  const floor = by['node-floor'];
   const rFg = bare && fg ? ratio(bare.rps, fg.rps) : null;
   add(
     'bare-vs-fast-gateway',
@@ -82,7 +83,9 @@ export function evaluateTargets(rows, layout) {
     round(rFg, 3),
     rFg === null
       ? !bare ? failed('portcullis-bare') : failed('fast-gateway')
-      : `${x(rFg)} (${int(bare.rps)} vs ${int(fg.rps)} req/s; fast-gateway uses ${x(ratio(fg.cpu_us_per_req, bare.cpu_us_per_req))} the CPU per request)`,
+      : `${x(rFg)} (${int(bare.rps)} vs ${int(fg.rps)} req/s; fast-gateway uses ${x(ratio(fg.cpu_us_per_req, bare.cpu_us_per_req))} the CPU per request)` +
+          // The floor (node:http + undici and nothing else) bounds what any Node proxy can reach.
+          (floor ? `; node-floor, a proxy with no features at all: ${x(ratio(floor.rps, fg.rps))} fast-gateway's req/s, ${fmt(floor.cpu_us_per_req)} us/request` : ''),
   );
 
   const pol = by['portcullis-core-policies'];

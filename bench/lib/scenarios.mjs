@@ -15,6 +15,7 @@ export const SCENARIO_NAMES = [
   'direct',
   'nginx',
   'fast-gateway',
+  'node-floor',
   'portcullis-bare',
   'portcullis-core-policies',
   'portcullis-apikey',
@@ -360,6 +361,18 @@ export function scenarios(ctx) {
     'fast-gateway': {
       start: (c, port) => ({
         handle: start('fast-gateway', process.execPath, [path.join(c.benchDir, 'lib', 'fast-gateway-server.cjs')], {
+          cpus: L.proxy1,
+          taskset: c.taskset,
+          cwd: c.repoRoot,
+          env: { ...process.env, NODE_ENV: 'production', PORT: String(port), UPSTREAM: `http://127.0.0.1:${c.upstreamPort}` },
+        }),
+        readyMs: 15_000,
+      }),
+    },
+    // node:http + undici Pool.dispatch and nothing else: what any Node proxy pays (node-floor-server.mjs).
+    'node-floor': {
+      start: (c, port) => ({
+        handle: start('node-floor', process.execPath, [path.join(c.benchDir, 'lib', 'node-floor-server.mjs')], {
           cpus: L.proxy1,
           taskset: c.taskset,
           cwd: c.repoRoot,

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { API_KEY_LENGTH, apiKeyMatches, decodeStoredHash, generateApiKey, hashApiKey, parseApiKey } from './format.js';
+import { API_KEY_LENGTH, apiKeyMatches, decodeStoredHash, equalHexDigests, generateApiKey, hashApiKey, parseApiKey } from './format.js';
 
 describe('API key format', () => {
   it('generates keys with the prefix, a public key id and a valid checksum', () => {
@@ -76,6 +76,17 @@ describe('API key format', () => {
     expect(apiKeyMatches(key, peppered)).toBe(false);
     expect(apiKeyMatches(key, plain, pepper)).toBe(false);
     expect(apiKeyMatches(generateApiKey().key, plain)).toBe(false);
+  });
+
+  it('equalHexDigests finds a difference at any position, and refuses different lengths', () => {
+    const digest = hashApiKey(generateApiKey().key).slice('sha256:'.length);
+    expect(equalHexDigests(digest, digest.slice())).toBe(true);
+    for (let i = 0; i < digest.length; i++) {
+      const flipped = digest.slice(0, i) + (digest[i] === '0' ? '1' : '0') + digest.slice(i + 1);
+      expect(equalHexDigests(digest, flipped), `difference at ${i}`).toBe(false);
+    }
+    expect(equalHexDigests(digest, digest.slice(0, -1))).toBe(false);
+    expect(equalHexDigests('', digest)).toBe(false);
   });
 
   it.each([
