@@ -338,6 +338,19 @@ async function startRateLimitRedis(ctx, port) {
  * BENCH_HEADERS) and `helpers` (processes stopped with the scenario). `authCheck`: the sanity check
  * also expects 401 without those headers. `direct` starts nothing: the load goes to the upstream and its CPU is reported.
  */
+/** A comparison proxy from bench/lib (PORT and UPSTREAM in its environment), pinned like one gateway worker. */
+function startNodeProxy(c, port, name, script) {
+  return {
+    handle: start(name, process.execPath, [path.join(c.benchDir, 'lib', script)], {
+      cpus: c.layout.proxy1,
+      taskset: c.taskset,
+      cwd: c.repoRoot,
+      env: { ...process.env, NODE_ENV: 'production', PORT: String(port), UPSTREAM: `http://127.0.0.1:${c.upstreamPort}` },
+    }),
+    readyMs: 15_000,
+  };
+}
+
 export function scenarios(ctx) {
   const L = ctx.layout;
   return {
@@ -358,29 +371,9 @@ export function scenarios(ctx) {
             }
           : { error: `nginx unavailable: ${c.nginx.notes.join('; ') || 'not installed'}` },
     },
-    'fast-gateway': {
-      start: (c, port) => ({
-        handle: start('fast-gateway', process.execPath, [path.join(c.benchDir, 'lib', 'fast-gateway-server.cjs')], {
-          cpus: L.proxy1,
-          taskset: c.taskset,
-          cwd: c.repoRoot,
-          env: { ...process.env, NODE_ENV: 'production', PORT: String(port), UPSTREAM: `http://127.0.0.1:${c.upstreamPort}` },
-        }),
-        readyMs: 15_000,
-      }),
-    },
+    'fast-gateway': { start: (c, port) => startNodeProxy(c, port, 'fast-gateway', 'fast-gateway-server.cjs') },
     // node:http + undici Pool.dispatch and nothing else: what any Node proxy pays (node-floor-server.mjs).
-    'node-floor': {
-      start: (c, port) => ({
-        handle: start('node-floor', process.execPath, [path.join(c.benchDir, 'lib', 'node-floor-server.mjs')], {
-          cpus: L.proxy1,
-          taskset: c.taskset,
-          cwd: c.repoRoot,
-          env: { ...process.env, NODE_ENV: 'production', PORT: String(port), UPSTREAM: `http://127.0.0.1:${c.upstreamPort}` },
-        }),
-        readyMs: 15_000,
-      }),
-    },
+    'node-floor': { start: (c, port) => startNodeProxy(c, port, 'node-floor', 'node-floor-server.mjs') },
     'portcullis-bare': {
       start: (c, port) => startPortcullis(c, port, { name: 'portcullis-bare', workers: 1, policies: [], cpus: L.proxy1 }),
     },
