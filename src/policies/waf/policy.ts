@@ -5,6 +5,7 @@ import type { RequestContext } from '../../core/context.js';
 import type { PolicyDeps, PolicyInstance } from '../../core/policy.js';
 import { GatewayError } from '../../errors/index.js';
 import { BudgetExceededError } from '../../waf/engine/evaluate.js';
+import { releaseRequestCaches } from '../../waf/engine/park.js';
 import type { Transaction } from '../../waf/engine/transaction.js';
 import { WafEngine } from '../../waf/engine/waf-engine.js';
 import type { WafRequest } from '../../waf/request.js';
@@ -65,7 +66,9 @@ export function createWafPolicy(config: WafConfig, deps: PolicyDeps): PolicyInst
       throw new GatewayError('GW_WAF_BLOCKED', { reason: `waf: ${error.message}`, detail: 'The request was blocked by the web application firewall.' });
     }
     if (tx.interruption === undefined) {
-      if (config.responses.inspect) ctx.state.set(WAF_TRANSACTION, tx);
+      if (!config.responses.inspect) return;
+      releaseRequestCaches(tx);
+      ctx.state.set(WAF_TRANSACTION, tx);
       return;
     }
     throw new GatewayError('GW_WAF_BLOCKED', { reason: blockReason(tx), detail: 'The request was blocked by the web application firewall.' });

@@ -1,0 +1,56 @@
+import { describe, expect, it } from 'vitest';
+import { WafEngine } from './waf-engine.js';
+import { releaseRequestCaches } from './park.js';
+import type { WafRequest, WafResponse } from '../request.js';
+
+const request: WafRequest = {
+  method: 'GET',
+  uri: '/items?q=Union%20Select',
+  protocol: 'HTTP/1.1',
+  headers: [['Host', 'example.test']],
+  body: undefined,
+  remoteAddr: '192.0.2.1',
+};
+const response = (body: string): WafResponse => ({ status: 200, protocol: 'HTTP/1.1', headers: [['Content-Type', 'text/html']], body: Buffer.from(body) });
+
+// Phase 1 counts a suspicious argument (logged) and sets a flag (nolog); phase 4 blocks a leak only
+// when both the flag and the count from the request phases are there.
+const rules = `
+SecAction "id:1,phase:1,pass,nolog,setvar:tx.inspect=1"
+SecRule ARGS "@rx union select" "id:2,phase:1,pass,log,t:lowercase,msg:'sqli',setvar:tx.score=+5"
+SecRule RESPONSE_BODY "@rx sql syntax" "id:3,phase:4,deny,status:403,log,t:lowercase,msg:'leak',chain"
+  SecRule TX:inspect "@eq 1" "chain"
+    SecRule TX:score "@ge 5"
+`;
+
+describe('releaseRequestCaches', () => {
+  it('empties the caches and the unlogged matches, and the response phases decide as before', () => {
+    const engine = WafEngine.fromSecLang(rules);
+    const kept = engine.evaluateRequest(request);
+    const parked = engine.evaluateRequest(request);
+    expect(parked.verdictsUsed).toBeGreaterThan(0);
+    expect(parked.matches.map((m) => m.id)).toEqual([1, 2]);
+
+    releaseRequestCaches(parked);
+    expect(parked.transformed.length).toBe(0);
+    expect(parked.verdictOffsets.size).toBe(0);
+    expect(parked.verdictsUsed).toBe(0);
+    expect(parked.matches.map((m) => m.id)).toEqual([2]);
+    expect(parked.getTx('score')).toBe('5');
+
+    const leak = response('You have an error in your SQL syntax near');
+    engine.evaluateResponse(kept, leak);
+    engine.evaluateResponse(parked, leak);
+    expect(kept.interruption).toEqual({ ruleId: 3, status: 403, action: 'deny' });
+    expect(parked.interruption).toEqual(kept.interruption);
+    expect(parked.matches.map((m) => m.id)).toEqual([2, 3]);
+  });
+
+  it('lets a clean response through after the caches were dropped', () => {
+    const engine = WafEngine.fromSecLang(rules);
+    const parked = engine.evaluateRequest(request);
+    releaseRequestCaches(parked);
+    engine.evaluateResponse(parked, response('<p>three items</p>'));
+    expect(parked.interruption).toBeUndefined();
+  });
+});
