@@ -1,6 +1,7 @@
 import type { EngineMode, Exclusion, Macro, OperatorContext, Rule, RuleMatch, Selector, VarEntry } from '../types.js';
 import { Collection } from '../variables/collection.js';
 import { inRanges } from '../compile/targets.js';
+import type { EvaluationCache } from './evaluation-cache.js';
 
 export interface Interruption {
   readonly ruleId: number;
@@ -36,16 +37,8 @@ export class Transaction implements OperatorContext {
   matchedVar: VarEntry | undefined = undefined;
   matchedVars: VarEntry[] = [];
   currentRule: Rule | undefined = undefined;
-  /** Transformed values by transformation-prefix node, then original value (engine/values.ts). */
-  readonly transformed: (Map<string, string> | undefined)[] = [];
-  /** The literal prefilter's verdicts (engine/prefilter.ts): a pool of bitsets, and each string's offset in it. */
-  verdicts = new Uint32Array(0);
-  verdictsUsed = 0;
-  readonly verdictOffsets = new Map<string, number>();
-  /** Per collection entry list: its values and verdicts by transformation node (engine/values.ts); reset at each phase. */
-  collectionMemos = new Map<readonly VarEntry[], { readonly values: (readonly string[] | undefined)[]; readonly offsets: (Int32Array | undefined)[] }>();
-  /** Offsets in `verdicts` of the unions by Rule.unionIds (-1: no values); reset at each phase. */
-  unionOffsets: (number | undefined)[] = [];
+  /** The engine's memo of the evaluation call running (engine/evaluation-cache.ts): set at each call. */
+  cache: EvaluationCache;
   /** False runs every operator on every value (the prefilter's equivalence test, and measurements). */
   usePrefilter = true;
   /** When set, microseconds spent per rule id are added here (bench and `waf:crs --profile`). */
@@ -53,9 +46,10 @@ export class Transaction implements OperatorContext {
   /** Operator calls left in this transaction's budget (see WafEngineOptions.maxOperatorCalls). */
   budget: number;
 
-  constructor(engineMode: EngineMode, budget: number) {
+  constructor(engineMode: EngineMode, budget: number, cache: EvaluationCache) {
     this.engineMode = engineMode;
     this.budget = budget;
+    this.cache = cache;
   }
 
   collection(name: string): Collection {
@@ -69,7 +63,9 @@ export class Transaction implements OperatorContext {
 
   setTx(name: string, value: string): void {
     const lower = name.toLowerCase();
-    this.tx.set(lower, { name: `TX:${name}`, key: name, value });
+    const old = this.tx.get(lower);
+    // The CRS rewrites the same ~50 variables ~150 times a request: reuse the name string.
+    this.tx.set(lower, { name: old !== undefined && old.key === name ? old.name : `TX:${name}`, key: name, value });
   }
 
   getTx(name: string): string | undefined {
@@ -90,7 +86,7 @@ export class Transaction implements OperatorContext {
   select(sel: Selector): VarEntry[] {
     const entries = this.entriesOf(sel.collection, sel.key, sel.keyRegex);
     if (!sel.count) return entries;
-    return [{ name: `&${sel.collection}${sel.key ? ':' + sel.key : ''}`, key: sel.key ?? '', value: String(entries.length) }];
+    return [{ name: sel.countName, key: sel.key ?? '', value: String(entries.length) }];
   }
 
   private entriesOf(collection: string, key: string | undefined, keyRegex: RegExp | undefined): VarEntry[] {
@@ -119,8 +115,11 @@ export class Transaction implements OperatorContext {
 
   /** The target exclusions `ctl` added at run time that apply to this rule. */
   runtimeExclusions(rule: Rule): readonly Exclusion[] {
-    if (this.removedTargets.length === 0) return NONE;
-    return this.removedTargets.filter((r) => (r.ranges ? inRanges(rule.id, r.ranges) : rule.tags.includes(r.tag!))).map((r) => r.target);
+    // Asked for every rule, and the CRS adds one for every request (941010): allocate only when one applies.
+    for (const r of this.removedTargets) {
+      if (appliesTo(r, rule)) return this.removedTargets.filter((x) => appliesTo(x, rule)).map((x) => x.target);
+    }
+    return NONE;
   }
 
   /** True when the rule's own `!` exclusions or the run-time ones remove this entry of `sel`. */
@@ -146,6 +145,10 @@ export class Transaction implements OperatorContext {
 }
 
 const NONE: readonly Exclusion[] = [];
+
+function appliesTo(removal: TargetRemoval, rule: Rule): boolean {
+  return removal.ranges ? inRanges(rule.id, removal.ranges) : rule.tags.includes(removal.tag!);
+}
 
 function excluded(list: readonly Exclusion[], collection: string, entry: VarEntry): boolean {
   for (const ex of list) {
