@@ -1,6 +1,7 @@
 import type { Exclusion, Rule, Selector, SetVar, VarEntry } from '../types.js';
 import type { RuleSet } from '../compile/ruleset.js';
 import type { Transaction } from './transaction.js';
+import type { Collection } from '../variables/collection.js';
 import { applyCtl } from './ctl.js';
 import { hasAllBits } from './prefilter.js';
 import { collectionMemo, multiMatchCandidates, selectionMayMatch, transformedValue, verdictOf, wholeCollection } from './values.js';
@@ -27,7 +28,8 @@ function runLinkActions(tx: Transaction, rule: Rule): void {
 function testValue(tx: Transaction, rule: Rule, entry: VarEntry, value: string): boolean {
   if (--tx.budget < 0) throw new BudgetExceededError(rule.id);
   if (rule.operator(tx, value, rule.capture) === rule.negated) return false;
-  const hit = { name: entry.name, key: entry.key, value };
+  // Entries are immutable: an untransformed value's hit is the entry itself (no copy to allocate).
+  const hit = value === entry.value ? entry : { name: entry.name, key: entry.key, value };
   tx.matchedVar = hit;
   tx.matchedVars.push(hit);
   runLinkActions(tx, rule);
@@ -44,24 +46,27 @@ function evaluateLink(tx: Transaction, rule: Rule): boolean {
     const bit = tx.usePrefilter ? rule.prefilterBit : -1;
     if (bit >= 0 && rule.unionIds.length > 0 && !selectionMayMatch(tx, rule)) return false;
     let matched = false;
-    // The rule's values in target order, after its own `!` exclusions and those `ctl` added at run time.
-    const runtime = tx.runtimeExclusions(rule);
+    // The exclusions `ctl` added at run time, computed at the link's first value (before any of its
+    // actions ran, as before its first selector): most selections are empty.
+    let runtime: readonly Exclusion[] | undefined;
     for (let s = 0; s < rule.targets.length; s++) {
-      if (evaluateSelector(tx, rule, rule.targets[s]!, runtime, bit >= 0)) matched = true;
+      const sel = rule.targets[s]!;
+      // A whole collection is read through the call's memo of its transformed values (engine/values.ts).
+      const coll = wholeCollection(tx, sel);
+      const entries = coll !== undefined ? coll.entries : tx.select(sel);
+      if (entries.length === 0) continue;
+      runtime ??= tx.runtimeExclusions(rule);
+      if (evaluateEntries(tx, rule, sel, coll, entries, runtime, bit >= 0)) matched = true;
     }
     if (!matched) return false;
   }
   return rule.chain === undefined ? true : evaluateLink(tx, rule.chain);
 }
 
-/** Runs the operator on every value one selector names; true when one matched. */
-function evaluateSelector(tx: Transaction, rule: Rule, sel: Selector, runtime: readonly Exclusion[], prefiltered: boolean): boolean {
-  const cache = tx.cache;
-  // A whole collection is read through the call's memo of its transformed values (engine/values.ts).
-  const coll = wholeCollection(tx, sel);
-  const entries = coll !== undefined ? coll.entries : tx.select(sel);
-  if (entries.length === 0) return false;
+/** Runs the operator on one selector's values, in order, after the rule's own `!` exclusions and `runtime`; true when one matched. */
+function evaluateEntries(tx: Transaction, rule: Rule, sel: Selector, coll: Collection | undefined, entries: readonly VarEntry[], runtime: readonly Exclusion[], prefiltered: boolean): boolean {
   if (rule.multiMatch) return evaluateMultiMatch(tx, rule, sel, entries, runtime, prefiltered);
+  const cache = tx.cache;
   const memo = coll === undefined ? undefined : collectionMemo(cache, rule, coll, prefiltered);
   const memoValues = memo?.values[rule.transformNode];
   const memoOffsets = prefiltered ? memo?.offsets[rule.transformNode] : undefined;

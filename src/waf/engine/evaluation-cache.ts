@@ -6,7 +6,7 @@ export interface CollectionMemo {
   /** The collection's `version` the memo was built from: a changed collection gets a new memo. */
   readonly version: number;
   readonly values: (readonly string[] | undefined)[];
-  readonly offsets: (Int32Array | undefined)[];
+  readonly offsets: (readonly number[] | undefined)[];
 }
 
 /** `unionOffsets` entry of a union not computed yet in this phase (-1: it selects nothing). */

@@ -83,18 +83,18 @@ export class Transaction implements OperatorContext {
   }
 
   /** Every value a selector names, before exclusions. */
-  select(sel: Selector): VarEntry[] {
+  select(sel: Selector): readonly VarEntry[] {
     const entries = this.entriesOf(sel.collection, sel.key, sel.keyRegex);
     if (!sel.count) return entries;
     return [{ name: sel.countName, key: sel.key ?? '', value: String(entries.length) }];
   }
 
-  private entriesOf(collection: string, key: string | undefined, keyRegex: RegExp | undefined): VarEntry[] {
+  private entriesOf(collection: string, key: string | undefined, keyRegex: RegExp | undefined): readonly VarEntry[] {
     let all: readonly VarEntry[];
     if (collection === 'TX' && key !== undefined && keyRegex === undefined) {
       // The CRS reads TX by name in most of its rules: a map lookup, no copy of the collection.
       const entry = this.tx.get(key);
-      return entry === undefined ? [] : [entry];
+      return entry === undefined ? NO_ENTRIES : [entry];
     }
     if (collection === 'TX') all = [...this.tx.values()];
     else if (collection === 'MATCHED_VARS') all = this.matchedVars;
@@ -105,7 +105,8 @@ export class Transaction implements OperatorContext {
       const scalar = this.scalars.get(collection);
       if (scalar !== undefined) return [{ name: collection, key: '', value: scalar }];
       const c = this.collections.get(collection);
-      if (c === undefined) return [];
+      // Most selections name what a request lacks (XML, FILES, a header): the shared empty list.
+      if (c === undefined) return NO_ENTRIES;
       if (keyRegex !== undefined) return c.byRegex(keyRegex);
       return key === undefined ? c.entries : c.byKey(key);
     }
@@ -145,6 +146,7 @@ export class Transaction implements OperatorContext {
 }
 
 const NONE: readonly Exclusion[] = [];
+const NO_ENTRIES: readonly VarEntry[] = [];
 
 function appliesTo(removal: TargetRemoval, rule: Rule): boolean {
   return removal.ranges ? inRanges(rule.id, removal.ranges) : rule.tags.includes(removal.tag!);

@@ -97,17 +97,32 @@ export function collectionMemo(cache: EvaluationCache, rule: Rule, coll: Collect
   if (withOffsets) offsets[0] ??= offsetsOf(cache, values[0]!, undefined, undefined);
   let parent = 0;
   for (const step of rule.transformSteps) {
-    const vals = (values[step.node] ??= values[parent]!.map(step.fn));
+    const vals = (values[step.node] ??= transformAll(values[parent]!, step.fn));
     if (withOffsets) offsets[step.node] ??= offsetsOf(cache, vals, values[parent], offsets[parent]);
     parent = step.node;
   }
   return memo;
 }
 
+/**
+ * `fn` applied to every value; `values` itself when no value changes, as is usual (most steps
+ * find nothing to decode or fold in ordinary values), so that node shares its parent's verdicts too.
+ */
+function transformAll(values: readonly string[], fn: (v: string) => string): readonly string[] {
+  let out: string[] | undefined;
+  for (let i = 0; i < values.length; i++) {
+    const v = fn(values[i]!);
+    if (out === undefined && v !== values[i]) out = values.slice(0, i);
+    out?.push(v);
+  }
+  return out ?? values;
+}
+
 /** Verdict offsets of `vals`; a value its step left unchanged keeps its parent's verdict. */
-function offsetsOf(cache: EvaluationCache, vals: readonly string[], before: readonly string[] | undefined, parentOffsets: Int32Array | undefined): Int32Array {
-  const offs = new Int32Array(vals.length);
-  for (let i = 0; i < vals.length; i++) offs[i] = before !== undefined && before[i] === vals[i] ? parentOffsets![i]! : verdictOf(cache, vals[i]!);
+function offsetsOf(cache: EvaluationCache, vals: readonly string[], before: readonly string[] | undefined, parentOffsets: readonly number[] | undefined): readonly number[] {
+  if (vals === before) return parentOffsets!;
+  const offs: number[] = [];
+  for (let i = 0; i < vals.length; i++) offs.push(before !== undefined && before[i] === vals[i] ? parentOffsets![i]! : verdictOf(cache, vals[i]!));
   return offs;
 }
 
@@ -122,8 +137,8 @@ function unionOf(tx: Transaction, rule: Rule, sel: Selector): number {
   if (entries.length === 1 && !rule.multiMatch) return verdictOf(cache, transformedValue(cache, rule, entries[0]!.value));
   const offsets: number[] = [];
   for (const entry of entries) {
-    const values = rule.multiMatch ? multiMatchCandidates(rule, entry.value) : [transformedValue(cache, rule, entry.value)];
-    for (const v of values) offsets.push(verdictOf(cache, v));
+    if (!rule.multiMatch) offsets.push(verdictOf(cache, transformedValue(cache, rule, entry.value)));
+    else for (const v of multiMatchCandidates(rule, entry.value)) offsets.push(verdictOf(cache, v));
   }
   return orOffsets(cache, offsets);
 }

@@ -1,5 +1,7 @@
 import type { VarEntry } from '../types.js';
 
+const NO_ENTRIES: readonly VarEntry[] = [];
+
 /** An ordered multi-map with case-insensitive keys, as ModSecurity's collections are. */
 export class Collection {
   readonly entries: VarEntry[] = [];
@@ -24,10 +26,11 @@ export class Collection {
   }
 
   /** Entries whose key equals `lowerKey` (already lower-cased). */
-  byKey(lowerKey: string): VarEntry[] {
-    const out: VarEntry[] = [];
-    for (let i = 0; i < this.entries.length; i++) if (this.lowerKeys[i] === lowerKey) out.push(this.entries[i]!);
-    return out;
+  byKey(lowerKey: string): readonly VarEntry[] {
+    // Rules ask for many headers a request does not have: no list is allocated for them.
+    let out: VarEntry[] | undefined;
+    for (let i = 0; i < this.entries.length; i++) if (this.lowerKeys[i] === lowerKey) (out ??= []).push(this.entries[i]!);
+    return out ?? NO_ENTRIES;
   }
 
   byRegex(re: RegExp): VarEntry[] {
