@@ -31,6 +31,8 @@ export class EvaluationCache {
   /** Transformed values by transformation-prefix node, then original value (engine/values.ts). */
   readonly transformed: (Map<string, string> | undefined)[] = [];
   readonly collectionMemos = new Map<Collection, CollectionMemo>();
+  /** The union of a collection memo's offsets array, by that (immutable) array. */
+  readonly unionsOfOffsets = new Map<readonly number[], number>();
   /** Offsets in `verdicts` of the unions by Rule.unionIds (-1: no values; UNION_UNKNOWN); reset at each phase. */
   readonly unionOffsets: Int32Array;
 
@@ -50,6 +52,7 @@ export class EvaluationCache {
     this.verdictOffsets.clear();
     for (const map of this.transformed) map?.clear();
     this.collectionMemos.clear();
+    this.unionsOfOffsets.clear();
     this.unionOffsets.fill(UNION_UNKNOWN);
   }
 

@@ -1,5 +1,6 @@
 import type { EngineMode, Exclusion, Macro, OperatorContext, Rule, RuleMatch, Selector, VarEntry } from '../types.js';
 import { Collection } from '../variables/collection.js';
+import { Scalars } from '../variables/scalars.js';
 import { inRanges } from '../compile/targets.js';
 import type { EvaluationCache } from './evaluation-cache.js';
 
@@ -18,7 +19,7 @@ interface TargetRemoval {
 /** Per-request state: collections, TX, what matched, and the `ctl` changes rules made. */
 export class Transaction implements OperatorContext {
   readonly collections = new Map<string, Collection>();
-  readonly scalars = new Map<string, string>();
+  readonly scalars = new Scalars();
   /** TX by lower-cased name; the entry keeps the name as first written. */
   readonly tx = new Map<string, VarEntry>();
   /** Other persistent collections (IP, GLOBAL, SESSION): kept per transaction only. */
@@ -102,8 +103,8 @@ export class Transaction implements OperatorContext {
     else if (collection === 'MATCHED_VAR') all = this.matchedVar ? [{ name: 'MATCHED_VAR', key: '', value: this.matchedVar.value }] : [];
     else if (collection === 'MATCHED_VAR_NAME') all = this.matchedVar ? [{ name: 'MATCHED_VAR_NAME', key: '', value: this.matchedVar.name }] : [];
     else {
-      const scalar = this.scalars.get(collection);
-      if (scalar !== undefined) return [{ name: collection, key: '', value: scalar }];
+      const scalar = this.scalars.selection(collection);
+      if (scalar !== undefined) return scalar;
       const c = this.collections.get(collection);
       // Most selections name what a request lacks (XML, FILES, a header): the shared empty list.
       if (c === undefined) return NO_ENTRIES;

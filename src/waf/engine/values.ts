@@ -130,7 +130,14 @@ function offsetsOf(cache: EvaluationCache, vals: readonly string[], before: read
 function unionOf(tx: Transaction, rule: Rule, sel: Selector): number {
   const cache = tx.cache;
   const coll = rule.multiMatch ? undefined : wholeCollection(tx, sel);
-  if (coll !== undefined) return coll.entries.length === 0 ? -1 : orOffsets(cache, collectionMemo(cache, rule, coll, true).offsets[rule.transformNode]!);
+  if (coll !== undefined) {
+    if (coll.entries.length === 0) return -1;
+    // Steps that change no value share one offsets array (collectionMemo): its union is built once.
+    const offsets = collectionMemo(cache, rule, coll, true).offsets[rule.transformNode]!;
+    let union = cache.unionsOfOffsets.get(offsets);
+    if (union === undefined) cache.unionsOfOffsets.set(offsets, (union = orOffsets(cache, offsets)));
+    return union;
+  }
   const entries = tx.select(sel);
   if (entries.length === 0) return -1;
   // One value (a header by name, a scalar): its verdict is the union.
