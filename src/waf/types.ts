@@ -19,6 +19,8 @@ export interface Selector {
   readonly key: string | undefined;
   readonly keyRegex: RegExp | undefined;
   readonly count: boolean;
+  /** What MATCHED_VAR_NAME reports for a count (`&ARGS`, `&TX:x`). */
+  readonly countName: string;
 }
 
 /** `!ARGS:foo` on a rule, `SecRuleUpdateTargetById`, or `ctl:ruleRemoveTargetById`. */

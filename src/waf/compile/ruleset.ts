@@ -15,6 +15,8 @@ export interface RuleSet {
   readonly engineMode: EngineMode;
   /** Which rules can possibly match a value (see engine/prefilter.ts). */
   readonly prefilter: Prefilter;
+  /** How many (selector, transformation chain) unions the rules share (Rule.unionIds). */
+  readonly unionCount: number;
   /** Rules that could not be compiled (an operator or pattern we cannot run): skipped, reported at load. */
   readonly problems: readonly string[];
 }
@@ -158,8 +160,8 @@ export function compileRuleSet(directives: readonly Directive[]): RuleSet {
       list[k] = { ...rule, targets: [...rule.targets, ...mine.flatMap((u) => u.add)], exclusions: [...rule.exclusions, ...mine.flatMap((u) => u.exclude)] };
     }
   }
-  const prefilter = planPrefilter(result);
-  return { phases: result, engineMode, problems, prefilter };
+  const { prefilter, unionCount } = planPrefilter(result);
+  return { phases: result, engineMode, problems, prefilter, unionCount };
 }
 
 export { parsePhase };

@@ -9,7 +9,8 @@ function keyRegex(raw: RawVariable): RegExp | undefined {
 
 export function toSelector(raw: RawVariable): Selector {
   const re = keyRegex(raw);
-  return { collection: raw.collection, key: re ? undefined : raw.key?.toLowerCase(), keyRegex: re, count: raw.count };
+  const key = re ? undefined : raw.key?.toLowerCase();
+  return { collection: raw.collection, key, keyRegex: re, count: raw.count, countName: `&${raw.collection}${key ? ':' + key : ''}` };
 }
 
 export function toExclusion(raw: RawVariable): Exclusion {

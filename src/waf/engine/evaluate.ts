@@ -1,9 +1,10 @@
-import type { Rule, SetVar, VarEntry } from '../types.js';
+import type { Exclusion, Rule, Selector, SetVar, VarEntry } from '../types.js';
 import type { RuleSet } from '../compile/ruleset.js';
 import type { Transaction } from './transaction.js';
+import type { Collection } from '../variables/collection.js';
 import { applyCtl } from './ctl.js';
-import { hasAllBits, type Prefilter } from './prefilter.js';
-import { collectionMemo, memoizable, multiMatchCandidates, selectionMayMatch, transformedValue, verdictOf } from './values.js';
+import { hasAllBits } from './prefilter.js';
+import { collectionMemo, multiMatchCandidates, selectionMayMatch, transformedValue, verdictOf, wholeCollection } from './values.js';
 
 /** Thrown when a transaction spends its operator budget: the caller decides (block or let through). */
 export class BudgetExceededError extends Error {
@@ -27,7 +28,8 @@ function runLinkActions(tx: Transaction, rule: Rule): void {
 function testValue(tx: Transaction, rule: Rule, entry: VarEntry, value: string): boolean {
   if (--tx.budget < 0) throw new BudgetExceededError(rule.id);
   if (rule.operator(tx, value, rule.capture) === rule.negated) return false;
-  const hit = { name: entry.name, key: entry.key, value };
+  // Entries are immutable: an untransformed value's hit is the entry itself (no copy to allocate).
+  const hit = value === entry.value ? entry : { name: entry.name, key: entry.key, value };
   tx.matchedVar = hit;
   tx.matchedVars.push(hit);
   runLinkActions(tx, rule);
@@ -35,43 +37,65 @@ function testValue(tx: Transaction, rule: Rule, entry: VarEntry, value: string):
 }
 
 /** Evaluates one link of a chain (and the links after it); true when the whole chain matched. */
-function evaluateLink(tx: Transaction, prefilter: Prefilter, rule: Rule): boolean {
+function evaluateLink(tx: Transaction, rule: Rule): boolean {
   if (rule.targets.length === 0) {
     // SecAction, or a rule whose only targets were removed: ModSecurity runs the operator on nothing.
     if (rule.operatorName !== 'unconditionalMatch') return false;
+    runLinkActions(tx, rule);
   } else {
     const bit = tx.usePrefilter ? rule.prefilterBit : -1;
-    if (bit >= 0 && rule.unionIds.length > 0 && !selectionMayMatch(tx, prefilter, rule)) return false;
+    if (bit >= 0 && rule.unionIds.length > 0 && !selectionMayMatch(tx, rule)) return false;
     let matched = false;
-    // The rule's values in target order, after its own `!` exclusions and those `ctl` added at run
-    // time; whole collections read through the phase's memo (engine/values.ts).
-    const runtime = tx.runtimeExclusions(rule);
-    for (const sel of rule.targets) {
-      const entries = tx.select(sel);
-      const memo = rule.multiMatch || !memoizable(tx, sel) ? undefined : collectionMemo(tx, prefilter, rule, entries, bit >= 0);
-      for (let i = 0; i < entries.length; i++) {
-        const entry = entries[i]!;
-        if (!sel.count && tx.isExcluded(rule, sel, entry, runtime)) continue;
-        if (rule.multiMatch) {
-          for (const value of multiMatchCandidates(rule, entry.value)) {
-            if (bit >= 0 && !hasAllBits(tx.verdicts, verdictOf(tx, prefilter, value), rule.prefilterBits)) continue;
-            if (testValue(tx, rule, entry, value)) {
-              matched = true;
-              break;
-            }
-          }
-          continue;
-        }
-        const value = memo !== undefined ? memo.values[i]! : transformedValue(tx, rule, entry.value);
-        // The operator cannot match a value that holds none of its required literals.
-        if (bit >= 0 && !hasAllBits(tx.verdicts, memo?.offsets !== undefined ? memo.offsets[i]! : verdictOf(tx, prefilter, value), rule.prefilterBits)) continue;
-        if (testValue(tx, rule, entry, value)) matched = true;
-      }
+    // The exclusions `ctl` added at run time, computed at the link's first value (before any of its
+    // actions ran, as before its first selector): most selections are empty.
+    let runtime: readonly Exclusion[] | undefined;
+    for (let s = 0; s < rule.targets.length; s++) {
+      const sel = rule.targets[s]!;
+      // A whole collection is read through the call's memo of its transformed values (engine/values.ts).
+      const coll = wholeCollection(tx, sel);
+      const entries = coll !== undefined ? coll.entries : tx.select(sel);
+      if (entries.length === 0) continue;
+      runtime ??= tx.runtimeExclusions(rule);
+      if (evaluateEntries(tx, rule, sel, coll, entries, runtime, bit >= 0)) matched = true;
     }
     if (!matched) return false;
   }
-  if (rule.targets.length === 0) runLinkActions(tx, rule);
-  return rule.chain === undefined ? true : evaluateLink(tx, prefilter, rule.chain);
+  return rule.chain === undefined ? true : evaluateLink(tx, rule.chain);
+}
+
+/** Runs the operator on one selector's values, in order, after the rule's own `!` exclusions and `runtime`; true when one matched. */
+function evaluateEntries(tx: Transaction, rule: Rule, sel: Selector, coll: Collection | undefined, entries: readonly VarEntry[], runtime: readonly Exclusion[], prefiltered: boolean): boolean {
+  if (rule.multiMatch) return evaluateMultiMatch(tx, rule, sel, entries, runtime, prefiltered);
+  const cache = tx.cache;
+  const memo = coll === undefined ? undefined : collectionMemo(cache, rule, coll, prefiltered);
+  const memoValues = memo?.values[rule.transformNode];
+  const memoOffsets = prefiltered ? memo?.offsets[rule.transformNode] : undefined;
+  let matched = false;
+  for (let i = 0; i < entries.length; i++) {
+    const entry = entries[i]!;
+    if (!sel.count && tx.isExcluded(rule, sel, entry, runtime)) continue;
+    const value = memoValues !== undefined ? memoValues[i]! : transformedValue(cache, rule, entry.value);
+    // The operator cannot match a value that holds none of its required literals.
+    if (prefiltered && !hasAllBits(cache.verdicts, memoOffsets !== undefined ? memoOffsets[i]! : verdictOf(cache, value), rule.prefilterBits)) continue;
+    if (testValue(tx, rule, entry, value)) matched = true;
+  }
+  return matched;
+}
+
+/** multiMatch: the operator runs on each entry's value and on every intermediate transformation that changed it. */
+function evaluateMultiMatch(tx: Transaction, rule: Rule, sel: Selector, entries: readonly VarEntry[], runtime: readonly Exclusion[], prefiltered: boolean): boolean {
+  let matched = false;
+  for (const entry of entries) {
+    if (!sel.count && tx.isExcluded(rule, sel, entry, runtime)) continue;
+    for (const value of multiMatchCandidates(rule, entry.value)) {
+      if (prefiltered && !hasAllBits(tx.cache.verdicts, verdictOf(tx.cache, value), rule.prefilterBits)) continue;
+      if (testValue(tx, rule, entry, value)) {
+        matched = true;
+        break;
+      }
+    }
+  }
+  return matched;
 }
 
 function applySetVar(tx: Transaction, sv: SetVar): void {
@@ -127,9 +151,8 @@ export function runPhase(tx: Transaction, ruleSet: RuleSet, phase: number): void
   if (tx.engineMode === 'Off' || tx.interruption !== undefined) return;
   if (tx.allowed && phase <= 2) return;
   const rules = ruleSet.phases[phase] ?? [];
-  // The populate step before each phase changes the collections the cached unions were built from.
-  tx.unionOffsets = [];
-  tx.collectionMemos = new Map();
+  // The populate step before each phase changes the values the cached unions were built from.
+  tx.cache.resetUnions();
   let i = 0;
   while (i < rules.length) {
     const rule = rules[i]!;
@@ -138,9 +161,9 @@ export function runPhase(tx: Transaction, ruleSet: RuleSet, phase: number): void
       continue;
     }
     tx.currentRule = rule;
-    tx.matchedVars = [];
+    if (tx.matchedVars.length !== 0) tx.matchedVars = [];
     const started = tx.profile === undefined ? 0 : performance.now();
-    const matched = evaluateLink(tx, ruleSet.prefilter, rule);
+    const matched = evaluateLink(tx, rule);
     if (tx.profile !== undefined) tx.profile.set(rule.id, (tx.profile.get(rule.id) ?? 0) + 1000 * (performance.now() - started));
     if (!matched) {
       i++;

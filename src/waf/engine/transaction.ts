@@ -1,6 +1,8 @@
 import type { EngineMode, Exclusion, Macro, OperatorContext, Rule, RuleMatch, Selector, VarEntry } from '../types.js';
 import { Collection } from '../variables/collection.js';
+import { Scalars } from '../variables/scalars.js';
 import { inRanges } from '../compile/targets.js';
+import type { EvaluationCache } from './evaluation-cache.js';
 
 export interface Interruption {
   readonly ruleId: number;
@@ -17,7 +19,7 @@ interface TargetRemoval {
 /** Per-request state: collections, TX, what matched, and the `ctl` changes rules made. */
 export class Transaction implements OperatorContext {
   readonly collections = new Map<string, Collection>();
-  readonly scalars = new Map<string, string>();
+  readonly scalars = new Scalars();
   /** TX by lower-cased name; the entry keeps the name as first written. */
   readonly tx = new Map<string, VarEntry>();
   /** Other persistent collections (IP, GLOBAL, SESSION): kept per transaction only. */
@@ -36,16 +38,8 @@ export class Transaction implements OperatorContext {
   matchedVar: VarEntry | undefined = undefined;
   matchedVars: VarEntry[] = [];
   currentRule: Rule | undefined = undefined;
-  /** Transformed values by transformation-prefix node, then original value (engine/values.ts). */
-  readonly transformed: (Map<string, string> | undefined)[] = [];
-  /** The literal prefilter's verdicts (engine/prefilter.ts): a pool of bitsets, and each string's offset in it. */
-  verdicts = new Uint32Array(0);
-  verdictsUsed = 0;
-  readonly verdictOffsets = new Map<string, number>();
-  /** Per collection entry list: its values and verdicts by transformation node (engine/values.ts); reset at each phase. */
-  collectionMemos = new Map<readonly VarEntry[], { readonly values: (readonly string[] | undefined)[]; readonly offsets: (Int32Array | undefined)[] }>();
-  /** Offsets in `verdicts` of the unions by Rule.unionIds (-1: no values); reset at each phase. */
-  unionOffsets: (number | undefined)[] = [];
+  /** The engine's memo of the evaluation call running (engine/evaluation-cache.ts): set at each call. */
+  cache: EvaluationCache;
   /** False runs every operator on every value (the prefilter's equivalence test, and measurements). */
   usePrefilter = true;
   /** When set, microseconds spent per rule id are added here (bench and `waf:crs --profile`). */
@@ -53,9 +47,10 @@ export class Transaction implements OperatorContext {
   /** Operator calls left in this transaction's budget (see WafEngineOptions.maxOperatorCalls). */
   budget: number;
 
-  constructor(engineMode: EngineMode, budget: number) {
+  constructor(engineMode: EngineMode, budget: number, cache: EvaluationCache) {
     this.engineMode = engineMode;
     this.budget = budget;
+    this.cache = cache;
   }
 
   collection(name: string): Collection {
@@ -69,7 +64,9 @@ export class Transaction implements OperatorContext {
 
   setTx(name: string, value: string): void {
     const lower = name.toLowerCase();
-    this.tx.set(lower, { name: `TX:${name}`, key: name, value });
+    const old = this.tx.get(lower);
+    // The CRS rewrites the same ~50 variables ~150 times a request: reuse the name string.
+    this.tx.set(lower, { name: old !== undefined && old.key === name ? old.name : `TX:${name}`, key: name, value });
   }
 
   getTx(name: string): string | undefined {
@@ -87,18 +84,18 @@ export class Transaction implements OperatorContext {
   }
 
   /** Every value a selector names, before exclusions. */
-  select(sel: Selector): VarEntry[] {
+  select(sel: Selector): readonly VarEntry[] {
     const entries = this.entriesOf(sel.collection, sel.key, sel.keyRegex);
     if (!sel.count) return entries;
-    return [{ name: `&${sel.collection}${sel.key ? ':' + sel.key : ''}`, key: sel.key ?? '', value: String(entries.length) }];
+    return [{ name: sel.countName, key: sel.key ?? '', value: String(entries.length) }];
   }
 
-  private entriesOf(collection: string, key: string | undefined, keyRegex: RegExp | undefined): VarEntry[] {
+  private entriesOf(collection: string, key: string | undefined, keyRegex: RegExp | undefined): readonly VarEntry[] {
     let all: readonly VarEntry[];
     if (collection === 'TX' && key !== undefined && keyRegex === undefined) {
       // The CRS reads TX by name in most of its rules: a map lookup, no copy of the collection.
       const entry = this.tx.get(key);
-      return entry === undefined ? [] : [entry];
+      return entry === undefined ? NO_ENTRIES : [entry];
     }
     if (collection === 'TX') all = [...this.tx.values()];
     else if (collection === 'MATCHED_VARS') all = this.matchedVars;
@@ -106,10 +103,11 @@ export class Transaction implements OperatorContext {
     else if (collection === 'MATCHED_VAR') all = this.matchedVar ? [{ name: 'MATCHED_VAR', key: '', value: this.matchedVar.value }] : [];
     else if (collection === 'MATCHED_VAR_NAME') all = this.matchedVar ? [{ name: 'MATCHED_VAR_NAME', key: '', value: this.matchedVar.name }] : [];
     else {
-      const scalar = this.scalars.get(collection);
-      if (scalar !== undefined) return [{ name: collection, key: '', value: scalar }];
+      const scalar = this.scalars.selection(collection);
+      if (scalar !== undefined) return scalar;
       const c = this.collections.get(collection);
-      if (c === undefined) return [];
+      // Most selections name what a request lacks (XML, FILES, a header): the shared empty list.
+      if (c === undefined) return NO_ENTRIES;
       if (keyRegex !== undefined) return c.byRegex(keyRegex);
       return key === undefined ? c.entries : c.byKey(key);
     }
@@ -119,8 +117,11 @@ export class Transaction implements OperatorContext {
 
   /** The target exclusions `ctl` added at run time that apply to this rule. */
   runtimeExclusions(rule: Rule): readonly Exclusion[] {
-    if (this.removedTargets.length === 0) return NONE;
-    return this.removedTargets.filter((r) => (r.ranges ? inRanges(rule.id, r.ranges) : rule.tags.includes(r.tag!))).map((r) => r.target);
+    // Asked for every rule, and the CRS adds one for every request (941010): allocate only when one applies.
+    for (const r of this.removedTargets) {
+      if (appliesTo(r, rule)) return this.removedTargets.filter((x) => appliesTo(x, rule)).map((x) => x.target);
+    }
+    return NONE;
   }
 
   /** True when the rule's own `!` exclusions or the run-time ones remove this entry of `sel`. */
@@ -146,6 +147,11 @@ export class Transaction implements OperatorContext {
 }
 
 const NONE: readonly Exclusion[] = [];
+const NO_ENTRIES: readonly VarEntry[] = [];
+
+function appliesTo(removal: TargetRemoval, rule: Rule): boolean {
+  return removal.ranges ? inRanges(rule.id, removal.ranges) : rule.tags.includes(removal.tag!);
+}
 
 function excluded(list: readonly Exclusion[], collection: string, entry: VarEntry): boolean {
   for (const ex of list) {

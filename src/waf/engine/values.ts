@@ -1,16 +1,18 @@
-import type { Rule, Selector, VarEntry } from '../types.js';
+import type { Rule, Selector } from '../types.js';
+import type { Collection } from '../variables/collection.js';
 import type { Transaction } from './transaction.js';
-import { hasAllBits, type Prefilter } from './prefilter.js';
+import { hasAllBits } from './prefilter.js';
+import { UNION_UNKNOWN, type CollectionMemo, type EvaluationCache } from './evaluation-cache.js';
 
 /**
- * A value after the rule's transformations, memoized per transaction by transformation-prefix node
- * (compile/prefilter-plan.ts) and original value: rules whose chains share a prefix
+ * A value after the rule's transformations, memoized per evaluation call by transformation-prefix
+ * node (compile/prefilter-plan.ts) and original value: rules whose chains share a prefix
  * (`t:utf8toUnicode,t:urlDecodeUni` starts a dozen CRS chains) transform each distinct value once
  * per distinct step.
  */
-export function transformedValue(tx: Transaction, rule: Rule, value: string): string {
+export function transformedValue(cache: EvaluationCache, rule: Rule, value: string): string {
   if (rule.transformNode === 0) return value;
-  const memo = tx.transformed;
+  const memo = cache.transformed;
   const last = (memo[rule.transformNode] ??= new Map());
   let v = last.get(value);
   if (v !== undefined) return v;
@@ -37,29 +39,27 @@ export function multiMatchCandidates(rule: Rule, value: string): string[] {
 }
 
 /**
- * The prefilter's verdict on a string, cached per transaction: the offset of its bits in
- * `tx.verdicts` (one growing pool, so a verdict costs no allocation of its own).
+ * The prefilter's verdict on a string, cached per evaluation call: the offset of its bits in
+ * `cache.verdicts` (one pool, so a verdict costs no allocation of its own).
  */
-export function verdictOf(tx: Transaction, prefilter: Prefilter, value: string): number {
-  let offset = tx.verdictOffsets.get(value);
+export function verdictOf(cache: EvaluationCache, value: string): number {
+  let offset = cache.verdictOffsets.get(value);
   if (offset === undefined) {
-    offset = allocVerdict(tx, prefilter.words);
-    prefilter.scanInto(value, tx.verdicts, offset);
-    tx.verdictOffsets.set(value, offset);
+    offset = cache.allocVerdict();
+    cache.prefilter.scanInto(value, cache.verdicts, offset);
+    cache.verdictOffsets.set(value, offset);
   }
   return offset;
 }
 
-/** A zeroed bitset in the pool (which may move: read `tx.verdicts` after). */
-function allocVerdict(tx: Transaction, words: number): number {
-  const offset = tx.verdictsUsed;
-  if (offset + words > tx.verdicts.length) {
-    const grown = new Uint32Array(Math.max(tx.verdicts.length * 2, 64 * words));
-    grown.set(tx.verdicts);
-    tx.verdicts = grown;
-  }
-  tx.verdictsUsed += words;
-  return offset;
+/**
+ * The collection a selector reads whole (`ARGS`, `REQUEST_HEADERS`), or undefined for a key, a
+ * key regex, a count, a scalar or a variable the transaction computes (`TX`, `MATCHED_VARS`).
+ * Collections are fixed while a phase runs, so their entry list can carry a memo.
+ */
+export function wholeCollection(tx: Transaction, sel: Selector): Collection | undefined {
+  if (sel.key !== undefined || sel.keyRegex !== undefined || sel.count || tx.scalars.has(sel.collection)) return undefined;
+  return tx.collections.get(sel.collection);
 }
 
 /**
@@ -68,74 +68,91 @@ function allocVerdict(tx: Transaction, words: number): number {
  * values after one transformation chain is cached for the phase (Rule.unionIds): CRS rules share
  * a few dozen such pairs (`ARGS` after the XSS chain, ...).
  */
-export function selectionMayMatch(tx: Transaction, prefilter: Prefilter, rule: Rule): boolean {
+export function selectionMayMatch(tx: Transaction, rule: Rule): boolean {
+  const cache = tx.cache;
   const ids = rule.unionIds;
   for (let s = 0; s < ids.length; s++) {
-    let offset = tx.unionOffsets[ids[s]!];
-    if (offset === undefined) tx.unionOffsets[ids[s]!] = offset = unionOf(tx, prefilter, rule, rule.targets[s]!);
-    if (offset >= 0 && hasAllBits(tx.verdicts, offset, rule.prefilterBits)) return true;
+    let offset = cache.unionOffsets[ids[s]!]!;
+    if (offset === UNION_UNKNOWN) cache.unionOffsets[ids[s]!] = offset = unionOf(tx, rule, rule.targets[s]!);
+    if (offset >= 0 && hasAllBits(cache.verdicts, offset, rule.prefilterBits)) return true;
   }
   return false;
 }
 
 /**
- * A whole collection's values (`ARGS`, `ARGS_NAMES`, ...) after each transformation-prefix node,
- * and their verdicts' offsets, as arrays: the bulk of the union work, done without a map lookup
- * per value and node. A step that returns its input unchanged keeps the previous verdict.
+ * The collection's memo, holding its values after the rule's transformations (and, when
+ * `withOffsets`, their verdicts' offsets) at `memo.values[rule.transformNode]`: the bulk of the
+ * union work, done as arrays, without a map lookup per value and node. Nodes are filled along the
+ * rule's chain, so a node's parent is always filled before it.
  */
-interface CollectionMemo {
-  readonly values: (readonly string[] | undefined)[];
-  readonly offsets: (Int32Array | undefined)[];
-}
-
-/** A selector of a whole collection fixed for the phase: its entry list can carry a memo. */
-export function memoizable(tx: Transaction, sel: Selector): boolean {
-  return sel.key === undefined && sel.keyRegex === undefined && !sel.count && tx.collections.has(sel.collection) && !tx.scalars.has(sel.collection);
-}
-
-/** The collection's values after the rule's transformations and, when `withOffsets`, their verdicts' offsets. */
-export function collectionMemo(tx: Transaction, prefilter: Prefilter, rule: Rule, entries: readonly VarEntry[], withOffsets: boolean): { values: readonly string[]; offsets: Int32Array | undefined } {
-  let memo = tx.collectionMemos.get(entries);
-  if (memo === undefined) tx.collectionMemos.set(entries, (memo = { values: [entries.map((e) => e.value)], offsets: [] }));
+export function collectionMemo(cache: EvaluationCache, rule: Rule, coll: Collection, withOffsets: boolean): CollectionMemo {
+  let memo = cache.collectionMemos.get(coll);
+  if (memo === undefined || memo.version !== coll.version) {
+    memo = { version: coll.version, values: [coll.entries.map((e) => e.value)], offsets: [] };
+    cache.collectionMemos.set(coll, memo);
+  }
+  const last = rule.transformNode;
+  if (memo.values[last] !== undefined && (!withOffsets || memo.offsets[last] !== undefined)) return memo;
   const { values, offsets } = memo;
-  // Offsets are computed along the chain, so the parent's exist when a node's are computed.
-  const offsetsAt = (node: number, parent: number): Int32Array => {
-    let offs = offsets[node];
-    if (offs !== undefined) return offs;
-    const vals = values[node]!;
-    const before = node === 0 ? undefined : values[parent]!;
-    const parentOffs = node === 0 ? undefined : offsets[parent]!;
-    offs = new Int32Array(vals.length);
-    for (let i = 0; i < vals.length; i++) offs[i] = before !== undefined && before[i] === vals[i] ? parentOffs![i]! : verdictOf(tx, prefilter, vals[i]!);
-    offsets[node] = offs;
-    return offs;
-  };
+  if (withOffsets) offsets[0] ??= offsetsOf(cache, values[0]!, undefined, undefined);
   let parent = 0;
-  let offs = withOffsets ? offsetsAt(0, -1) : undefined;
   for (const step of rule.transformSteps) {
-    if (values[step.node] === undefined) values[step.node] = values[parent]!.map((v) => step.fn(v));
-    if (withOffsets) offs = offsetsAt(step.node, parent);
+    const vals = (values[step.node] ??= transformAll(values[parent]!, step.fn));
+    if (withOffsets) offsets[step.node] ??= offsetsOf(cache, vals, values[parent], offsets[parent]);
     parent = step.node;
   }
-  return { values: values[parent]!, offsets: offs };
+  return memo;
+}
+
+/**
+ * `fn` applied to every value; `values` itself when no value changes, as is usual (most steps
+ * find nothing to decode or fold in ordinary values), so that node shares its parent's verdicts too.
+ */
+function transformAll(values: readonly string[], fn: (v: string) => string): readonly string[] {
+  let out: string[] | undefined;
+  for (let i = 0; i < values.length; i++) {
+    const v = fn(values[i]!);
+    if (out === undefined && v !== values[i]) out = values.slice(0, i);
+    out?.push(v);
+  }
+  return out ?? values;
+}
+
+/** Verdict offsets of `vals`; a value its step left unchanged keeps its parent's verdict. */
+function offsetsOf(cache: EvaluationCache, vals: readonly string[], before: readonly string[] | undefined, parentOffsets: readonly number[] | undefined): readonly number[] {
+  if (vals === before) return parentOffsets!;
+  const offs: number[] = [];
+  for (let i = 0; i < vals.length; i++) offs.push(before !== undefined && before[i] === vals[i] ? parentOffsets![i]! : verdictOf(cache, vals[i]!));
+  return offs;
 }
 
 /** Offset of the union of the selector's values' verdicts in the pool, or -1 when it selects nothing. */
-function unionOf(tx: Transaction, prefilter: Prefilter, rule: Rule, sel: Selector): number {
-  const words = prefilter.words;
-  if (!rule.multiMatch && memoizable(tx, sel)) return orOffsets(tx, words, collectionMemo(tx, prefilter, rule, tx.select(sel), true).offsets!);
-  const offsets: number[] = [];
-  for (const entry of tx.select(sel)) {
-    const values = rule.multiMatch ? multiMatchCandidates(rule, entry.value) : [transformedValue(tx, rule, entry.value)];
-    for (const v of values) {
-      offsets.push(verdictOf(tx, prefilter, v));
-    }
+function unionOf(tx: Transaction, rule: Rule, sel: Selector): number {
+  const cache = tx.cache;
+  const coll = rule.multiMatch ? undefined : wholeCollection(tx, sel);
+  if (coll !== undefined) {
+    if (coll.entries.length === 0) return -1;
+    // Steps that change no value share one offsets array (collectionMemo): its union is built once.
+    const offsets = collectionMemo(cache, rule, coll, true).offsets[rule.transformNode]!;
+    let union = cache.unionsOfOffsets.get(offsets);
+    if (union === undefined) cache.unionsOfOffsets.set(offsets, (union = orOffsets(cache, offsets)));
+    return union;
   }
-  return orOffsets(tx, words, offsets);
+  const entries = tx.select(sel);
+  if (entries.length === 0) return -1;
+  // One value (a header by name, a scalar): its verdict is the union.
+  if (entries.length === 1 && !rule.multiMatch) return verdictOf(cache, transformedValue(cache, rule, entries[0]!.value));
+  const offsets: number[] = [];
+  for (const entry of entries) {
+    if (!rule.multiMatch) offsets.push(verdictOf(cache, transformedValue(cache, rule, entry.value)));
+    else for (const v of multiMatchCandidates(rule, entry.value)) offsets.push(verdictOf(cache, v));
+  }
+  return orOffsets(cache, offsets);
 }
 
-/** The union of verdicts at `offsets`: one of them when all are equal, else a new bitset in the pool. */
-function orOffsets(tx: Transaction, words: number, offsets: ArrayLike<number>): number {
+/** The union of verdicts at `offsets`: one of them when all are equal, else a new bitset in the pool; -1 for none. */
+function orOffsets(cache: EvaluationCache, offsets: ArrayLike<number>): number {
+  const words = cache.prefilter.words;
   let union = -1;
   let owned = false;
   for (let i = 0; i < offsets.length; i++) {
@@ -145,11 +162,12 @@ function orOffsets(tx: Transaction, words: number, offsets: ArrayLike<number>): 
       continue;
     }
     if (!owned) {
-      const copy = allocVerdict(tx, words);
-      tx.verdicts.copyWithin(copy, union, union + words);
-      [union, owned] = [copy, true];
+      const copy = cache.allocVerdict();
+      cache.verdicts.copyWithin(copy, union, union + words);
+      union = copy;
+      owned = true;
     }
-    const pool = tx.verdicts;
+    const pool = cache.verdicts;
     for (let k = 0; k < words; k++) pool[union + k]! |= pool[offset + k]!;
   }
   return union;

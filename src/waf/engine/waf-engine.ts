@@ -6,6 +6,7 @@ import type { WafRequest, WafResponse } from '../request.js';
 import { populateRequestBody, populateRequestHeaders, populateResponse } from '../variables/populate.js';
 import { runPhase } from './evaluate.js';
 import { Transaction } from './transaction.js';
+import { EvaluationCache } from './evaluation-cache.js';
 
 /**
  * The body-processor rules of ModSecurity's modsecurity.conf-recommended (200000, 200001): the CRS
@@ -63,10 +64,15 @@ export interface RequestVerdict {
 }
 
 export class WafEngine {
+  /** Shared by this engine's transactions, one evaluation call at a time (see EvaluationCache). */
+  private readonly cache: EvaluationCache;
+
   constructor(
     readonly ruleSet: RuleSet,
     readonly options: WafEngineOptions = DEFAULT_ENGINE_OPTIONS,
-  ) {}
+  ) {
+    this.cache = new EvaluationCache(ruleSet.prefilter, ruleSet.unionCount);
+  }
 
   static fromCrs(loc: CrsLocation, options: WafEngineOptions = DEFAULT_ENGINE_OPTIONS): WafEngine {
     return new WafEngine(compileRuleSet(loadCrsDirectives(loc)), options);
@@ -74,6 +80,7 @@ export class WafEngine {
 
   /** Phases 1 and 2. May throw BudgetExceededError; the transaction so far is on the error's caller side. */
   evaluateRequest(req: WafRequest, tx = this.newTransaction()): Transaction {
+    this.startCall(tx);
     populateRequestHeaders(tx, req);
     runPhase(tx, this.ruleSet, 1);
     if (tx.interruption !== undefined) return tx;
@@ -84,6 +91,7 @@ export class WafEngine {
 
   /** Phases 3 and 4 on a transaction whose request phases ran. */
   evaluateResponse(tx: Transaction, res: WafResponse): Transaction {
+    this.startCall(tx);
     populateResponse(tx, res, this.options.responseBodyLimit);
     runPhase(tx, this.ruleSet, 3);
     runPhase(tx, this.ruleSet, 4);
@@ -96,6 +104,12 @@ export class WafEngine {
   }
 
   newTransaction(): Transaction {
-    return new Transaction(this.ruleSet.engineMode, this.options.maxOperatorCalls);
+    return new Transaction(this.ruleSet.engineMode, this.options.maxOperatorCalls, this.cache);
+  }
+
+  /** Evaluation calls are synchronous: each starts with the engine's cache emptied and lent to its transaction. */
+  private startCall(tx: Transaction): void {
+    this.cache.reset();
+    tx.cache = this.cache;
   }
 }

@@ -1,29 +1,36 @@
 import type { VarEntry } from '../types.js';
 
+const NO_ENTRIES: readonly VarEntry[] = [];
+
 /** An ordered multi-map with case-insensitive keys, as ModSecurity's collections are. */
 export class Collection {
   readonly entries: VarEntry[] = [];
   /** `entries[i].key` lower-cased, computed once: rules select by key (`REQUEST_HEADERS:User-Agent`) many times per request. */
   private readonly lowerKeys: string[] = [];
+  /** Bumped by every change: what the engine's per-collection memos are checked against (engine/values.ts). */
+  version = 0;
 
   constructor(readonly name: string) {}
 
   add(key: string, value: string): void {
     this.entries.push({ name: `${this.name}:${key}`, key, value });
     this.lowerKeys.push(key.toLowerCase());
+    this.version++;
   }
 
   /** Empties the collection in place (ARGS is rebuilt before phase 2; the array keeps its identity). */
   clear(): void {
     this.entries.length = 0;
     this.lowerKeys.length = 0;
+    this.version++;
   }
 
   /** Entries whose key equals `lowerKey` (already lower-cased). */
-  byKey(lowerKey: string): VarEntry[] {
-    const out: VarEntry[] = [];
-    for (let i = 0; i < this.entries.length; i++) if (this.lowerKeys[i] === lowerKey) out.push(this.entries[i]!);
-    return out;
+  byKey(lowerKey: string): readonly VarEntry[] {
+    // Rules ask for many headers a request does not have: no list is allocated for them.
+    let out: VarEntry[] | undefined;
+    for (let i = 0; i < this.entries.length; i++) if (this.lowerKeys[i] === lowerKey) (out ??= []).push(this.entries[i]!);
+    return out ?? NO_ENTRIES;
   }
 
   byRegex(re: RegExp): VarEntry[] {

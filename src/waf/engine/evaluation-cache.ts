@@ -1,0 +1,84 @@
+import type { Collection } from '../variables/collection.js';
+import type { Prefilter } from './prefilter.js';
+
+/** A whole collection's values after each transformation-prefix node, and their verdicts' offsets (engine/values.ts). */
+export interface CollectionMemo {
+  /** The collection's `version` the memo was built from: a changed collection gets a new memo. */
+  readonly version: number;
+  readonly values: (readonly string[] | undefined)[];
+  readonly offsets: (readonly number[] | undefined)[];
+}
+
+/** `unionOffsets` entry of a union not computed yet in this phase (-1: it selects nothing). */
+export const UNION_UNKNOWN = -2;
+
+/**
+ * What one evaluation call (`evaluateRequest`: phases 1 and 2; `evaluateResponse`: 3 and 4)
+ * memoizes: transformed values, the prefilter's verdicts, whole-collection memos and unions.
+ *
+ * It belongs to the engine, not to the transaction, and is emptied at the start of every call. A
+ * call is synchronous, so no two transactions use it at once; and a transaction that waits for
+ * its upstream between the request and response calls retains none of it. In the gateway those
+ * waits outlive a young-generation GC, so per-transaction caches were promoted to the old
+ * generation and collected there, at several times the cost. The pool and the maps are reused
+ * instead of grown again per request. No value survives a call: this caches nothing across requests.
+ */
+export class EvaluationCache {
+  /** The literal prefilter's verdicts (engine/prefilter.ts): a pool of bitsets, and each string's offset in it. */
+  verdicts: Uint32Array;
+  verdictsUsed = 0;
+  readonly verdictOffsets = new Map<string, number>();
+  /** Transformed values by transformation-prefix node, then original value (engine/values.ts). */
+  readonly transformed: (Map<string, string> | undefined)[] = [];
+  readonly collectionMemos = new Map<Collection, CollectionMemo>();
+  /** The union of a collection memo's offsets array, by that (immutable) array. */
+  readonly unionsOfOffsets = new Map<readonly number[], number>();
+  /** Offsets in `verdicts` of the unions by Rule.unionIds (-1: no values; UNION_UNKNOWN); reset at each phase. */
+  readonly unionOffsets: Int32Array;
+
+  constructor(
+    readonly prefilter: Prefilter,
+    unionCount: number,
+  ) {
+    this.verdicts = new Uint32Array(INITIAL_VERDICTS * prefilter.words);
+    this.unionOffsets = new Int32Array(unionCount).fill(UNION_UNKNOWN);
+  }
+
+  /** Forgets everything: called at the start of each evaluation call. */
+  reset(): void {
+    // A huge request may have grown the pool: do not keep that much memory for the next ones.
+    if (this.verdicts.length > MAX_KEPT_VERDICTS * this.prefilter.words) this.verdicts = new Uint32Array(INITIAL_VERDICTS * this.prefilter.words);
+    this.verdictsUsed = 0;
+    this.verdictOffsets.clear();
+    for (const map of this.transformed) map?.clear();
+    this.collectionMemos.clear();
+    this.unionsOfOffsets.clear();
+    this.unionOffsets.fill(UNION_UNKNOWN);
+  }
+
+  /** The populate step before each phase changes the values unions were built from. */
+  resetUnions(): void {
+    this.unionOffsets.fill(UNION_UNKNOWN);
+  }
+
+  /**
+   * A bitset in the pool (which may move: read `verdicts` after). Not cleared: its caller writes
+   * every word (a scan clears them first, a union copies into them).
+   */
+  allocVerdict(): number {
+    const words = this.prefilter.words;
+    const offset = this.verdictsUsed;
+    if (offset + words > this.verdicts.length) {
+      const grown = new Uint32Array(this.verdicts.length * 2);
+      grown.set(this.verdicts);
+      this.verdicts = grown;
+    }
+    this.verdictsUsed += words;
+    return offset;
+  }
+}
+
+/** Verdicts the pool holds at first: a GET without a body needs about 90, a 4 KB JSON body about 300. */
+const INITIAL_VERDICTS = 512;
+/** Past this many verdicts (60 bytes each with the CRS) the pool is dropped at reset. */
+const MAX_KEPT_VERDICTS = 16_384;
