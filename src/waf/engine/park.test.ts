@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { WafEngine } from './waf-engine.js';
-import { releaseRequestCaches } from './park.js';
+import { trimForResponse } from './park.js';
 import type { WafRequest, WafResponse } from '../request.js';
 
 const request: WafRequest = {
@@ -23,14 +23,14 @@ SecRule RESPONSE_BODY "@rx sql syntax" "id:3,phase:4,deny,status:403,log,t:lower
     SecRule TX:score "@ge 5"
 `;
 
-describe('releaseRequestCaches', () => {
+describe('trimForResponse', () => {
   it('drops the unlogged matches and matched values, and the response phases decide as before', () => {
     const engine = WafEngine.fromSecLang(rules);
     const kept = engine.evaluateRequest(request);
     const parked = engine.evaluateRequest(request);
     expect(parked.matches.map((m) => m.id)).toEqual([1, 2]);
 
-    releaseRequestCaches(parked);
+    trimForResponse(parked);
     expect(parked.matchedVars).toEqual([]);
     expect(parked.matches.map((m) => m.id)).toEqual([2]);
     expect(parked.getTx('score')).toBe('5');
@@ -46,7 +46,7 @@ describe('releaseRequestCaches', () => {
   it('lets a clean response through after the trim', () => {
     const engine = WafEngine.fromSecLang(rules);
     const parked = engine.evaluateRequest(request);
-    releaseRequestCaches(parked);
+    trimForResponse(parked);
     engine.evaluateResponse(parked, response('<p>three items</p>'));
     expect(parked.interruption).toBeUndefined();
   });

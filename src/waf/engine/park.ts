@@ -9,7 +9,7 @@ import type { Transaction } from './transaction.js';
  * the old generation (the per-call caches live in the engine for the same reason, see
  * evaluation-cache.ts). Together the two cut the gateway's GC by ~50 us per GET.
  */
-export function releaseRequestCaches(tx: Transaction): void {
+export function trimForResponse(tx: Transaction): void {
   tx.matchedVars = [];
   tx.matchedVar = undefined;
   let kept = 0;
