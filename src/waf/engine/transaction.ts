@@ -14,6 +14,8 @@ interface TargetRemoval {
   readonly ranges: readonly (readonly [number, number])[] | undefined;
   readonly tag: string | undefined;
   readonly target: Exclusion;
+  /** `[target]`, built once when the ctl runs: the list a rule gets when this is the only removal that applies to it. */
+  readonly alone: readonly Exclusion[];
 }
 
 /** Per-request state: collections, TX, what matched, and the `ctl` changes rules made. */
@@ -123,9 +125,13 @@ export class Transaction implements OperatorContext {
 
   /** The target exclusions `ctl` added at run time that apply to this rule. */
   runtimeExclusions(rule: Rule): readonly Exclusion[] {
-    // Asked for every rule, and the CRS adds one for every request (941010): allocate only when one applies.
-    for (const r of this.removedTargets) {
-      if (appliesTo(r, rule)) return this.removedTargets.filter((x) => appliesTo(x, rule)).map((x) => x.target);
+    // Asked for every rule, and the CRS adds one for every request (941010, which then applies to
+    // every XSS rule): allocate only when more than one applies.
+    const all = this.removedTargets;
+    for (let i = 0; i < all.length; i++) {
+      if (!appliesTo(all[i]!, rule)) continue;
+      for (let k = i + 1; k < all.length; k++) if (appliesTo(all[k]!, rule)) return all.filter((x) => appliesTo(x, rule)).map((x) => x.target);
+      return all[i]!.alone;
     }
     return NONE;
   }
