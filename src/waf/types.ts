@@ -21,7 +21,20 @@ export interface Selector {
   readonly count: boolean;
   /** What MATCHED_VAR_NAME reports for a count (`&ARGS`, `&TX:x`). */
   readonly countName: string;
+  /** How the engine reads it, decided at compile time (compile/targets.ts): no per-evaluation tests of its fields. */
+  readonly kind: SelectorKind;
+  /**
+   * For a count: the one-entry lists a count of 0, 1, ... selects, built at compile time (entries
+   * are immutable and hold no request data), so counting allocates nothing.
+   */
+  readonly countLists: readonly (readonly VarEntry[])[];
 }
+
+/**
+ * `txKey`: `TX:name` (one map lookup, most CRS rules); `count`: `&X`, `&X:key`; `keyed`: a key or
+ * key regex of any other collection; `whole`: a collection, scalar or computed variable read whole.
+ */
+export type SelectorKind = 'txKey' | 'count' | 'keyed' | 'whole';
 
 /** `!ARGS:foo` on a rule, `SecRuleUpdateTargetById`, or `ctl:ruleRemoveTargetById`. */
 export interface Exclusion {
@@ -52,6 +65,9 @@ export type OperatorFn = ((ctx: OperatorContext, input: string, capture: boolean
 export interface SetVar {
   readonly collection: string;
   readonly name: Macro;
+  /** The name when it has no macro (nearly always), and its lower-cased form: no case folding per run. */
+  readonly literalName: string | undefined;
+  readonly lowerName: string | undefined;
   readonly op: 'set' | 'add' | 'sub' | 'delete';
   readonly value: Macro;
 }

@@ -1,7 +1,7 @@
 import type { RawAction } from '../seclang/actions-parse.js';
 import { parseVariables } from '../seclang/variables-parse.js';
 import type { Ctl, Disruptive, EngineMode, Macro, SetVar, Transform } from '../types.js';
-import { compileMacro } from '../engine/macro.js';
+import { compileMacro, isLiteral, literalOf } from '../engine/macro.js';
 import { lookupTransform } from '../transforms/index.js';
 import { parseIdRanges, toExclusion } from './targets.js';
 
@@ -45,7 +45,7 @@ function parseSetVar(value: string): SetVar {
   let text = value.trim();
   if (text.startsWith('!')) {
     const [collection, ...rest] = text.slice(1).split('.');
-    return { collection: collection!.toUpperCase(), name: compileMacro(rest.join('.')), op: 'delete', value: [] };
+    return { collection: collection!.toUpperCase(), ...setVarName(rest.join('.')), op: 'delete', value: [] };
   }
   const eq = text.indexOf('=');
   const lhs = eq === -1 ? text : text.slice(0, eq);
@@ -61,7 +61,14 @@ function parseSetVar(value: string): SetVar {
   const dot = lhs.indexOf('.');
   if (dot === -1) throw new Error(`setvar "${text}" names no collection`);
   text = lhs.slice(dot + 1);
-  return { collection: lhs.slice(0, dot).toUpperCase(), name: compileMacro(text), op, value: compileMacro(rhs) };
+  return { collection: lhs.slice(0, dot).toUpperCase(), ...setVarName(text), op, value: compileMacro(rhs) };
+}
+
+/** A setvar's name, and when it holds no macro its text and lower-cased form (the engine then folds no case at run time). */
+function setVarName(text: string): Pick<SetVar, 'name' | 'literalName' | 'lowerName'> {
+  const name = compileMacro(text);
+  const literal = isLiteral(name) ? literalOf(name) : undefined;
+  return { name, literalName: literal, lowerName: literal?.toLowerCase() };
 }
 
 function parseCtl(value: string, where: string): Ctl {

@@ -1,5 +1,5 @@
 import type { RawVariable } from '../seclang/variables-parse.js';
-import type { Exclusion, Selector } from '../types.js';
+import type { Exclusion, Selector, SelectorKind, VarEntry } from '../types.js';
 import { compilePcre } from '../regex/translate.js';
 
 /** Key regexes (`ARGS:/^id_/`) are case-insensitive, as ModSecurity matches collection keys. */
@@ -7,10 +7,22 @@ function keyRegex(raw: RawVariable): RegExp | undefined {
   return raw.keyIsRegex && raw.key !== undefined ? compilePcre(raw.key, 'i') : undefined;
 }
 
+/** Counts up to this get a prebuilt entry list (a GET's counts are of a few headers or TX names). */
+const PREBUILT_COUNTS = 16;
+
 export function toSelector(raw: RawVariable): Selector {
   const re = keyRegex(raw);
   const key = re ? undefined : raw.key?.toLowerCase();
-  return { collection: raw.collection, key, keyRegex: re, count: raw.count, countName: `&${raw.collection}${key ? ':' + key : ''}` };
+  const countName = `&${raw.collection}${key ? ':' + key : ''}`;
+  const countLists: (readonly VarEntry[])[] = [];
+  if (raw.count) for (let n = 0; n <= PREBUILT_COUNTS; n++) countLists.push([{ name: countName, key: key ?? '', value: String(n) }]);
+  return { collection: raw.collection, key, keyRegex: re, count: raw.count, countName, kind: kindOf(raw.collection, key, re, raw.count), countLists };
+}
+
+function kindOf(collection: string, key: string | undefined, re: RegExp | undefined, count: boolean): SelectorKind {
+  if (count) return 'count';
+  if (collection === 'TX' && key !== undefined) return 'txKey';
+  return key !== undefined || re !== undefined ? 'keyed' : 'whole';
 }
 
 export function toExclusion(raw: RawVariable): Exclusion {

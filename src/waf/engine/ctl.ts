@@ -11,10 +11,10 @@ export function applyCtl(tx: Transaction, ctl: Ctl): void {
       tx.removedTags.add(ctl.tag);
       return;
     case 'ruleRemoveTargetById':
-      tx.removedTargets.push({ ranges: ctl.ranges, tag: undefined, target: ctl.target });
+      tx.removedTargets.push({ ranges: ctl.ranges, tag: undefined, target: ctl.target, alone: [ctl.target] });
       return;
     case 'ruleRemoveTargetByTag':
-      tx.removedTargets.push({ ranges: undefined, tag: ctl.tag, target: ctl.target });
+      tx.removedTargets.push({ ranges: undefined, tag: ctl.tag, target: ctl.target, alone: [ctl.target] });
       return;
     case 'ruleEngine':
       tx.engineMode = ctl.value;

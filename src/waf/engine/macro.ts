@@ -3,6 +3,7 @@ import type { Macro } from '../types.js';
 /**
  * Compiles `%{tx.anomaly_score}`, `%{MATCHED_VAR}`, `%{REQUEST_HEADERS.host}`, `%{rule.id}` into
  * literal parts and references, once at load; the engine resolves references per transaction.
+ * Keys are lower-cased here (collection keys are case-insensitive): resolving folds no case.
  */
 export function compileMacro(text: string): Macro {
   const parts: Macro[number][] = [];
@@ -12,7 +13,7 @@ export function compileMacro(text: string): Macro {
     if (m.index > last) parts.push(text.slice(last, m.index));
     const ref = m[1]!;
     const dot = ref.search(/[.:]/);
-    parts.push(dot === -1 ? { collection: ref.toUpperCase(), key: undefined } : { collection: ref.slice(0, dot).toUpperCase(), key: ref.slice(dot + 1) });
+    parts.push(dot === -1 ? { collection: ref.toUpperCase(), key: undefined } : { collection: ref.slice(0, dot).toUpperCase(), key: ref.slice(dot + 1).toLowerCase() });
     last = m.index + m[0].length;
   }
   if (last < text.length) parts.push(text.slice(last));

@@ -14,6 +14,8 @@ interface TargetRemoval {
   readonly ranges: readonly (readonly [number, number])[] | undefined;
   readonly tag: string | undefined;
   readonly target: Exclusion;
+  /** `[target]`, built once when the ctl runs: the list a rule gets when this is the only removal that applies to it. */
+  readonly alone: readonly Exclusion[];
 }
 
 /** Per-request state: collections, TX, what matched, and the `ctl` changes rules made. */
@@ -62,8 +64,8 @@ export class Transaction implements OperatorContext {
     return c;
   }
 
-  setTx(name: string, value: string): void {
-    const lower = name.toLowerCase();
+  /** Sets TX `name`; `lower` is its lower-cased form when the caller knows it (setvar names are folded at compile time). */
+  setTx(name: string, value: string, lower = name.toLowerCase()): void {
     const old = this.tx.get(lower);
     // The CRS rewrites the same ~50 variables ~150 times a request: reuse the name string.
     this.tx.set(lower, { name: old !== undefined && old.key === name ? old.name : `TX:${name}`, key: name, value });
@@ -74,7 +76,7 @@ export class Transaction implements OperatorContext {
   }
 
   setCaptures(groups: readonly (string | undefined)[]): void {
-    for (let k = 0; k < groups.length && k < 10; k++) this.setTx(String(k), groups[k] ?? '');
+    for (let k = 0; k < groups.length && k < 10; k++) this.setTx(CAPTURE_NAMES[k]!, groups[k] ?? '', CAPTURE_NAMES[k]);
   }
 
   isRuleRemoved(rule: Rule): boolean {
@@ -85,9 +87,15 @@ export class Transaction implements OperatorContext {
 
   /** Every value a selector names, before exclusions. */
   select(sel: Selector): readonly VarEntry[] {
-    const entries = this.entriesOf(sel.collection, sel.key, sel.keyRegex);
-    if (!sel.count) return entries;
-    return [{ name: sel.countName, key: sel.key ?? '', value: String(entries.length) }];
+    if (sel.kind !== 'count') return this.entriesOf(sel.collection, sel.key, sel.keyRegex);
+    const n = this.countOf(sel);
+    return sel.countLists[n] ?? [{ name: sel.countName, key: sel.key ?? '', value: String(n) }];
+  }
+
+  /** How many values a count selector (`&TX:x`, `&ARGS`) counts, without a list for TX names. */
+  private countOf(sel: Selector): number {
+    if (sel.collection === 'TX' && sel.key !== undefined && sel.keyRegex === undefined) return this.tx.has(sel.key) ? 1 : 0;
+    return this.entriesOf(sel.collection, sel.key, sel.keyRegex).length;
   }
 
   private entriesOf(collection: string, key: string | undefined, keyRegex: RegExp | undefined): readonly VarEntry[] {
@@ -117,9 +125,13 @@ export class Transaction implements OperatorContext {
 
   /** The target exclusions `ctl` added at run time that apply to this rule. */
   runtimeExclusions(rule: Rule): readonly Exclusion[] {
-    // Asked for every rule, and the CRS adds one for every request (941010): allocate only when one applies.
-    for (const r of this.removedTargets) {
-      if (appliesTo(r, rule)) return this.removedTargets.filter((x) => appliesTo(x, rule)).map((x) => x.target);
+    // Asked for every rule, and the CRS adds one for every request (941010, which then applies to
+    // every XSS rule): allocate only when more than one applies.
+    const all = this.removedTargets;
+    for (let i = 0; i < all.length; i++) {
+      if (!appliesTo(all[i]!, rule)) continue;
+      for (let k = i + 1; k < all.length; k++) if (appliesTo(all[k]!, rule)) return all.filter((x) => appliesTo(x, rule)).map((x) => x.target);
+      return all[i]!.alone;
     }
     return NONE;
   }
@@ -131,12 +143,14 @@ export class Transaction implements OperatorContext {
 
   /** Resolves one macro reference (`%{tx.x}`, `%{REQUEST_HEADERS.host}`, `%{rule.id}`). */
   resolve(collection: string, key: string | undefined): string {
-    if (collection === 'TX') return key === undefined ? '' : (this.getTx(key) ?? '');
-    if (collection === 'RULE') return key?.toLowerCase() === 'id' ? String(this.currentRule?.id ?? '') : '';
+    // Macro keys are lower-cased at compile time (engine/macro.ts).
+    if (collection === 'TX') return key === undefined ? '' : (this.tx.get(key)?.value ?? '');
+    if (collection === 'RULE') return key === 'id' ? String(this.currentRule?.id ?? '') : '';
     if (collection === 'MATCHED_VAR') return this.matchedVar?.value ?? '';
     if (collection === 'MATCHED_VAR_NAME') return this.matchedVar?.name ?? '';
-    if (this.other.has(`${collection}.${key?.toLowerCase()}`)) return this.other.get(`${collection}.${key?.toLowerCase()}`)!;
-    return this.entriesOf(collection, key?.toLowerCase(), undefined)[0]?.value ?? '';
+    const other = this.other.get(`${collection}.${key}`);
+    if (other !== undefined) return other;
+    return this.entriesOf(collection, key, undefined)[0]?.value ?? '';
   }
 
   expand(macro: Macro): string {
@@ -147,6 +161,8 @@ export class Transaction implements OperatorContext {
 }
 
 const NONE: readonly Exclusion[] = [];
+/** `TX:0` .. `TX:9`: capture names as strings once, not per capture. */
+const CAPTURE_NAMES = Array.from({ length: 10 }, (_, k) => String(k));
 const NO_ENTRIES: readonly VarEntry[] = [];
 
 function appliesTo(removal: TargetRemoval, rule: Rule): boolean {

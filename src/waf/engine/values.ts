@@ -58,7 +58,7 @@ export function verdictOf(cache: EvaluationCache, value: string): number {
  * Collections are fixed while a phase runs, so their entry list can carry a memo.
  */
 export function wholeCollection(tx: Transaction, sel: Selector): Collection | undefined {
-  if (sel.key !== undefined || sel.keyRegex !== undefined || sel.count || tx.scalars.has(sel.collection)) return undefined;
+  if (sel.kind !== 'whole' || tx.scalars.has(sel.collection)) return undefined;
   return tx.collections.get(sel.collection);
 }
 
