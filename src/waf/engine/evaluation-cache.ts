@@ -16,8 +16,8 @@ export const UNION_UNKNOWN = -2;
  * What one evaluation call (`evaluateRequest`: phases 1 and 2; `evaluateResponse`: 3 and 4)
  * memoizes: transformed values, the prefilter's verdicts, whole-collection memos and unions.
  *
- * It belongs to the engine, not to the transaction, and is emptied at the start of every call. A
- * call is synchronous, so no two transactions use it at once; and a transaction that waits for
+ * It belongs to the engine, not to the transaction, and is emptied at the end of every call (also
+ * one that throws), so no request's values stay in it. A call is synchronous, so no two transactions use it at once; and a transaction that waits for
  * its upstream between the request and response calls retains none of it. In the gateway those
  * waits outlive a young-generation GC, so per-transaction caches were promoted to the old
  * generation and collected there, at several times the cost. The pool and the maps are reused
@@ -44,7 +44,7 @@ export class EvaluationCache {
     this.unionOffsets = new Int32Array(unionCount).fill(UNION_UNKNOWN);
   }
 
-  /** Forgets everything: called at the start of each evaluation call. */
+  /** Forgets everything: called when each evaluation call ends. */
   reset(): void {
     // A huge request may have grown the pool: do not keep that much memory for the next ones.
     if (this.verdicts.length > MAX_KEPT_VERDICTS * this.prefilter.words) this.verdicts = new Uint32Array(INITIAL_VERDICTS * this.prefilter.words);

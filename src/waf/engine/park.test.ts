@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { WafEngine } from './waf-engine.js';
+import { BudgetExceededError } from './evaluate.js';
 import { trimForResponse } from './park.js';
 import type { WafRequest, WafResponse } from '../request.js';
 
@@ -49,5 +50,24 @@ describe('trimForResponse', () => {
     trimForResponse(parked);
     engine.evaluateResponse(parked, response('<p>three items</p>'));
     expect(parked.interruption).toBeUndefined();
+  });
+
+  it('leaves no request value in the engine after a call, also one that ran out of budget', () => {
+    const engine = WafEngine.fromSecLang(rules);
+    const tx = engine.evaluateRequest(request);
+    const cache = tx.cache;
+    expect(cache.verdictOffsets.size).toBe(0);
+    expect(cache.transformed.every((m) => m === undefined || m.size === 0)).toBe(true);
+    const starved = WafEngine.fromSecLang(rules, { maxOperatorCalls: 0, responseBodyLimit: 1024 });
+    let thrown: unknown;
+    const txStarved = starved.newTransaction();
+    try {
+      starved.evaluateRequest(request, txStarved);
+    } catch (error) {
+      thrown = error;
+    }
+    expect(thrown).toBeInstanceOf(BudgetExceededError);
+    expect(txStarved.cache.verdictOffsets.size).toBe(0);
+    expect(txStarved.cache.verdictsUsed).toBe(0);
   });
 });

@@ -80,22 +80,30 @@ export class WafEngine {
 
   /** Phases 1 and 2. May throw BudgetExceededError; the transaction so far is on the error's caller side. */
   evaluateRequest(req: WafRequest, tx = this.newTransaction()): Transaction {
-    this.startCall(tx);
-    populateRequestHeaders(tx, req);
-    runPhase(tx, this.ruleSet, 1);
-    if (tx.interruption !== undefined) return tx;
-    populateRequestBody(tx, req);
-    runPhase(tx, this.ruleSet, 2);
-    return tx;
+    tx.cache = this.cache;
+    try {
+      populateRequestHeaders(tx, req);
+      runPhase(tx, this.ruleSet, 1);
+      if (tx.interruption !== undefined) return tx;
+      populateRequestBody(tx, req);
+      runPhase(tx, this.ruleSet, 2);
+      return tx;
+    } finally {
+      this.cache.reset();
+    }
   }
 
   /** Phases 3 and 4 on a transaction whose request phases ran. */
   evaluateResponse(tx: Transaction, res: WafResponse): Transaction {
-    this.startCall(tx);
-    populateResponse(tx, res, this.options.responseBodyLimit);
-    runPhase(tx, this.ruleSet, 3);
-    runPhase(tx, this.ruleSet, 4);
-    return tx;
+    tx.cache = this.cache;
+    try {
+      populateResponse(tx, res, this.options.responseBodyLimit);
+      runPhase(tx, this.ruleSet, 3);
+      runPhase(tx, this.ruleSet, 4);
+      return tx;
+    } finally {
+      this.cache.reset();
+    }
   }
 
   /** An engine from SecLang text alone (tests, and users with their own rules). */
@@ -105,11 +113,5 @@ export class WafEngine {
 
   newTransaction(): Transaction {
     return new Transaction(this.ruleSet.engineMode, this.options.maxOperatorCalls, this.cache);
-  }
-
-  /** Evaluation calls are synchronous: each starts with the engine's cache emptied and lent to its transaction. */
-  private startCall(tx: Transaction): void {
-    this.cache.reset();
-    tx.cache = this.cache;
   }
 }
