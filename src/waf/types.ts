@@ -18,7 +18,6 @@ export interface Selector {
   readonly collection: string;
   readonly key: string | undefined;
   readonly keyRegex: RegExp | undefined;
-  readonly count: boolean;
   /** What MATCHED_VAR_NAME reports for a count (`&ARGS`, `&TX:x`). */
   readonly countName: string;
   /** How the engine reads it, decided at compile time (compile/targets.ts): no per-evaluation tests of its fields. */

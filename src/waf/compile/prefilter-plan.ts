@@ -5,7 +5,7 @@ import { Prefilter } from '../engine/prefilter.js';
 const VOLATILE = new Set(['TX', 'MATCHED_VAR', 'MATCHED_VARS', 'MATCHED_VAR_NAME', 'MATCHED_VARS_NAMES', 'REQBODY_PROCESSOR']);
 
 function selectorKey(sel: Selector): string {
-  return `${sel.count ? '&' : ''}${sel.collection}:${sel.key ?? ''}:${sel.keyRegex ? `/${sel.keyRegex.source}/${sel.keyRegex.flags}` : ''}`;
+  return `${sel.kind === 'count' ? '&' : ''}${sel.collection}:${sel.key ?? ''}:${sel.keyRegex ? `/${sel.keyRegex.source}/${sel.keyRegex.flags}` : ''}`;
 }
 
 /** Per selector: the key under which rules with that selector and transformations share a union (see Rule.unionIds). */

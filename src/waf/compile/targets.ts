@@ -16,7 +16,7 @@ export function toSelector(raw: RawVariable): Selector {
   const countName = `&${raw.collection}${key ? ':' + key : ''}`;
   const countLists: (readonly VarEntry[])[] = [];
   if (raw.count) for (let n = 0; n <= PREBUILT_COUNTS; n++) countLists.push([{ name: countName, key: key ?? '', value: String(n) }]);
-  return { collection: raw.collection, key, keyRegex: re, count: raw.count, countName, kind: kindOf(raw.collection, key, re, raw.count), countLists };
+  return { collection: raw.collection, key, keyRegex: re, countName, kind: kindOf(raw.collection, key, re, raw.count), countLists };
 }
 
 function kindOf(collection: string, key: string | undefined, re: RegExp | undefined, count: boolean): SelectorKind {

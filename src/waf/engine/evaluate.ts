@@ -86,7 +86,7 @@ function evaluateEntries(tx: Transaction, rule: Rule, sel: Selector, coll: Colle
   let matched = false;
   for (let i = 0; i < entries.length; i++) {
     const entry = entries[i]!;
-    if (!sel.count && tx.isExcluded(rule, sel, entry, runtime)) continue;
+    if (sel.kind !== 'count' && tx.isExcluded(rule, sel, entry, runtime)) continue;
     const value = memoValues[i]!;
     // The operator cannot match a value that holds none of its required literals.
     if (prefiltered && !hasAllBits(cache.verdicts, memoOffsets !== undefined ? memoOffsets[i]! : verdictOf(cache, value), rule.prefilterBits)) continue;
@@ -97,7 +97,7 @@ function evaluateEntries(tx: Transaction, rule: Rule, sel: Selector, coll: Colle
 
 /** One value outside a collection memo: exclusions, transformations, prefilter, operator. */
 function evaluateEntry(tx: Transaction, rule: Rule, sel: Selector, entry: VarEntry, runtime: readonly Exclusion[], prefiltered: boolean): boolean {
-  if (!sel.count && tx.isExcluded(rule, sel, entry, runtime)) return false;
+  if (sel.kind !== 'count' && tx.isExcluded(rule, sel, entry, runtime)) return false;
   const value = transformedValue(tx.cache, rule, entry.value);
   if (prefiltered && !hasAllBits(tx.cache.verdicts, verdictOf(tx.cache, value), rule.prefilterBits)) return false;
   return testValue(tx, rule, entry, value);
@@ -107,7 +107,7 @@ function evaluateEntry(tx: Transaction, rule: Rule, sel: Selector, entry: VarEnt
 function evaluateMultiMatch(tx: Transaction, rule: Rule, sel: Selector, entries: readonly VarEntry[], runtime: readonly Exclusion[], prefiltered: boolean): boolean {
   let matched = false;
   for (const entry of entries) {
-    if (!sel.count && tx.isExcluded(rule, sel, entry, runtime)) continue;
+    if (sel.kind !== 'count' && tx.isExcluded(rule, sel, entry, runtime)) continue;
     for (const value of multiMatchCandidates(rule, entry.value)) {
       if (prefiltered && !hasAllBits(tx.cache.verdicts, verdictOf(tx.cache, value), rule.prefilterBits)) continue;
       if (testValue(tx, rule, entry, value)) {

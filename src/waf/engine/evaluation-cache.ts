@@ -17,8 +17,9 @@ export const UNION_UNKNOWN = -2;
  * memoizes: transformed values, the prefilter's verdicts, whole-collection memos and unions.
  *
  * It belongs to the engine, not to the transaction, and is emptied at the end of every call (also
- * one that throws), so no request's values stay in it. A call is synchronous, so no two transactions use it at once; and a transaction that waits for
- * its upstream between the request and response calls retains none of it. In the gateway those
+ * one that throws), so no request's values stay in it. A call is synchronous, so no two
+ * transactions use it at once, and a transaction that waits for its upstream between the request
+ * and response calls retains none of it. In the gateway those
  * waits outlive a young-generation GC, so per-transaction caches were promoted to the old
  * generation and collected there, at several times the cost. The pool and the maps are reused
  * instead of grown again per request. No value survives a call: this caches nothing across requests.

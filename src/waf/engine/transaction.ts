@@ -1,5 +1,5 @@
 import type { EngineMode, Exclusion, Macro, OperatorContext, Rule, RuleMatch, Selector, VarEntry } from '../types.js';
-import { Collection } from '../variables/collection.js';
+import { Collection, NO_ENTRIES } from '../variables/collection.js';
 import { Scalars } from '../variables/scalars.js';
 import { inRanges } from '../compile/targets.js';
 import type { EvaluationCache } from './evaluation-cache.js';
@@ -163,7 +163,6 @@ export class Transaction implements OperatorContext {
 const NONE: readonly Exclusion[] = [];
 /** `TX:0` .. `TX:9`: capture names as strings once, not per capture. */
 const CAPTURE_NAMES = Array.from({ length: 10 }, (_, k) => String(k));
-const NO_ENTRIES: readonly VarEntry[] = [];
 
 function appliesTo(removal: TargetRemoval, rule: Rule): boolean {
   return removal.ranges ? inRanges(rule.id, removal.ranges) : rule.tags.includes(removal.tag!);

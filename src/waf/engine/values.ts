@@ -58,8 +58,10 @@ export function verdictOf(cache: EvaluationCache, value: string): number {
  * Collections are fixed while a phase runs, so their entry list can carry a memo.
  */
 export function wholeCollection(tx: Transaction, sel: Selector): Collection | undefined {
-  if (sel.kind !== 'whole' || tx.scalars.has(sel.collection)) return undefined;
-  return tx.collections.get(sel.collection);
+  if (sel.kind !== 'whole') return undefined;
+  const coll = tx.collections.get(sel.collection);
+  // A scalar of the same name wins, as in Transaction.entriesOf; most names are no collection at all.
+  return coll === undefined || tx.scalars.has(sel.collection) ? undefined : coll;
 }
 
 /**

@@ -1,6 +1,7 @@
 import type { VarEntry } from '../types.js';
 
-const NO_ENTRIES: readonly VarEntry[] = [];
+/** The list of what a request lacks (a header, XML, FILES): shared, never mutated, so no list is allocated for it. */
+export const NO_ENTRIES: readonly VarEntry[] = [];
 
 /** An ordered multi-map with case-insensitive keys, as ModSecurity's collections are. */
 export class Collection {
