@@ -26,6 +26,7 @@ const PAIRS = [
   ['ratelimit', 'rate-limit, memory, 2 limits', 'portcullis-bare', 'portcullis-ratelimit-memory', 3],
   ['openapi', 'openapi, 1 KB JSON body validated', 'portcullis-openapi-stream', 'portcullis-openapi', 25],
   ['full', 'audit log + anomaly detection', 'portcullis-quickstart', 'portcullis-full', 10],
+  ['waf', 'waf, OWASP CRS at paranoia level 1, GET', 'portcullis-bare', 'portcullis-waf', 60],
 ];
 
 const benchDir = path.dirname(fileURLToPath(import.meta.url));
