@@ -59,7 +59,17 @@ export interface OperatorContext {
  * one of its literals (ASCII lower-case) occurs in the ASCII-lower-cased input of every match (the
  * prefilter's key, engine/prefilter.ts).
  */
-export type OperatorFn = ((ctx: OperatorContext, input: string, capture: boolean) => boolean) & { readonly literalSets?: readonly (readonly string[])[] };
+export type OperatorFn = ((ctx: OperatorContext, input: string, capture: boolean) => boolean) & {
+  readonly literalSets?: readonly (readonly string[])[];
+  /** A numeric comparison with a literal operand (`@lt 2`): what engine/evaluate.ts evaluates inline on TX checks. */
+  readonly comparison?: Comparison;
+};
+
+/** `@eq`/`@ge`/`@gt`/`@le`/`@lt` against a literal, converted once (ModSecurity's atoi). */
+export interface Comparison {
+  readonly op: 'eq' | 'ge' | 'gt' | 'le' | 'lt';
+  readonly n: number;
+}
 
 export interface SetVar {
   readonly collection: string;
@@ -126,6 +136,14 @@ export interface Rule {
   readonly transformNode: number;
   /** Set for a `SecMarker` placeholder: rules never match, `skipAfter` lands after it. */
   readonly marker: string | undefined;
+  /** Set when the link is a TX check the engine evaluates inline (compile/tx-check.ts). */
+  readonly txCheck: TxCheck | undefined;
+}
+
+/** A link whose only target is `TX:name` or `&TX:name`, compared with a literal number, untransformed. */
+export interface TxCheck {
+  readonly selector: Selector;
+  readonly comparison: Comparison;
 }
 
 /** What one rule did in a transaction: what the decision log and the regression suite read. */

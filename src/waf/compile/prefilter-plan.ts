@@ -1,5 +1,6 @@
 import type { Rule, Selector, TransformStep } from '../types.js';
 import { Prefilter } from '../engine/prefilter.js';
+import { txCheckOf } from './tx-check.js';
 
 /** Collections that rules change while a phase runs: a cached union over their values would go stale. */
 const VOLATILE = new Set(['TX', 'MATCHED_VAR', 'MATCHED_VARS', 'MATCHED_VAR_NAME', 'MATCHED_VARS_NAMES', 'REQBODY_PROCESSOR']);
@@ -49,7 +50,8 @@ export function planPrefilter(phases: Rule[][]): { prefilter: Prefilter; unionCo
     });
     const transformSteps = stepsOf(rule);
     const transformNode = transformSteps.length === 0 ? 0 : transformSteps[transformSteps.length - 1]!.node;
-    return { ...rule, chain, prefilterBit, prefilterBits, unionIds, transformSteps, transformNode };
+    // Targets are final here (SecRuleUpdateTargetById has been applied): the TX check is decided now too.
+    return { ...rule, chain, prefilterBit, prefilterBits, unionIds, transformSteps, transformNode, txCheck: txCheckOf(rule) };
   };
   for (const list of phases) for (let k = 0; k < list.length; k++) list[k] = withBits(list[k]!);
   return { prefilter: new Prefilter(perBit), unionCount: unions.size };

@@ -19,6 +19,18 @@ export interface RuleSet {
   readonly unionCount: number;
   /** Rules that could not be compiled (an operator or pattern we cannot run): skipped, reported at load. */
   readonly problems: readonly string[];
+  /**
+   * Per phase and rule index: where its `skipAfter` lands (just after the marker's first
+   * occurrence after it, or the end), found once here instead of by a scan at every match: a
+   * request matches ~90 of the CRS's paranoia-level skips. -1 for a rule without `skipAfter`.
+   */
+  readonly skipTargets: readonly (readonly number[])[];
+}
+
+/** Index just after the marker named `name` at or after `from`, or the end of the list. */
+function afterMarker(rules: readonly Rule[], from: number, name: string): number {
+  for (let k = from; k < rules.length; k++) if (rules[k]!.marker === name) return k + 1;
+  return rules.length;
 }
 
 interface Defaults {
@@ -73,6 +85,7 @@ function buildRule(raw: RuleActions, d: Directive, varsText: string | undefined,
     transformSteps: [],
     transformNode: 0,
     marker: undefined,
+    txCheck: undefined,
   };
 }
 
@@ -80,7 +93,7 @@ function markerRule(name: string, where: string, phase: number): Rule {
   return {
     id: 0, phase, where, targets: [], exclusions: [], operatorName: 'noMatch', negated: false, operator: () => false, transforms: [], transformNames: [], transformKey: '',
     multiMatch: false, capture: false, chain: undefined, setvars: [], ctls: [], disruptive: undefined, status: undefined, log: false, skip: 0,
-    skipAfter: undefined, tags: [], msg: undefined, logdata: undefined, severity: undefined, prefilterBit: -1, prefilterBits: [], unionIds: [], transformSteps: [], transformNode: 0, marker: name,
+    skipAfter: undefined, tags: [], msg: undefined, logdata: undefined, severity: undefined, prefilterBit: -1, prefilterBits: [], unionIds: [], transformSteps: [], transformNode: 0, marker: name, txCheck: undefined,
   };
 }
 
@@ -161,7 +174,8 @@ export function compileRuleSet(directives: readonly Directive[]): RuleSet {
     }
   }
   const { prefilter, unionCount } = planPrefilter(result);
-  return { phases: result, engineMode, problems, prefilter, unionCount };
+  const skipTargets = result.map((list) => list.map((rule, k) => (rule.skipAfter === undefined ? -1 : afterMarker(list, k + 1, rule.skipAfter))));
+  return { phases: result, engineMode, problems, prefilter, unionCount, skipTargets };
 }
 
 export { parsePhase };

@@ -11,9 +11,11 @@ export function applyCtl(tx: Transaction, ctl: Ctl): void {
       tx.removedTags.add(ctl.tag);
       return;
     case 'ruleRemoveTargetById':
+      if (ctl.target.collection === 'TX') tx.txTargetsRemoved = true;
       tx.removedTargets.push({ ranges: ctl.ranges, tag: undefined, target: ctl.target, alone: [ctl.target] });
       return;
     case 'ruleRemoveTargetByTag':
+      if (ctl.target.collection === 'TX') tx.txTargetsRemoved = true;
       tx.removedTargets.push({ ranges: undefined, tag: ctl.tag, target: ctl.target, alone: [ctl.target] });
       return;
     case 'ruleEngine':

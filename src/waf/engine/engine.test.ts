@@ -37,8 +37,8 @@ SecRule TX:/^count_/ "@gt 1" "id:2,phase:1,pass,msg:'%{MATCHED_VAR_NAME}'"`);
 
   it('skips to the marker after skipAfter, and removes rules with ctl:ruleRemoveById', () => {
     const engine = WafEngine.fromSecLang(`
-SecAction "id:1,phase:1,pass,nolog,ctl:ruleRemoveById=5"
-SecRule ARGS:skip "@streq 1" "id:2,phase:1,pass,nolog,skipAfter:END"
+SecAction "id:1,phase:1,pass,log,ctl:ruleRemoveById=5"
+SecRule ARGS:skip "@streq 1" "id:2,phase:1,pass,log,skipAfter:END"
 SecAction "id:3,phase:1,pass"
 SecMarker END
 SecAction "id:4,phase:1,pass"
@@ -49,7 +49,7 @@ SecAction "id:5,phase:1,pass"`);
 
   it('honours target exclusions from the rule, SecRuleUpdateTargetById and ctl:ruleRemoveTargetById', () => {
     const engine = WafEngine.fromSecLang(`
-SecRule REQUEST_FILENAME "@beginsWith /login" "id:1,phase:1,pass,nolog,ctl:ruleRemoveTargetById=30;ARGS:password"
+SecRule REQUEST_FILENAME "@beginsWith /login" "id:1,phase:1,pass,log,ctl:ruleRemoveTargetById=30;ARGS:password"
 SecRule ARGS|!ARGS:safe "@contains evil" "id:20,phase:2,pass"
 SecRule ARGS "@contains evil" "id:30,phase:2,pass"
 SecRule ARGS "@contains evil" "id:40,phase:2,pass"
@@ -61,7 +61,7 @@ SecRuleUpdateTargetById 40 "!ARGS:/^note/"`);
 
   it('counts with &, compares numbers, and reads TX set in an earlier phase', () => {
     const engine = WafEngine.fromSecLang(`
-SecRule &ARGS "@ge 3" "id:1,phase:1,pass,nolog,setvar:tx.many=1"
+SecRule &ARGS "@ge 3" "id:1,phase:1,pass,log,setvar:tx.many=1"
 SecRule TX:many "@eq 1" "id:2,phase:2,pass"`);
     expect(ids(engine, request('/?a=1&b=2&c=3'))).toEqual([1, 2]);
     expect(ids(engine, request('/?a=1'))).toEqual([]);
@@ -69,7 +69,7 @@ SecRule TX:many "@eq 1" "id:2,phase:2,pass"`);
 
   it('parses JSON bodies into ARGS named json.a.b when a rule selects the JSON processor', () => {
     const engine = WafEngine.fromSecLang(`
-SecRule REQUEST_HEADERS:Content-Type "^application/json" "id:1,phase:1,pass,nolog,t:lowercase,ctl:requestBodyProcessor=JSON"
+SecRule REQUEST_HEADERS:Content-Type "^application/json" "id:1,phase:1,pass,log,t:lowercase,ctl:requestBodyProcessor=JSON"
 SecRule ARGS:json.user.name "@streq bob" "id:2,phase:2,pass"
 SecRule ARGS_NAMES "@streq json.tags.1" "id:3,phase:2,pass"`);
     const req = request('/', { method: 'POST', headers: [['Content-Type', 'application/json']], body: '{"user":{"name":"bob"},"tags":["a","b"]}' });

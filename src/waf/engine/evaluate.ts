@@ -1,8 +1,9 @@
-import type { Exclusion, Rule, Selector, SetVar, VarEntry } from '../types.js';
+import type { Exclusion, Rule, Selector, SetVar, TxCheck, VarEntry } from '../types.js';
 import type { RuleSet } from '../compile/ruleset.js';
 import type { Transaction } from './transaction.js';
 import type { Collection } from '../variables/collection.js';
 import { applyCtl } from './ctl.js';
+import { compare, toInt } from '../operators/index.js';
 import { hasAllBits } from './prefilter.js';
 import { collectionMemo, multiMatchCandidates, selectionMayMatch, transformedValue, verdictOf, wholeCollection } from './values.js';
 
@@ -36,9 +37,38 @@ function testValue(tx: Transaction, rule: Rule, entry: VarEntry, value: string):
   return true;
 }
 
+/**
+ * A TX check (compile/tx-check.ts) without the general path's selection, exclusion lists, memo and
+ * operator call: what that path would do for one TX entry or one count.
+ */
+function evaluateTxCheck(tx: Transaction, rule: Rule, check: TxCheck): boolean {
+  const sel = check.selector;
+  let entry: VarEntry;
+  let n: number;
+  if (sel.kind === 'count') {
+    // Counts are never excluded; a TX name counts 0 or 1.
+    n = tx.tx.has(sel.key!) ? 1 : 0;
+    entry = sel.countLists[n]![0]!;
+  } else {
+    const found = tx.tx.get(sel.key!);
+    if (found === undefined) return false;
+    if (tx.txTargetsRemoved && tx.isExcluded(rule, sel, found, tx.runtimeExclusions(rule))) return false;
+    entry = found;
+    n = toInt(found.value);
+  }
+  if (--tx.budget < 0) throw new BudgetExceededError(rule.id);
+  if (compare(check.comparison.op, n, check.comparison.n) === rule.negated) return false;
+  tx.matchedVar = entry;
+  tx.matchedVars.push(entry);
+  runLinkActions(tx, rule);
+  return true;
+}
+
 /** Evaluates one link of a chain (and the links after it); true when the whole chain matched. */
 function evaluateLink(tx: Transaction, rule: Rule): boolean {
-  if (rule.targets.length === 0) {
+  if (rule.txCheck !== undefined) {
+    if (!evaluateTxCheck(tx, rule, rule.txCheck)) return false;
+  } else if (rule.targets.length === 0) {
     // SecAction, or a rule whose only targets were removed: ModSecurity runs the operator on nothing.
     if (rule.operatorName !== 'unconditionalMatch') return false;
     runLinkActions(tx, rule);
@@ -140,9 +170,13 @@ function applySetVar(tx: Transaction, sv: SetVar): void {
   tx.setTx(name, String(sv.op === 'add' ? old + delta : old - delta), lower);
 }
 
-/** Records a matched chain and applies its disruptive action. */
+/**
+ * Records a matched chain and applies its disruptive action. `nolog` rules are not recorded: like
+ * ModSecurity's log, the policy, the audit record and the regression suite read only logged
+ * matches, and a request matches ~90 unlogged ones (the CRS's paranoia-level skips, its setup).
+ */
 function onMatch(tx: Transaction, head: Rule): void {
-  if (head.id !== 0) {
+  if (head.id !== 0 && head.log) {
     tx.matches.push({
       id: head.id,
       phase: head.phase,
@@ -162,17 +196,12 @@ function onMatch(tx: Transaction, head: Rule): void {
   }
 }
 
-/** Index just after the marker named `name` at or after `from`, or the end of the list. */
-function afterMarker(rules: readonly Rule[], from: number, name: string): number {
-  for (let k = from; k < rules.length; k++) if (rules[k]!.marker === name) return k + 1;
-  return rules.length;
-}
-
 /** Runs one phase's rules in order, honouring skip, skipAfter, ctl removals and interruptions. */
 export function runPhase(tx: Transaction, ruleSet: RuleSet, phase: number): void {
   if (tx.engineMode === 'Off' || tx.interruption !== undefined) return;
   if (tx.allowed && phase <= 2) return;
   const rules = ruleSet.phases[phase] ?? [];
+  const skipTargets = ruleSet.skipTargets[phase] ?? [];
   // The populate step before each phase changes the values the cached unions were built from.
   tx.cache.resetUnions();
   let i = 0;
@@ -193,7 +222,7 @@ export function runPhase(tx: Transaction, ruleSet: RuleSet, phase: number): void
     }
     onMatch(tx, rule);
     if (tx.interruption !== undefined || (tx.engineMode as string) === 'Off' || (tx.allowed && phase <= 2)) return;
-    if (rule.skipAfter !== undefined) i = afterMarker(rules, i + 1, rule.skipAfter);
+    if (rule.skipAfter !== undefined) i = skipTargets[i]!;
     else i += 1 + rule.skip;
   }
 }

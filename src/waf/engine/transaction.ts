@@ -30,6 +30,8 @@ export class Transaction implements OperatorContext {
   readonly removedIds: (readonly [number, number])[] = [];
   readonly removedTags = new Set<string>();
   readonly removedTargets: TargetRemoval[] = [];
+  /** True once a `ctl` removed a TX target: until then TX checks need not look at runtime exclusions. */
+  txTargetsRemoved = false;
   engineMode: EngineMode;
   bodyProcessor: string | undefined = undefined;
   /** ctl:forceRequestBodyVariable: REQUEST_BODY is filled even when no URLENCODED processor ran. */

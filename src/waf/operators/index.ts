@@ -1,7 +1,7 @@
 import { BlockList, isIP } from 'node:net';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import type { Macro, OperatorContext, OperatorFn } from '../types.js';
+import type { Comparison, Macro, OperatorContext, OperatorFn } from '../types.js';
 import { compileMacro, isLiteral, literalOf } from '../engine/macro.js';
 import { compilePcre } from '../regex/translate.js';
 import { PhraseMatcher } from './aho-corasick.js';
@@ -17,7 +17,7 @@ export interface OperatorSource {
 }
 
 /** ModSecurity's atoi: leading integer or 0. */
-function toInt(s: string): number {
+export function toInt(s: string): number {
   const n = parseInt(s, 10);
   return Number.isNaN(n) ? 0 : n;
 }
@@ -29,6 +29,33 @@ function param(macro: Macro): (ctx: OperatorContext) => string {
     return () => text;
   }
   return (ctx) => ctx.expand(macro);
+}
+
+/** True when `a op b` holds. */
+export function compare(op: Comparison['op'], a: number, b: number): boolean {
+  switch (op) {
+    case 'eq':
+      return a === b;
+    case 'ge':
+      return a >= b;
+    case 'gt':
+      return a > b;
+    case 'le':
+      return a <= b;
+    case 'lt':
+      return a < b;
+  }
+}
+
+/**
+ * `@eq`, `@ge`, `@gt`, `@le`, `@lt`: both sides through atoi. A literal operand (nearly all: the
+ * CRS's paranoia-level checks are `@lt 2`) is converted once, and exposed as `comparison` so the
+ * engine can evaluate TX checks without calling the operator (engine/evaluate.ts).
+ */
+function comparison(op: Comparison['op'], macro: Macro): OperatorFn {
+  if (!isLiteral(macro)) return (ctx, input) => compare(op, toInt(input), toInt(ctx.expand(macro)));
+  const n = toInt(literalOf(macro));
+  return Object.assign((_ctx: OperatorContext, input: string) => compare(op, toInt(input), n), { comparison: { op, n } });
 }
 
 function readPhraseFile(dir: string, file: string): string[] {
@@ -120,15 +147,11 @@ export function compileOperator(name: string, raw: string, src: OperatorSource):
     case 'within':
       return (ctx, input) => p(ctx).includes(input);
     case 'eq':
-      return (ctx, input) => toInt(input) === toInt(p(ctx));
     case 'ge':
-      return (ctx, input) => toInt(input) >= toInt(p(ctx));
     case 'gt':
-      return (ctx, input) => toInt(input) > toInt(p(ctx));
     case 'le':
-      return (ctx, input) => toInt(input) <= toInt(p(ctx));
     case 'lt':
-      return (ctx, input) => toInt(input) < toInt(p(ctx));
+      return comparison(name.toLowerCase() as Comparison['op'], compileMacro(raw));
     case 'ipmatch':
       return ipMatch(raw);
     case 'validatebyterange': {
