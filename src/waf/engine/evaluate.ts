@@ -31,8 +31,7 @@ function testValue(tx: Transaction, rule: Rule, entry: VarEntry, value: string):
   if (rule.operator(tx, value, rule.capture) === rule.negated) return false;
   // Entries are immutable: an untransformed value's hit is the entry itself (no copy to allocate).
   const hit = value === entry.value ? entry : { name: entry.name, key: entry.key, value };
-  tx.matchedVar = hit;
-  tx.matchedVars.push(hit);
+  tx.addMatchedVar(hit);
   runLinkActions(tx, rule);
   return true;
 }
@@ -58,8 +57,7 @@ function evaluateTxCheck(tx: Transaction, rule: Rule, check: TxCheck): boolean {
   }
   if (--tx.budget < 0) throw new BudgetExceededError(rule.id);
   if (compare(check.comparison.op, n, check.comparison.n) === rule.negated) return false;
-  tx.matchedVar = entry;
-  tx.matchedVars.push(entry);
+  tx.addMatchedVar(entry);
   runLinkActions(tx, rule);
   return true;
 }
@@ -212,7 +210,7 @@ export function runPhase(tx: Transaction, ruleSet: RuleSet, phase: number): void
       continue;
     }
     tx.currentRule = rule;
-    if (tx.matchedVars.length !== 0) tx.matchedVars = [];
+    tx.clearMatchedVars();
     const started = tx.profile === undefined ? 0 : performance.now();
     const matched = evaluateLink(tx, rule);
     if (tx.profile !== undefined) tx.profile.set(rule.id, (tx.profile.get(rule.id) ?? 0) + 1000 * (performance.now() - started));

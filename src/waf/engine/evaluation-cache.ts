@@ -50,10 +50,11 @@ export class EvaluationCache {
     // A huge request may have grown the pool: do not keep that much memory for the next ones.
     if (this.verdicts.length > MAX_KEPT_VERDICTS * this.prefilter.words) this.verdicts = new Uint32Array(INITIAL_VERDICTS * this.prefilter.words);
     this.verdictsUsed = 0;
-    this.verdictOffsets.clear();
-    for (const map of this.transformed) map?.clear();
-    this.collectionMemos.clear();
-    this.unionsOfOffsets.clear();
+    // Map.clear allocates a fresh table: only for maps this call used (a GET touches few of the ~40).
+    if (this.verdictOffsets.size !== 0) this.verdictOffsets.clear();
+    for (const map of this.transformed) if (map !== undefined && map.size !== 0) map.clear();
+    if (this.collectionMemos.size !== 0) this.collectionMemos.clear();
+    if (this.unionsOfOffsets.size !== 0) this.unionsOfOffsets.clear();
     this.unionOffsets.fill(UNION_UNKNOWN);
   }
 

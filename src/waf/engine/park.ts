@@ -9,6 +9,5 @@ import type { Transaction } from './transaction.js';
  * see evaluate.ts `onMatch`).
  */
 export function trimForResponse(tx: Transaction): void {
-  tx.matchedVars = [];
-  tx.matchedVar = undefined;
+  tx.forgetMatches();
 }
