@@ -77,6 +77,8 @@ export interface SetVar {
   /** The name when it has no macro (nearly always), and its lower-cased form: no case folding per run. */
   readonly literalName: string | undefined;
   readonly lowerName: string | undefined;
+  /** `TX:name` for a literal name: the entry's MATCHED_VAR_NAME, built once rather than per request. */
+  readonly entryName: string | undefined;
   readonly op: 'set' | 'add' | 'sub' | 'delete';
   readonly value: Macro;
 }
@@ -101,6 +103,8 @@ export interface Rule {
   readonly targets: readonly Selector[];
   readonly exclusions: Exclusion[];
   readonly operatorName: string;
+  /** The operator's parameter as written (macros unresolved): what it may read (engine/park.ts). */
+  readonly operatorParam: string;
   readonly negated: boolean;
   readonly operator: OperatorFn;
   readonly transforms: readonly Transform[];

@@ -5,7 +5,6 @@ import type { RequestContext } from '../../core/context.js';
 import type { PolicyDeps, PolicyInstance } from '../../core/policy.js';
 import { GatewayError } from '../../errors/index.js';
 import { BudgetExceededError } from '../../waf/engine/evaluate.js';
-import { trimForResponse } from '../../waf/engine/park.js';
 import type { Transaction } from '../../waf/engine/transaction.js';
 import { WafEngine } from '../../waf/engine/waf-engine.js';
 import type { WafRequest } from '../../waf/request.js';
@@ -67,7 +66,7 @@ export function createWafPolicy(config: WafConfig, deps: PolicyDeps): PolicyInst
     }
     if (tx.interruption === undefined) {
       if (!config.responses.inspect) return;
-      trimForResponse(tx);
+      engine.parkForResponse(tx);
       ctx.state.set(WAF_TRANSACTION, tx);
       return;
     }

@@ -65,10 +65,10 @@ function parseSetVar(value: string): SetVar {
 }
 
 /** A setvar's name, and when it holds no macro its text and lower-cased form (the engine then folds no case at run time). */
-function setVarName(text: string): Pick<SetVar, 'name' | 'literalName' | 'lowerName'> {
+function setVarName(text: string): Pick<SetVar, 'name' | 'literalName' | 'lowerName' | 'entryName'> {
   const name = compileMacro(text);
   const literal = isLiteral(name) ? literalOf(name) : undefined;
-  return { name, literalName: literal, lowerName: literal?.toLowerCase() };
+  return { name, literalName: literal, lowerName: literal?.toLowerCase(), entryName: literal === undefined ? undefined : `TX:${literal}` };
 }
 
 function parseCtl(value: string, where: string): Ctl {

@@ -60,6 +60,7 @@ function buildRule(raw: RuleActions, d: Directive, varsText: string | undefined,
     targets: parsed.targets,
     exclusions: parsed.exclusions,
     operatorName: op.name,
+    operatorParam: op.param,
     negated: op.negated,
     operator: compileOperator(op.name, op.param, { dir: path.dirname(d.where.replace(/:\d+$/, '')) }),
     transforms: raw.transforms,
@@ -91,7 +92,7 @@ function buildRule(raw: RuleActions, d: Directive, varsText: string | undefined,
 
 function markerRule(name: string, where: string, phase: number): Rule {
   return {
-    id: 0, phase, where, targets: [], exclusions: [], operatorName: 'noMatch', negated: false, operator: () => false, transforms: [], transformNames: [], transformKey: '',
+    id: 0, phase, where, targets: [], exclusions: [], operatorName: 'noMatch', operatorParam: '', negated: false, operator: () => false, transforms: [], transformNames: [], transformKey: '',
     multiMatch: false, capture: false, chain: undefined, setvars: [], ctls: [], disruptive: undefined, status: undefined, log: false, skip: 0,
     skipAfter: undefined, tags: [], msg: undefined, logdata: undefined, severity: undefined, prefilterBit: -1, prefilterBits: [], unionIds: [], transformSteps: [], transformNode: 0, marker: name, txCheck: undefined,
   };

@@ -160,12 +160,12 @@ function applySetVar(tx: Transaction, sv: SetVar): void {
   }
   const value = tx.expand(sv.value);
   if (sv.op === 'set') {
-    tx.setTx(name, value, lower);
+    tx.setTx(name, value, lower, sv.entryName);
     return;
   }
   const old = parseInt(tx.tx.get(lower)?.value ?? '0', 10) || 0;
   const delta = parseInt(value, 10) || 0;
-  tx.setTx(name, String(sv.op === 'add' ? old + delta : old - delta), lower);
+  tx.setTx(name, String(sv.op === 'add' ? old + delta : old - delta), lower, sv.entryName);
 }
 
 /**

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { WafEngine } from './waf-engine.js';
 import { BudgetExceededError } from './evaluate.js';
-import { trimForResponse } from './park.js';
+import { responseReads } from './park.js';
 import type { WafRequest, WafResponse } from '../request.js';
 
 const request: WafRequest = {
@@ -33,8 +33,11 @@ describe('trimForResponse', () => {
     expect(parked.matches.map((m) => m.id)).toEqual([2]);
     expect(parked.matchedVars).not.toEqual([]);
 
-    trimForResponse(parked);
+    engine.parkForResponse(parked);
     expect(parked.matchedVars).toEqual([]);
+    // No response rule reads a request collection or variable: none is kept.
+    expect([...parked.collections.keys()]).toEqual([]);
+    expect(parked.scalars.has('REQUEST_URI')).toBe(false);
     expect(parked.matches.map((m) => m.id)).toEqual([2]);
     expect(parked.getTx('score')).toBe('5');
 
@@ -49,9 +52,33 @@ describe('trimForResponse', () => {
   it('lets a clean response through after the trim', () => {
     const engine = WafEngine.fromSecLang(rules);
     const parked = engine.evaluateRequest(request);
-    trimForResponse(parked);
+    engine.parkForResponse(parked);
     engine.evaluateResponse(parked, response('<p>three items</p>'));
     expect(parked.interruption).toBeUndefined();
+  });
+
+  it('keeps what response rules read: targets, and macros in messages, setvars and operators', () => {
+    const reading = `
+SecRule RESPONSE_BODY "@rx leak" "id:10,phase:4,deny,log,msg:'for %{REQUEST_HEADERS.host}',chain"
+  SecRule REQUEST_METHOD "@streq %{ARGS_GET.expected}" "setvar:'tx.who=%{REMOTE_ADDR}'"
+SecRule RESPONSE_STATUS "@eq 500" "id:11,phase:3,pass,log,logdata:'%{QUERY_STRING}'"
+`;
+    const engine = WafEngine.fromSecLang(reading);
+    expect([...responseReads(engine.ruleSet)].sort()).toEqual(['ARGS_GET', 'QUERY_STRING', 'REMOTE_ADDR', 'REQUEST_HEADERS', 'REQUEST_METHOD', 'RESPONSE_BODY', 'RESPONSE_STATUS']);
+    const req: WafRequest = { ...request, uri: '/items?expected=GET' };
+    const kept = engine.evaluateRequest(req);
+    const parked = engine.evaluateRequest(req);
+    engine.parkForResponse(parked);
+    expect([...parked.collections.keys()].sort()).toEqual(['ARGS_GET', 'REQUEST_HEADERS']);
+    expect(parked.scalars.has('REQUEST_METHOD') && parked.scalars.has('QUERY_STRING')).toBe(true);
+    expect(parked.scalars.has('REQUEST_URI')).toBe(false);
+    const leak = { ...response('a leak'), status: 500 };
+    engine.evaluateResponse(kept, leak);
+    engine.evaluateResponse(parked, leak);
+    expect(parked.interruption?.ruleId).toBe(10);
+    expect(parked.matches.map((m) => [m.id, m.msg, m.data])).toEqual(kept.matches.map((m) => [m.id, m.msg, m.data]));
+    expect(parked.matches.map((m) => [m.id, m.msg, m.data])).toEqual([[11, '', 'expected=GET'], [10, 'for example.test', '']]);
+    expect(parked.getTx('who')).toBe('192.0.2.1');
   });
 
   it('leaves no request value in the engine after a call, also one that ran out of budget', () => {

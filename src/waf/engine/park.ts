@@ -1,13 +1,45 @@
+import type { Macro, Rule } from '../types.js';
+import type { RuleSet } from '../compile/ruleset.js';
+import { compileMacro } from './macro.js';
 import type { Transaction } from './transaction.js';
 
 /**
- * Trims a transaction before it waits for the response: the last rule's matched values. The
- * response phases set them afresh. Why bother: a transaction held across the upstream call
- * survives young-generation collections, so whatever it holds is copied and then promoted to the
- * old generation (the per-call caches live in the engine for the same reason, see
- * evaluation-cache.ts; unlogged matches, which it also held once, are no longer recorded at all,
- * see evaluate.ts `onMatch`).
+ * What the response phases (3-5) of a rule set can read, by collection or variable name: their
+ * targets, and the macros in their messages, setvars and operator parameters. With the CRS: TX,
+ * RESPONSE_*, MATCHED_VAR_NAME.
  */
-export function trimForResponse(tx: Transaction): void {
+export function responseReads(ruleSet: RuleSet): ReadonlySet<string> {
+  const reads = new Set<string>();
+  const addMacro = (macro: Macro | undefined) => {
+    for (const part of macro ?? []) if (typeof part !== 'string') reads.add(part.collection);
+  };
+  for (const phase of [3, 4, 5]) {
+    for (const head of ruleSet.phases[phase] ?? []) {
+      for (let link: Rule | undefined = head; link !== undefined; link = link.chain) {
+        for (const target of link.targets) reads.add(target.collection);
+        addMacro(link.msg);
+        addMacro(link.logdata);
+        for (const sv of link.setvars) {
+          addMacro(sv.name);
+          addMacro(sv.value);
+        }
+        addMacro(compileMacro(link.operatorParam));
+      }
+    }
+  }
+  return reads;
+}
+
+/**
+ * Trims a transaction before it waits for the response: the last rule's matched values, and the
+ * request collections and variables no response rule reads (`reads`, from responseReads). Why
+ * bother: a transaction held across the upstream call survives young-generation collections, so
+ * whatever it holds is copied and then promoted to the old generation (the per-call caches live in
+ * the engine for the same reason, see evaluation-cache.ts; unlogged matches are not recorded at all,
+ * see evaluate.ts `onMatch`). A CRS GET's parked transaction holds TX and little else.
+ */
+export function trimForResponse(tx: Transaction, reads: ReadonlySet<string>): void {
   tx.forgetMatches();
+  for (const name of tx.collections.keys()) if (!reads.has(name)) tx.collections.delete(name);
+  tx.scalars.retainOnly(reads);
 }

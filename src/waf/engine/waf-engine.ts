@@ -7,6 +7,7 @@ import { populateRequestBody, populateRequestHeaders, populateResponse } from '.
 import { runPhase } from './evaluate.js';
 import { Transaction } from './transaction.js';
 import { EvaluationCache } from './evaluation-cache.js';
+import { responseReads, trimForResponse } from './park.js';
 
 /**
  * The body-processor rules of ModSecurity's modsecurity.conf-recommended (200000, 200001): the CRS
@@ -66,12 +67,20 @@ export interface RequestVerdict {
 export class WafEngine {
   /** Shared by this engine's transactions, one evaluation call at a time (see EvaluationCache). */
   private readonly cache: EvaluationCache;
+  /** What the response rules read: all a parked transaction needs to keep (engine/park.ts). */
+  private readonly responseReads: ReadonlySet<string>;
 
   constructor(
     readonly ruleSet: RuleSet,
     readonly options: WafEngineOptions = DEFAULT_ENGINE_OPTIONS,
   ) {
     this.cache = new EvaluationCache(ruleSet.prefilter, ruleSet.unionCount);
+    this.responseReads = responseReads(ruleSet);
+  }
+
+  /** Trims a transaction whose request phases passed, before it waits for the response (engine/park.ts). */
+  parkForResponse(tx: Transaction): void {
+    trimForResponse(tx, this.responseReads);
   }
 
   static fromCrs(loc: CrsLocation, options: WafEngineOptions = DEFAULT_ENGINE_OPTIONS): WafEngine {

@@ -20,6 +20,11 @@ export class Scalars {
     return this.lists.has(name);
   }
 
+  /** Drops every variable not named in `names`. */
+  retainOnly(names: ReadonlySet<string>): void {
+    for (const name of this.lists.keys()) if (!names.has(name)) this.lists.delete(name);
+  }
+
   /** The variable as a rule selects it, or undefined when it is not set. */
   selection(name: string): readonly VarEntry[] | undefined {
     return this.lists.get(name);
