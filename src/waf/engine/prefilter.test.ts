@@ -41,6 +41,13 @@ describe('required literals of a pattern', () => {
     expect(requiredLiteralSets(compilePcre('(?:ab|cd)x*efg').source)).toEqual([['efg'], ['ab', 'cd']]);
   });
 
+  it('takes a class of up to 8 chars as literals, and gives up on a larger one', () => {
+    // CRS 932125/932370/932380: a Windows command needs a separator before it.
+    expect(requiredLiteralSets(compilePcre('(?i)(?:[\\n\\r;`\\{]|\\|\\|?|&&?)[\\s\\x0b]*(?:cmd|powershell)').source)).toEqual([['cmd', 'powershell'], ['\n', '\r', ';', '`', '{', '|', '||', '&', '&&']]);
+    expect(lits('[abcdefgh]x')).toEqual(['ax', 'bx', 'cx', 'dx', 'ex', 'fx', 'gx', 'hx']);
+    expect(lits('[abcdefghi]')).toBeUndefined();
+  });
+
   it('keeps optional parts out of the requirement', () => {
     expect(lits('ab?c')).toEqual(['ac', 'abc']);
     expect(lits('java(?:script)?:')).toEqual(['java:', 'javascript:']);

@@ -137,8 +137,14 @@ export class Transaction implements OperatorContext {
       const entry = this.tx.get(key);
       return entry === undefined ? NO_ENTRIES : [entry];
     }
-    if (collection === 'TX') all = [...this.tx.values()];
-    else if (collection === 'MATCHED_VARS') all = this.matchedVars;
+    if (collection === 'TX') {
+      // `TX:/^header_name_920450_/` (run per request header) and 922110's: no copy of ~50 entries to filter.
+      // A snapshot: the rule's actions may change TX while its values are walked.
+      if (keyRegex === undefined) return [...this.tx.values()];
+      let out: VarEntry[] | undefined;
+      for (const e of this.tx.values()) if (keyRegex.test(e.key)) (out ??= []).push(e);
+      return out ?? NO_ENTRIES;
+    } else if (collection === 'MATCHED_VARS') all = this.matchedVars;
     else if (collection === 'MATCHED_VARS_NAMES') all = this.matchedVars.map((e) => ({ name: `MATCHED_VARS_NAMES:${e.name}`, key: e.name, value: e.name }));
     else if (collection === 'MATCHED_VAR') all = this.matchedVar ? [{ name: 'MATCHED_VAR', key: '', value: this.matchedVar.value }] : [];
     else if (collection === 'MATCHED_VAR_NAME') all = this.matchedVar ? [{ name: 'MATCHED_VAR_NAME', key: '', value: this.matchedVar.name }] : [];

@@ -82,6 +82,9 @@ export function allReqs(info: Info): (readonly string[])[] {
   return out;
 }
 
+/** Chars a class may have and still count as literals: `[\n\r;`{]` (CRS 932125's command separators) has 5. */
+const MAX_CLASS = 8;
+
 /** One character set (a class or an escape), ASCII lower-cased; undefined when large or non-ASCII. */
 export function charsInfo(chars: Set<number> | undefined): Info {
   if (chars === undefined) return ANY;
@@ -90,5 +93,5 @@ export function charsInfo(chars: Set<number> | undefined): Info {
     if (c >= 128) return ANY;
     folded.add(String.fromCharCode(c >= 65 && c <= 90 ? c + 32 : c));
   }
-  return folded.size > 0 && folded.size <= 4 ? { exact: [...folded], req: undefined } : ANY;
+  return folded.size > 0 && folded.size <= MAX_CLASS ? { exact: [...folded], req: undefined } : ANY;
 }
