@@ -147,7 +147,11 @@ export interface Rule {
 /** A link whose only target is `TX:name` or `&TX:name`, compared with a literal number, untransformed. */
 export interface TxCheck {
   readonly selector: Selector;
-  readonly comparison: Comparison;
+  /** The selector's and comparison's fields, copied: one object to read per check (no pointer chasing). */
+  readonly key: string;
+  readonly count: boolean;
+  readonly op: Comparison['op'];
+  readonly n: number;
 }
 
 /** What one rule did in a transaction: what the decision log and the regression suite read. */

@@ -53,48 +53,53 @@ function buildRule(raw: RuleActions, d: Directive, varsText: string | undefined,
   const parsed = varsText === undefined ? { targets: [], exclusions: [] } : splitTargets(parseVariables(varsText, d.where));
   const op = opText === undefined ? { name: 'unconditionalMatch', negated: false, param: '' } : parseOperator(opText);
   const def = defaults[phase];
+  // Field order matters for speed: the fields every rule visit reads come first, so they share the
+  // object's first cache lines (the gateway evaluates ~400 rule links per request, between which
+  // its HTTP work evicts them).
   return {
+    marker: undefined,
+    txCheck: undefined,
     id: raw.id ?? 0,
-    phase,
-    where: d.where,
+    tags: raw.tags,
     targets: parsed.targets,
+    chain,
+    skipAfter: raw.skipAfter,
+    skip: raw.skip,
+    log: raw.log ?? def?.log ?? true,
+    disruptive: raw.disruptive ?? def?.disruptive,
+    setvars: raw.setvars,
+    ctls: raw.ctls,
+    negated: op.negated,
+    prefilterBit: -1,
+    unionIds: [],
+    prefilterBits: [],
+    transformNode: 0,
+    transformSteps: [],
+    multiMatch: raw.multiMatch,
+    operator: compileOperator(op.name, op.param, { dir: path.dirname(d.where.replace(/:\d+$/, '')) }),
+    capture: raw.capture,
     exclusions: parsed.exclusions,
     operatorName: op.name,
     operatorParam: op.param,
-    negated: op.negated,
-    operator: compileOperator(op.name, op.param, { dir: path.dirname(d.where.replace(/:\d+$/, '')) }),
+    phase,
+    where: d.where,
     transforms: raw.transforms,
     transformNames: raw.transformNames,
     transformKey: raw.transformNames.join(',').toLowerCase(),
-    multiMatch: raw.multiMatch,
-    capture: raw.capture,
-    chain,
-    setvars: raw.setvars,
-    ctls: raw.ctls,
-    disruptive: raw.disruptive ?? def?.disruptive,
     status: raw.status,
-    log: raw.log ?? def?.log ?? true,
-    skip: raw.skip,
-    skipAfter: raw.skipAfter,
-    tags: raw.tags,
     msg: raw.msg,
     logdata: raw.logdata,
     severity: raw.severity,
-    prefilterBit: -1,
-    prefilterBits: [],
-    unionIds: [],
-    transformSteps: [],
-    transformNode: 0,
-    marker: undefined,
-    txCheck: undefined,
   };
 }
 
 function markerRule(name: string, where: string, phase: number): Rule {
+  // The same field order as buildRule's: one object shape for every rule in a phase list.
   return {
-    id: 0, phase, where, targets: [], exclusions: [], operatorName: 'noMatch', operatorParam: '', negated: false, operator: () => false, transforms: [], transformNames: [], transformKey: '',
-    multiMatch: false, capture: false, chain: undefined, setvars: [], ctls: [], disruptive: undefined, status: undefined, log: false, skip: 0,
-    skipAfter: undefined, tags: [], msg: undefined, logdata: undefined, severity: undefined, prefilterBit: -1, prefilterBits: [], unionIds: [], transformSteps: [], transformNode: 0, marker: name, txCheck: undefined,
+    marker: name, txCheck: undefined, id: 0, tags: [], targets: [], chain: undefined, skipAfter: undefined, skip: 0, log: false, disruptive: undefined,
+    setvars: [], ctls: [], negated: false, prefilterBit: -1, unionIds: [], prefilterBits: [], transformNode: 0, transformSteps: [], multiMatch: false,
+    operator: () => false, capture: false, exclusions: [], operatorName: 'noMatch', operatorParam: '', phase, where, transforms: [], transformNames: [],
+    transformKey: '', status: undefined, msg: undefined, logdata: undefined, severity: undefined,
   };
 }
 

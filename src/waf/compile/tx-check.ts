@@ -15,5 +15,5 @@ export function txCheckOf(rule: Rule): TxCheck | undefined {
   const selector = rule.targets[0]!;
   if (selector.collection !== 'TX' || selector.key === undefined || selector.keyRegex !== undefined) return undefined;
   if (selector.kind !== 'txKey' && !(selector.kind === 'count' && selector.countLists.length > 1)) return undefined;
-  return { selector, comparison };
+  return { selector, key: selector.key, count: selector.kind === 'count', op: comparison.op, n: comparison.n };
 }

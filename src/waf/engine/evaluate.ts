@@ -41,22 +41,21 @@ function testValue(tx: Transaction, rule: Rule, entry: VarEntry, value: string):
  * operator call: what that path would do for one TX entry or one count.
  */
 function evaluateTxCheck(tx: Transaction, rule: Rule, check: TxCheck): boolean {
-  const sel = check.selector;
   let entry: VarEntry;
   let n: number;
-  if (sel.kind === 'count') {
+  if (check.count) {
     // Counts are never excluded; a TX name counts 0 or 1.
-    n = tx.tx.has(sel.key!) ? 1 : 0;
-    entry = sel.countLists[n]![0]!;
+    n = tx.tx.has(check.key) ? 1 : 0;
+    entry = check.selector.countLists[n]![0]!;
   } else {
-    const found = tx.tx.get(sel.key!);
+    const found = tx.tx.get(check.key);
     if (found === undefined) return false;
-    if (tx.txTargetsRemoved && tx.isExcluded(rule, sel, found, tx.runtimeExclusions(rule))) return false;
+    if (tx.txTargetsRemoved && tx.isExcluded(rule, check.selector, found, tx.runtimeExclusions(rule))) return false;
     entry = found;
     n = toInt(found.value);
   }
   if (--tx.budget < 0) throw new BudgetExceededError(rule.id);
-  if (compare(check.comparison.op, n, check.comparison.n) === rule.negated) return false;
+  if (compare(check.op, n, check.n) === rule.negated) return false;
   tx.addMatchedVar(entry);
   runLinkActions(tx, rule);
   return true;
