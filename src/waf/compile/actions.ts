@@ -4,6 +4,7 @@ import type { Ctl, Disruptive, EngineMode, Macro, SetVar, Transform } from '../t
 import { compileMacro, isLiteral, literalOf } from '../engine/macro.js';
 import { lookupTransform } from '../transforms/index.js';
 import { parseIdRanges, toExclusion } from './targets.js';
+import { intern, internOrUndefined } from './intern.js';
 
 /** The actions of one rule, interpreted; the compiler merges them with SecDefaultAction. */
 export interface RuleActions {
@@ -45,7 +46,7 @@ function parseSetVar(value: string): SetVar {
   let text = value.trim();
   if (text.startsWith('!')) {
     const [collection, ...rest] = text.slice(1).split('.');
-    return { collection: collection!.toUpperCase(), ...setVarName(rest.join('.')), op: 'delete', value: [] };
+    return { collection: intern(collection!.toUpperCase()), ...setVarName(rest.join('.')), op: 'delete', value: [] };
   }
   const eq = text.indexOf('=');
   const lhs = eq === -1 ? text : text.slice(0, eq);
@@ -61,14 +62,14 @@ function parseSetVar(value: string): SetVar {
   const dot = lhs.indexOf('.');
   if (dot === -1) throw new Error(`setvar "${text}" names no collection`);
   text = lhs.slice(dot + 1);
-  return { collection: lhs.slice(0, dot).toUpperCase(), ...setVarName(text), op, value: compileMacro(rhs) };
+  return { collection: intern(lhs.slice(0, dot).toUpperCase()), ...setVarName(text), op, value: compileMacro(rhs) };
 }
 
 /** A setvar's name, and when it holds no macro its text and lower-cased form (the engine then folds no case at run time). */
 function setVarName(text: string): Pick<SetVar, 'name' | 'literalName' | 'lowerName' | 'entryName'> {
   const name = compileMacro(text);
   const literal = isLiteral(name) ? literalOf(name) : undefined;
-  return { name, literalName: literal, lowerName: literal?.toLowerCase(), entryName: literal === undefined ? undefined : `TX:${literal}` };
+  return { name, literalName: internOrUndefined(literal), lowerName: internOrUndefined(literal?.toLowerCase()), entryName: literal === undefined ? undefined : `TX:${literal}` };
 }
 
 function parseCtl(value: string, where: string): Ctl {

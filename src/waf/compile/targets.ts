@@ -1,6 +1,7 @@
 import type { RawVariable } from '../seclang/variables-parse.js';
 import type { Exclusion, Selector, SelectorKind, VarEntry } from '../types.js';
 import { compilePcre } from '../regex/translate.js';
+import { intern, internOrUndefined } from './intern.js';
 
 /** Key regexes (`ARGS:/^id_/`) are case-insensitive, as ModSecurity matches collection keys. */
 function keyRegex(raw: RawVariable): RegExp | undefined {
@@ -12,11 +13,12 @@ const PREBUILT_COUNTS = 16;
 
 export function toSelector(raw: RawVariable): Selector {
   const re = keyRegex(raw);
-  const key = re ? undefined : raw.key?.toLowerCase();
+  const key = re ? undefined : internOrUndefined(raw.key?.toLowerCase());
+  const collection = intern(raw.collection);
   const countName = `&${raw.collection}${key ? ':' + key : ''}`;
   const countLists: (readonly VarEntry[])[] = [];
   if (raw.count) for (let n = 0; n <= PREBUILT_COUNTS; n++) countLists.push([{ name: countName, key: key ?? '', value: String(n) }]);
-  return { collection: raw.collection, key, keyRegex: re, countName, kind: kindOf(raw.collection, key, re, raw.count), countLists };
+  return { collection, key, keyRegex: re, countName, kind: kindOf(collection, key, re, raw.count), countLists };
 }
 
 function kindOf(collection: string, key: string | undefined, re: RegExp | undefined, count: boolean): SelectorKind {
@@ -27,7 +29,7 @@ function kindOf(collection: string, key: string | undefined, re: RegExp | undefi
 
 export function toExclusion(raw: RawVariable): Exclusion {
   const re = keyRegex(raw);
-  return { collection: raw.collection, key: re ? undefined : raw.key?.toLowerCase(), keyRegex: re };
+  return { collection: intern(raw.collection), key: re ? undefined : internOrUndefined(raw.key?.toLowerCase()), keyRegex: re };
 }
 
 /** Splits a parsed target list into what the rule inspects and what it must skip (`!`). */

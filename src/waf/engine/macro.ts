@@ -1,4 +1,5 @@
 import type { Macro } from '../types.js';
+import { intern } from '../compile/intern.js';
 
 /**
  * Compiles `%{tx.anomaly_score}`, `%{MATCHED_VAR}`, `%{REQUEST_HEADERS.host}`, `%{rule.id}` into
@@ -13,7 +14,7 @@ export function compileMacro(text: string): Macro {
     if (m.index > last) parts.push(text.slice(last, m.index));
     const ref = m[1]!;
     const dot = ref.search(/[.:]/);
-    parts.push(dot === -1 ? { collection: ref.toUpperCase(), key: undefined } : { collection: ref.slice(0, dot).toUpperCase(), key: ref.slice(dot + 1).toLowerCase() });
+    parts.push(dot === -1 ? { collection: intern(ref.toUpperCase()), key: undefined } : { collection: intern(ref.slice(0, dot).toUpperCase()), key: intern(ref.slice(dot + 1).toLowerCase()) });
     last = m.index + m[0].length;
   }
   if (last < text.length) parts.push(text.slice(last));
