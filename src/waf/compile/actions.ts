@@ -80,7 +80,7 @@ function parseCtl(value: string, where: string): Ctl {
     case 'ruleremovebyid':
       return { kind: 'ruleRemoveById', ranges: parseIdRanges(arg) };
     case 'ruleremovebytag':
-      return { kind: 'ruleRemoveByTag', tag: arg };
+      return { kind: 'ruleRemoveByTag', tag: intern(arg) };
     case 'ruleremovetargetbyid':
     case 'ruleremovetargetbytag': {
       const semi = arg.indexOf(';');
@@ -89,7 +89,7 @@ function parseCtl(value: string, where: string): Ctl {
       const exclusion = toExclusion(target);
       return name === 'ruleremovetargetbyid'
         ? { kind: 'ruleRemoveTargetById', ranges: parseIdRanges(arg.slice(0, semi)), target: exclusion }
-        : { kind: 'ruleRemoveTargetByTag', tag: arg.slice(0, semi), target: exclusion };
+        : { kind: 'ruleRemoveTargetByTag', tag: intern(arg.slice(0, semi)), target: exclusion };
     }
     case 'ruleengine': {
       const mode = ({ on: 'On', off: 'Off', detectiononly: 'DetectionOnly' } as const)[arg.toLowerCase() as 'on'];
@@ -137,7 +137,8 @@ export function interpretActions(raws: readonly RawAction[], where: string): Rul
     else if (name === 'nolog') a.log = false;
     else if (name === 'skip') a.skip = Number(value);
     else if (name === 'skipafter') a.skipAfter = value;
-    else if (name === 'tag') a.tags.push(value);
+    // Interned: each rule's tags are compared with a ctl's tag (941010 adds one per request).
+    else if (name === 'tag') a.tags.push(intern(value));
     else if (name === 'msg') a.msg = compileMacro(value);
     else if (name === 'logdata') a.logdata = compileMacro(value);
     else if (name === 'severity') a.severity = value;
