@@ -1,9 +1,9 @@
 import type { Rule, Selector, TransformStep } from '../types.js';
 import { Prefilter } from '../engine/prefilter.js';
 import { txCheckOf } from './tx-check.js';
+// Collections that rules change while a phase runs: a cached union over their values would go stale.
+import { VOLATILE } from './target-masks.js';
 
-/** Collections that rules change while a phase runs: a cached union over their values would go stale. */
-const VOLATILE = new Set(['TX', 'MATCHED_VAR', 'MATCHED_VARS', 'MATCHED_VAR_NAME', 'MATCHED_VARS_NAMES', 'REQBODY_PROCESSOR']);
 
 function selectorKey(sel: Selector): string {
   return `${sel.kind === 'count' ? '&' : ''}${sel.collection}:${sel.key ?? ''}:${sel.keyRegex ? `/${sel.keyRegex.source}/${sel.keyRegex.flags}` : ''}`;

@@ -7,6 +7,7 @@ import { compileOperator } from '../operators/index.js';
 import { interpretActions, parsePhase, type RuleActions } from './actions.js';
 import type { Prefilter } from '../engine/prefilter.js';
 import { planPrefilter } from './prefilter-plan.js';
+import { planTargetMasks, type TargetMasks } from './target-masks.js';
 import { inRanges, parseIdRanges, splitTargets, toExclusion, toSelector } from './targets.js';
 
 /** The executable rule list: one array per phase (1-5), markers copied into every phase. */
@@ -25,6 +26,8 @@ export interface RuleSet {
    * request matches ~90 of the CRS's paranoia-level skips. -1 for a rule without `skipAfter`.
    */
   readonly skipTargets: readonly (readonly number[])[];
+  /** Which rules can be skipped when the variables they read are empty (compile/target-masks.ts). */
+  readonly targetMasks: TargetMasks;
 }
 
 /** Index just after the marker named `name` at or after `from`, or the end of the list. */
@@ -181,7 +184,7 @@ export function compileRuleSet(directives: readonly Directive[]): RuleSet {
   }
   const { prefilter, unionCount } = planPrefilter(result);
   const skipTargets = result.map((list) => list.map((rule, k) => (rule.skipAfter === undefined ? -1 : afterMarker(list, k + 1, rule.skipAfter))));
-  return { phases: result, engineMode, problems, prefilter, unionCount, skipTargets };
+  return { phases: result, engineMode, problems, prefilter, unionCount, skipTargets, targetMasks: planTargetMasks(result) };
 }
 
 export { parsePhase };

@@ -1,5 +1,6 @@
 import type { Exclusion, Rule, Selector, SetVar, TxCheck, VarEntry } from '../types.js';
 import type { RuleSet } from '../compile/ruleset.js';
+import type { TargetMasks } from '../compile/target-masks.js';
 import type { Transaction } from './transaction.js';
 import type { Collection } from '../variables/collection.js';
 import { applyCtl } from './ctl.js';
@@ -194,16 +195,40 @@ function onMatch(tx: Transaction, head: Rule): void {
   }
 }
 
+/** The bits (TargetMasks.names) of the variables this phase's masked rules read that have a value now. */
+function presentVariables(tx: Transaction, targetMasks: TargetMasks, phase: number): number {
+  const wanted = targetMasks.phaseBits[phase] ?? 0;
+  let present = 0;
+  for (let b = 0; b < targetMasks.names.length; b++) {
+    if ((wanted & (1 << b)) === 0) continue;
+    const name = targetMasks.names[b]!;
+    // As Transaction.entriesOf reads them: a scalar, else a collection; absent means no values.
+    if (tx.scalars.has(name) || (tx.collections.get(name)?.entries.length ?? 0) > 0) present |= 1 << b;
+  }
+  return present;
+}
+
 /** Runs one phase's rules in order, honouring skip, skipAfter, ctl removals and interruptions. */
 export function runPhase(tx: Transaction, ruleSet: RuleSet, phase: number): void {
   if (tx.engineMode === 'Off' || tx.interruption !== undefined) return;
   if (tx.allowed && phase <= 2) return;
   const rules = ruleSet.phases[phase] ?? [];
   const skipTargets = ruleSet.skipTargets[phase] ?? [];
+  // Off with the prefilter (its equivalence test then checks this skip too).
+  const masks = tx.usePrefilter ? ruleSet.targetMasks.masks[phase] : undefined;
+  const present = masks === undefined ? 0 : presentVariables(tx, ruleSet.targetMasks, phase);
   // The populate step before each phase changes the values the cached unions were built from.
   tx.cache.resetUnions();
   let i = 0;
   while (i < rules.length) {
+    if (masks !== undefined) {
+      // A rule reading only variables without values cannot match: skipped without reading it.
+      const mask = masks[i]!;
+      if (mask !== 0 && (mask & present) === 0) {
+        i++;
+        continue;
+      }
+    }
     const rule = rules[i]!;
     if (rule.marker !== undefined || tx.isRuleRemoved(rule)) {
       i++;
