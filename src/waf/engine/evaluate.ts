@@ -6,7 +6,8 @@ import type { Collection } from '../variables/collection.js';
 import { applyCtl } from './ctl.js';
 import { compare, toInt } from '../operators/index.js';
 import { hasAllBits } from './prefilter.js';
-import { collectionMemo, multiMatchCandidates, selectionMayMatch, transformedValue, verdictOf, wholeCollection } from './values.js';
+import type { CollectionMemo } from './evaluation-cache.js';
+import { collectionMemo, selectionMayMatch, stepValue, transformedValue, verdictOf, wholeCollection } from './values.js';
 
 /** Thrown when a transaction spends its operator budget: the caller decides (block or let through). */
 export class BudgetExceededError extends Error {
@@ -84,7 +85,7 @@ function evaluateLink(tx: Transaction, rule: Rule): boolean {
         const entry = tx.tx.get(sel.key!);
         if (entry === undefined) continue;
         runtime ??= tx.runtimeExclusions(rule);
-        if (rule.multiMatch ? evaluateMultiMatch(tx, rule, sel, [entry], runtime, bit >= 0) : evaluateEntry(tx, rule, sel, entry, runtime, bit >= 0)) matched = true;
+        if (evaluateEntry(tx, rule, sel, entry, runtime, bit >= 0)) matched = true;
         continue;
       }
       // A whole collection is read through the call's memo of its transformed values (engine/values.ts).
@@ -101,25 +102,28 @@ function evaluateLink(tx: Transaction, rule: Rule): boolean {
 
 /** Runs the operator on one selector's values, in order, after the rule's own `!` exclusions and `runtime`; true when one matched. */
 function evaluateEntries(tx: Transaction, rule: Rule, sel: Selector, coll: Collection | undefined, entries: readonly VarEntry[], runtime: readonly Exclusion[], prefiltered: boolean): boolean {
-  if (rule.multiMatch) return evaluateMultiMatch(tx, rule, sel, entries, runtime, prefiltered);
   const cache = tx.cache;
-  const memo = coll === undefined ? undefined : collectionMemo(cache, rule, coll, prefiltered);
-  const memoValues = memo?.values[rule.transformNode];
-  const memoOffsets = prefiltered ? memo?.offsets[rule.transformNode] : undefined;
-  if (memoValues === undefined) {
-    let matched = false;
+  let matched = false;
+  if (coll === undefined) {
     for (let i = 0; i < entries.length; i++) if (evaluateEntry(tx, rule, sel, entries[i]!, runtime, prefiltered)) matched = true;
     return matched;
   }
-  let matched = false;
+  const memo = collectionMemo(cache, rule, coll, prefiltered);
+  const memoValues = memo.values[rule.transformNode]!;
+  const memoOffsets = prefiltered ? memo.offsets[rule.transformNode]! : undefined;
   for (let i = 0; i < entries.length; i++) {
-    const value = memoValues[i]!;
+    if (rule.multiMatch) {
+      const entry = entries[i]!;
+      if (sel.kind !== 'count' && tx.isExcluded(rule, sel, entry, runtime)) continue;
+      if (memoMultiMatch(tx, rule, entry, memo, i, prefiltered)) matched = true;
+      continue;
+    }
     // The operator cannot match a value that holds none of its required literals (tested first:
     // it rules out most values, and costs less than the exclusion lists).
-    if (prefiltered && !hasAllBits(cache.verdicts, memoOffsets !== undefined ? memoOffsets[i]! : verdictOf(cache, value), rule.prefilterBits)) continue;
+    if (memoOffsets !== undefined && !hasAllBits(cache.verdicts, memoOffsets[i]!, rule.prefilterBits)) continue;
     const entry = entries[i]!;
     if (sel.kind !== 'count' && tx.isExcluded(rule, sel, entry, runtime)) continue;
-    if (testValue(tx, rule, entry, value)) matched = true;
+    if (testValue(tx, rule, entry, memoValues[i]!)) matched = true;
   }
   return matched;
 }
@@ -127,25 +131,48 @@ function evaluateEntries(tx: Transaction, rule: Rule, sel: Selector, coll: Colle
 /** One value outside a collection memo: exclusions, transformations, prefilter, operator. */
 function evaluateEntry(tx: Transaction, rule: Rule, sel: Selector, entry: VarEntry, runtime: readonly Exclusion[], prefiltered: boolean): boolean {
   if (sel.kind !== 'count' && tx.isExcluded(rule, sel, entry, runtime)) return false;
+  if (rule.multiMatch) return multiMatch(tx, rule, entry, prefiltered);
   const value = transformedValue(tx.cache, rule, entry.value);
   if (prefiltered && !hasAllBits(tx.cache.verdicts, verdictOf(tx.cache, value), rule.prefilterBits)) return false;
   return testValue(tx, rule, entry, value);
 }
 
-/** multiMatch: the operator runs on each entry's value and on every intermediate transformation that changed it. */
-function evaluateMultiMatch(tx: Transaction, rule: Rule, sel: Selector, entries: readonly VarEntry[], runtime: readonly Exclusion[], prefiltered: boolean): boolean {
-  let matched = false;
-  for (const entry of entries) {
-    if (sel.kind !== 'count' && tx.isExcluded(rule, sel, entry, runtime)) continue;
-    for (const value of multiMatchCandidates(rule, entry.value)) {
-      if (prefiltered && !hasAllBits(tx.cache.verdicts, verdictOf(tx.cache, value), rule.prefilterBits)) continue;
-      if (testValue(tx, rule, entry, value)) {
-        matched = true;
-        break;
-      }
-    }
+/*
+ * multiMatch (ModSecurity's semantics): the operator runs on the entry's value, then on its value
+ * after each step of the chain that changed its input, in order, until one matches. The candidates
+ * are read from the call's memos, as a normal rule's value is: no transformation runs twice.
+ */
+
+/** multiMatch on one value outside a collection memo: its values after each step come from the node memos (stepValue). */
+function multiMatch(tx: Transaction, rule: Rule, entry: VarEntry, prefiltered: boolean): boolean {
+  const original = entry.value;
+  if (tryCandidate(tx, rule, entry, original, -1, prefiltered)) return true;
+  let v = original;
+  for (const step of rule.transformSteps) {
+    const next = stepValue(tx.cache, step, original, v);
+    if (next !== v && tryCandidate(tx, rule, entry, next, -1, prefiltered)) return true;
+    v = next;
   }
-  return matched;
+  return false;
+}
+
+/** multiMatch on entry `i` of a whole collection: its candidates and their verdicts are in the memo's arrays, node by node. */
+function memoMultiMatch(tx: Transaction, rule: Rule, entry: VarEntry, memo: CollectionMemo, i: number, prefiltered: boolean): boolean {
+  let values = memo.values[0]!;
+  if (tryCandidate(tx, rule, entry, values[i]!, prefiltered ? memo.offsets[0]![i]! : -1, prefiltered)) return true;
+  for (const step of rule.transformSteps) {
+    const next = memo.values[step.node]!;
+    // A step that changed no value of the collection shares its parent's array.
+    if (next !== values && next[i] !== values[i] && tryCandidate(tx, rule, entry, next[i]!, prefiltered ? memo.offsets[step.node]![i]! : -1, prefiltered)) return true;
+    values = next;
+  }
+  return false;
+}
+
+/** One multiMatch candidate: the prefilter (`offset`: its verdict, or -1 to look it up), then the operator. */
+function tryCandidate(tx: Transaction, rule: Rule, entry: VarEntry, value: string, offset: number, prefiltered: boolean): boolean {
+  if (prefiltered && !hasAllBits(tx.cache.verdicts, offset >= 0 ? offset : verdictOf(tx.cache, value), rule.prefilterBits)) return false;
+  return testValue(tx, rule, entry, value);
 }
 
 function applySetVar(tx: Transaction, sv: SetVar): void {

@@ -1,4 +1,4 @@
-import type { Rule, Selector } from '../types.js';
+import type { Rule, Selector, TransformStep } from '../types.js';
 import type { Collection } from '../variables/collection.js';
 import type { Transaction } from './transaction.js';
 import { hasAllBits } from './prefilter.js';
@@ -12,30 +12,22 @@ import { UNION_UNKNOWN, type CollectionMemo, type EvaluationCache } from './eval
  */
 export function transformedValue(cache: EvaluationCache, rule: Rule, value: string): string {
   if (rule.transformNode === 0) return value;
-  const memo = cache.transformed;
-  const last = (memo[rule.transformNode] ??= new Map());
-  let v = last.get(value);
+  const v = cache.transformed[rule.transformNode]?.get(value);
   if (v !== undefined) return v;
-  v = value;
-  for (const step of rule.transformSteps) {
-    const m = (memo[step.node] ??= new Map());
-    let next = m.get(value);
-    if (next === undefined) m.set(value, (next = step.fn(v)));
-    v = next;
-  }
-  return v;
+  let out = value;
+  for (const step of rule.transformSteps) out = stepValue(cache, step, value, out);
+  return out;
 }
 
-/** Values to test for a multiMatch rule: the value and every intermediate value that differs. */
-export function multiMatchCandidates(rule: Rule, value: string): string[] {
-  const out = [value];
-  let v = value;
-  for (const t of rule.transforms) {
-    const next = t(v);
-    if (next !== v) out.push(next);
-    v = next;
-  }
-  return out;
+/**
+ * `original` after the transformation prefix that ends at `step`, memoized by node and original
+ * value; `previous` must be `original` after the step's parent (its input, if not memoized yet).
+ */
+export function stepValue(cache: EvaluationCache, step: TransformStep, original: string, previous: string): string {
+  const m = (cache.transformed[step.node] ??= new Map());
+  let next = m.get(original);
+  if (next === undefined) m.set(original, (next = step.fn(previous)));
+  return next;
 }
 
 /**
@@ -131,14 +123,22 @@ function offsetsOf(cache: EvaluationCache, vals: readonly string[], before: read
 /** Offset of the union of the selector's values' verdicts in the pool, or -1 when it selects nothing. */
 function unionOf(tx: Transaction, rule: Rule, sel: Selector): number {
   const cache = tx.cache;
-  const coll = rule.multiMatch ? undefined : wholeCollection(tx, sel);
+  const coll = wholeCollection(tx, sel);
   if (coll !== undefined) {
     if (coll.entries.length === 0) return -1;
-    // Steps that change no value share one offsets array (collectionMemo): its union is built once.
-    const offsets = collectionMemo(cache, rule, coll, true).offsets[rule.transformNode]!;
-    let union = cache.unionsOfOffsets.get(offsets);
-    if (union === undefined) cache.unionsOfOffsets.set(offsets, (union = orOffsets(cache, offsets)));
-    return union;
+    const memo = collectionMemo(cache, rule, coll, true);
+    if (!rule.multiMatch) return unionOfArray(cache, memo.offsets[rule.transformNode]!);
+    // A multiMatch rule tests the values after every node of its chain: each value at a node is a
+    // candidate or equals its value at the node before, so these values are exactly its candidates.
+    let offsets = memo.offsets[0]!;
+    const unions = [unionOfArray(cache, offsets)];
+    for (const step of rule.transformSteps) {
+      const next = memo.offsets[step.node]!;
+      // A step that changed no value shares its parent's array: its union is already in.
+      if (next !== offsets) unions.push(unionOfArray(cache, next));
+      offsets = next;
+    }
+    return orOffsets(cache, unions);
   }
   const entries = tx.select(sel);
   if (entries.length === 0) return -1;
@@ -146,10 +146,27 @@ function unionOf(tx: Transaction, rule: Rule, sel: Selector): number {
   if (entries.length === 1 && !rule.multiMatch) return verdictOf(cache, transformedValue(cache, rule, entries[0]!.value));
   const offsets: number[] = [];
   for (const entry of entries) {
-    if (!rule.multiMatch) offsets.push(verdictOf(cache, transformedValue(cache, rule, entry.value)));
-    else for (const v of multiMatchCandidates(rule, entry.value)) offsets.push(verdictOf(cache, v));
+    if (!rule.multiMatch) {
+      offsets.push(verdictOf(cache, transformedValue(cache, rule, entry.value)));
+      continue;
+    }
+    // The candidates evaluate.ts tests, through the same node memos.
+    let v = entry.value;
+    offsets.push(verdictOf(cache, v));
+    for (const step of rule.transformSteps) {
+      const next = stepValue(cache, step, entry.value, v);
+      if (next !== v) offsets.push(verdictOf(cache, next));
+      v = next;
+    }
   }
   return orOffsets(cache, offsets);
+}
+
+/** The union of a collection memo's offsets array, built once per call: steps that change no value share one array (collectionMemo). */
+function unionOfArray(cache: EvaluationCache, offsets: readonly number[]): number {
+  let union = cache.unionsOfOffsets.get(offsets);
+  if (union === undefined) cache.unionsOfOffsets.set(offsets, (union = orOffsets(cache, offsets)));
+  return union;
 }
 
 /** The union of verdicts at `offsets`: one of them when all are equal, else a new bitset in the pool; -1 for none. */
