@@ -55,3 +55,20 @@ describe('transformations (ModSecurity v3 semantics on bytes)', () => {
     expect(t('hexEncode', t('sha1', 'abc'))).toBe('a9993e364706816aba3e25717850c26c9cd0d89d');
   });
 });
+
+describe('lowercase and removeWhitespace against their byte-by-byte definitions', () => {
+  // C tolower() in the "C" locale, and ModSecurity's removeWhitespace (isspace() plus NBSP).
+  const lowerRef = (s: string) => [...s].map((c) => (c >= 'A' && c <= 'Z' ? c.toLowerCase() : c)).join('');
+  const removeRef = (s: string) => [...s].filter((c) => !(c === ' ' || (c >= '\t' && c <= '\r') || c === '\xa0')).join('');
+  const alphabet = ['A', 'z', 'Q', ' ', '\t', '\n', '\r', '\v', '\f', '\xa0', '\xb5', '\xc0', '\xc9', '\xd7', '\xde', '\xdf', '\xff', '\u0130', '1', '%', '\0'];
+  let seed = 7;
+  const next = () => (seed = (seed * 1103515245 + 12345) % 2 ** 31);
+  const samples = Array.from({ length: 2000 }, () => Array.from({ length: next() % 12 }, () => alphabet[next() % alphabet.length]).join(''));
+
+  it('give the same strings on 2,000 random mixes of ASCII, Latin-1 and whitespace', () => {
+    for (const s of samples) {
+      expect(t('lowercase', s)).toBe(lowerRef(s));
+      expect(t('removeWhitespace', s)).toBe(removeRef(s));
+    }
+  });
+});
