@@ -1,13 +1,13 @@
-import type { Exclusion, Rule, Selector, SetVar, TxCheck, VarEntry } from '../types.js';
+import type { Exclusion, Rule, Selector, TxCheck, VarEntry } from '../types.js';
 import type { RuleSet } from '../compile/ruleset.js';
-import type { TargetMasks } from '../compile/target-masks.js';
 import type { Transaction } from './transaction.js';
 import type { Collection } from '../variables/collection.js';
 import { applyCtl } from './ctl.js';
+import { applySetVar } from './setvar.js';
 import { compare, toInt } from '../operators/index.js';
 import { hasAllBits } from './prefilter.js';
 import type { CollectionMemo } from './evaluation-cache.js';
-import { collectionMemo, selectionMayMatch, stepValue, transformedValue, verdictOf, wholeCollection } from './values.js';
+import { collectionMemo, presentVariables, selectionMayMatch, stepValue, transformedValue, verdictOf, wholeCollection } from './values.js';
 
 /** Thrown when a transaction spends its operator budget: the caller decides (block or let through). */
 export class BudgetExceededError extends Error {
@@ -175,26 +175,6 @@ function tryCandidate(tx: Transaction, rule: Rule, entry: VarEntry, value: strin
   return testValue(tx, rule, entry, value);
 }
 
-function applySetVar(tx: Transaction, sv: SetVar): void {
-  const name = sv.literalName ?? tx.expand(sv.name);
-  const lower = sv.lowerName ?? name.toLowerCase();
-  if (sv.collection !== 'TX') {
-    tx.other.set(`${sv.collection}.${lower}`, tx.expand(sv.value));
-    return;
-  }
-  if (sv.op === 'delete') {
-    tx.tx.delete(lower);
-    return;
-  }
-  const value = tx.expand(sv.value);
-  if (sv.op === 'set') {
-    tx.setTx(name, value, lower, sv.entryName);
-    return;
-  }
-  const old = parseInt(tx.tx.get(lower)?.value ?? '0', 10) || 0;
-  const delta = parseInt(value, 10) || 0;
-  tx.setTx(name, String(sv.op === 'add' ? old + delta : old - delta), lower, sv.entryName);
-}
 
 /**
  * Records a matched chain and applies its disruptive action. `nolog` rules are not recorded: like
@@ -222,18 +202,6 @@ function onMatch(tx: Transaction, head: Rule): void {
   }
 }
 
-/** The bits (TargetMasks.names) of the variables this phase's masked rules read that have a value now. */
-function presentVariables(tx: Transaction, targetMasks: TargetMasks, phase: number): number {
-  const wanted = targetMasks.phaseBits[phase] ?? 0;
-  let present = 0;
-  for (let b = 0; b < targetMasks.names.length; b++) {
-    if ((wanted & (1 << b)) === 0) continue;
-    const name = targetMasks.names[b]!;
-    // As Transaction.entriesOf reads them: a scalar, else a collection; absent means no values.
-    if (tx.scalars.has(name) || (tx.collections.get(name)?.entries.length ?? 0) > 0) present |= 1 << b;
-  }
-  return present;
-}
 
 /** Runs one phase's rules in order, honouring skip, skipAfter, ctl removals and interruptions. */
 export function runPhase(tx: Transaction, ruleSet: RuleSet, phase: number): void {

@@ -1,4 +1,5 @@
 import type { Rule, Selector, TransformStep } from '../types.js';
+import type { TargetMasks } from '../compile/target-masks.js';
 import type { Collection } from '../variables/collection.js';
 import type { Transaction } from './transaction.js';
 import { hasAllBits } from './prefilter.js';
@@ -190,4 +191,17 @@ function orOffsets(cache: EvaluationCache, offsets: ArrayLike<number>): number {
     for (let k = 0; k < words; k++) pool[union + k]! |= pool[offset + k]!;
   }
   return union;
+}
+
+/** The bits (TargetMasks.names) of the variables this phase's masked rules read that have a value now. */
+export function presentVariables(tx: Transaction, targetMasks: TargetMasks, phase: number): number {
+  const wanted = targetMasks.phaseBits[phase] ?? 0;
+  let present = 0;
+  for (let b = 0; b < targetMasks.names.length; b++) {
+    if ((wanted & (1 << b)) === 0) continue;
+    const name = targetMasks.names[b]!;
+    // As Transaction.entriesOf reads them: a scalar, else a collection; absent means no values.
+    if (tx.scalars.has(name) || (tx.collections.get(name)?.entries.length ?? 0) > 0) present |= 1 << b;
+  }
+  return present;
 }
