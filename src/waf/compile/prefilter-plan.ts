@@ -1,9 +1,7 @@
 import type { Rule, Selector, TransformStep } from '../types.js';
 import { Prefilter } from '../engine/prefilter.js';
 import { txCheckOf } from './tx-check.js';
-// Collections that rules change while a phase runs: a cached union over their values would go stale.
 import { VOLATILE } from './target-masks.js';
-
 
 function selectorKey(sel: Selector): string {
   return `${sel.kind === 'count' ? '&' : ''}${sel.collection}:${sel.key ?? ''}:${sel.keyRegex ? `/${sel.keyRegex.source}/${sel.keyRegex.flags}` : ''}`;
@@ -11,6 +9,7 @@ function selectorKey(sel: Selector): string {
 
 /** Per selector: the key under which rules with that selector and transformations share a union (see Rule.unionIds). */
 function unionKeysOf(rule: Rule): string[] | undefined {
+  // VOLATILE collections change while a phase runs: a cached union over their values would go stale.
   if (rule.targets.length === 0 || rule.targets.some((s) => VOLATILE.has(s.collection))) return undefined;
   return rule.targets.map((sel) => `${selectorKey(sel)}#${rule.transformKey}${rule.multiMatch ? '#multi' : ''}`);
 }

@@ -32,10 +32,14 @@ function testValue(tx: Transaction, rule: Rule, entry: VarEntry, value: string):
   if (--tx.budget < 0) throw new BudgetExceededError(rule.id);
   if (rule.operator(tx, value, rule.capture) === rule.negated) return false;
   // Entries are immutable: an untransformed value's hit is the entry itself (no copy to allocate).
-  const hit = value === entry.value ? entry : { name: entry.name, key: entry.key, value };
+  valueMatched(tx, rule, value === entry.value ? entry : { name: entry.name, key: entry.key, value });
+  return true;
+}
+
+/** A value matched: it becomes MATCHED_VAR and one of MATCHED_VARS, then the link's actions run. */
+function valueMatched(tx: Transaction, rule: Rule, hit: VarEntry): void {
   tx.addMatchedVar(hit);
   runLinkActions(tx, rule);
-  return true;
 }
 
 /**
@@ -58,8 +62,7 @@ function evaluateTxCheck(tx: Transaction, rule: Rule, check: TxCheck): boolean {
   }
   if (--tx.budget < 0) throw new BudgetExceededError(rule.id);
   if (compare(check.op, n, check.n) === rule.negated) return false;
-  tx.addMatchedVar(entry);
-  runLinkActions(tx, rule);
+  valueMatched(tx, rule, entry);
   return true;
 }
 

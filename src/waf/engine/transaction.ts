@@ -144,7 +144,10 @@ export class Transaction implements OperatorContext {
       let out: VarEntry[] | undefined;
       for (const e of this.tx.values()) if (keyRegex.test(e.key)) (out ??= []).push(e);
       return out ?? NO_ENTRIES;
-    } else if (collection === 'MATCHED_VARS') all = this.matchedVars;
+    }
+    // `matchedVars` is already a copy.
+    if (collection === 'MATCHED_VARS' && key === undefined && keyRegex === undefined) return this.matchedVars;
+    if (collection === 'MATCHED_VARS') all = this.matchedVars;
     else if (collection === 'MATCHED_VARS_NAMES') all = this.matchedVars.map((e) => ({ name: `MATCHED_VARS_NAMES:${e.name}`, key: e.name, value: e.name }));
     else if (collection === 'MATCHED_VAR') all = this.matchedVar ? [{ name: 'MATCHED_VAR', key: '', value: this.matchedVar.value }] : [];
     else if (collection === 'MATCHED_VAR_NAME') all = this.matchedVar ? [{ name: 'MATCHED_VAR_NAME', key: '', value: this.matchedVar.name }] : [];

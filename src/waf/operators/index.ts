@@ -125,7 +125,8 @@ function containsWord(haystack: string, word: string): boolean {
 
 /** Compiles one operator; throws with the reason when it cannot be run. */
 export function compileOperator(name: string, raw: string, src: OperatorSource): OperatorFn {
-  const p = param(compileMacro(raw));
+  const macro = compileMacro(raw);
+  const p = param(macro);
   switch (name.toLowerCase()) {
     case 'rx':
       return rxOperator(raw);
@@ -151,7 +152,7 @@ export function compileOperator(name: string, raw: string, src: OperatorSource):
     case 'gt':
     case 'le':
     case 'lt':
-      return comparison(name.toLowerCase() as Comparison['op'], compileMacro(raw));
+      return comparison(name.toLowerCase() as Comparison['op'], macro);
     case 'ipmatch':
       return ipMatch(raw);
     case 'validatebyterange': {
