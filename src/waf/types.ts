@@ -11,6 +11,8 @@ export interface VarEntry {
 export interface TransformStep {
   readonly node: number;
   readonly fn: Transform;
+  /** Char classes without which `fn` returns its input (transforms/triggers.ts). */
+  readonly trigger: number;
 }
 
 /** A target selector after compilation: `ARGS`, `ARGS:id`, `ARGS:/re/`, `&TX:x`. */

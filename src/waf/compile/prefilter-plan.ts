@@ -2,6 +2,7 @@ import type { Rule, Selector, TransformStep } from '../types.js';
 import { Prefilter } from '../engine/prefilter.js';
 import { txCheckOf } from './tx-check.js';
 import { VOLATILE } from './target-masks.js';
+import { triggerOf } from '../transforms/triggers.js';
 
 function selectorKey(sel: Selector): string {
   return `${sel.kind === 'count' ? '&' : ''}${sel.collection}:${sel.key ?? ''}:${sel.keyRegex ? `/${sel.keyRegex.source}/${sel.keyRegex.flags}` : ''}`;
@@ -28,7 +29,7 @@ export function planPrefilter(phases: Rule[][]): { prefilter: Prefilter; unionCo
       prefix += `${name.toLowerCase()},`;
       let node = nodes.get(prefix);
       if (node === undefined) nodes.set(prefix, (node = nodes.size + 1));
-      return { node, fn: rule.transforms[k]! };
+      return { node, fn: rule.transforms[k]!, trigger: triggerOf(name) };
     });
   };
   const withBits = (rule: Rule): Rule => {

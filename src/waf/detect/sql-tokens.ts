@@ -32,6 +32,9 @@ TYPE.set('div', 'o');
 TYPE.set('mod', 'o');
 TYPE.set('is', 'o');
 
+/** The words that tokenize as a union (U), a logic operator (&) or a statement (E). */
+export const SHAPE_WORDS: ReadonlySet<string> = new Set([...TYPE].filter(([, type]) => type === 'U' || type === '&' || type === 'E').map(([word]) => word));
+
 const WORD = /[A-Za-z0-9_$\x80-\xff.]/;
 const SPACE = /[\s\x00\xa0]/;
 const OPERATORS = '=<>!|&^~+-*/%:';

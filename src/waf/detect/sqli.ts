@@ -1,4 +1,5 @@
 import { tokenizeSql, type SqlToken } from './sql-tokens.js';
+import { mayHoldUnquotedSqli } from './sqli-gate.js';
 
 /**
  * `@detectSQLi`: tokenizes the value as SQL three ways (as is, and as the continuation of a
@@ -49,10 +50,19 @@ function matches(tokens: readonly SqlToken[], quoted: boolean): string | undefin
 
 /** The fingerprint of the injection found, or undefined. */
 export function detectSqli(input: string): string | undefined {
+  return detect(input, true);
+}
+
+/** detectSqli without the quick pre-check of its unquoted reading (sqli-gate.ts): what detect.test.ts compares it with. */
+export function detectSqliUngated(input: string): string | undefined {
+  return detect(input, false);
+}
+
+function detect(input: string, gated: boolean): string | undefined {
   if (input.length < 2) return undefined;
   const value = input.length > 2048 ? input.slice(0, 2048) : input;
   return (
-    matches(tokenizeSql(value, ''), false) ??
+    (gated && !mayHoldUnquotedSqli(value) ? undefined : matches(tokenizeSql(value, ''), false)) ??
     (value.includes("'") ? matches(tokenizeSql(value, "'"), true) : undefined) ??
     (value.includes('"') ? matches(tokenizeSql(value, '"'), true) : undefined)
   );

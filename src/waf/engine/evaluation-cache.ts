@@ -6,6 +6,8 @@ export interface CollectionMemo {
   /** The collection's `version` the memo was built from: a changed collection gets a new memo. */
   readonly version: number;
   readonly values: (readonly string[] | undefined)[];
+  /** Per node, each value's char classes (transforms/triggers.ts): a step its value lacks the trigger of is skipped. */
+  readonly classes: (readonly number[] | undefined)[];
   readonly offsets: (readonly number[] | undefined)[];
 }
 

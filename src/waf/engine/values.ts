@@ -4,6 +4,7 @@ import type { Collection } from '../variables/collection.js';
 import type { Transaction } from './transaction.js';
 import { hasAllBits } from './prefilter.js';
 import { UNION_UNKNOWN, type CollectionMemo, type EvaluationCache } from './evaluation-cache.js';
+import { charClasses } from '../transforms/triggers.js';
 
 /**
  * A value after the rule's transformations, memoized per evaluation call by transformation-prefix
@@ -83,7 +84,8 @@ export function selectionMayMatch(tx: Transaction, rule: Rule): boolean {
 export function collectionMemo(cache: EvaluationCache, rule: Rule, coll: Collection, withOffsets: boolean): CollectionMemo {
   let memo = cache.collectionMemos.get(coll);
   if (memo === undefined || memo.version !== coll.version) {
-    memo = { version: coll.version, values: [coll.entries.map((e) => e.value)], offsets: [] };
+    const raw = coll.entries.map((e) => e.value);
+    memo = { version: coll.version, values: [raw], classes: [raw.map(charClasses)], offsets: [] };
     cache.collectionMemos.set(coll, memo);
   }
   const last = rule.transformNode;
@@ -92,25 +94,37 @@ export function collectionMemo(cache: EvaluationCache, rule: Rule, coll: Collect
   if (withOffsets) offsets[0] ??= offsetsOf(cache, values[0]!, undefined, undefined);
   let parent = 0;
   for (const step of rule.transformSteps) {
-    const vals = (values[step.node] ??= transformAll(values[parent]!, step.fn));
-    if (withOffsets) offsets[step.node] ??= offsetsOf(cache, vals, values[parent], offsets[parent]);
+    if (values[step.node] === undefined) transformAll(memo, parent, step);
+    if (withOffsets) offsets[step.node] ??= offsetsOf(cache, values[step.node]!, values[parent], offsets[parent]);
     parent = step.node;
   }
   return memo;
 }
 
 /**
- * `fn` applied to every value; `values` itself when no value changes, as is usual (most steps
- * find nothing to decode or fold in ordinary values), so that node shares its parent's verdicts too.
+ * Fills the memo at `step.node`: the step applied to every value at `parent`, called only where
+ * the value holds a char that can trigger it. The parent's array itself when no value changes, as
+ * is usual (most steps find nothing to decode or fold in ordinary values), so that node shares
+ * its parent's verdicts too.
  */
-function transformAll(values: readonly string[], fn: (v: string) => string): readonly string[] {
+function transformAll(memo: CollectionMemo, parent: number, step: TransformStep): void {
+  const values = memo.values[parent]!;
+  const classes = memo.classes[parent]!;
   let out: string[] | undefined;
+  let outClasses: number[] | undefined;
   for (let i = 0; i < values.length; i++) {
-    const v = fn(values[i]!);
-    if (out === undefined && v !== values[i]) out = values.slice(0, i);
-    out?.push(v);
+    const before = values[i]!;
+    const v = (classes[i]! & step.trigger) === 0 ? before : step.fn(before);
+    if (out === undefined) {
+      if (v === before) continue;
+      out = values.slice(0, i);
+      outClasses = classes.slice(0, i);
+    }
+    out.push(v);
+    outClasses!.push(v === before ? classes[i]! : charClasses(v));
   }
-  return out ?? values;
+  memo.values[step.node] = out ?? values;
+  memo.classes[step.node] = outClasses ?? classes;
 }
 
 /** Verdict offsets of `vals`; a value its step left unchanged keeps its parent's verdict. */

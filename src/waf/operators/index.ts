@@ -9,7 +9,7 @@ import { compileByteRange, invalidUrlEncoding, invalidUtf8 } from './validate.js
 import { detectSqli } from '../detect/sqli.js';
 import { detectXss } from '../detect/xss.js';
 import { guardedExec } from '../regex/budget.js';
-import { requiredLiteralSets } from '../regex/literals.js';
+import { selectiveLiteralSets } from '../regex/escape-literals.js';
 
 export interface OperatorSource {
   /** Folder of the rule file, where `@pmFromFile` lists live. */
@@ -86,7 +86,7 @@ function rxOperator(pattern: string): OperatorFn {
     if (capture) ctx.setCaptures(m);
     return true;
   };
-  const literalSets = requiredLiteralSets(re.source);
+  const literalSets = selectiveLiteralSets(re.source);
   return literalSets === undefined ? fn : Object.assign(fn, { literalSets });
 }
 

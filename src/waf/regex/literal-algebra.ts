@@ -18,6 +18,16 @@ const MAX_EXACT = 64;
 const MAX_REQ = 1024;
 export const ANY: Info = { exact: undefined, req: undefined };
 export const EMPTY: Info = { exact: [''], req: undefined };
+/** A sub-pattern that cannot match at all: every char it needs is excluded (see literals.ts). */
+export const NEVER: Info = { exact: [], req: undefined };
+
+export function isNever(info: Info): boolean {
+  return info.exact !== undefined && info.exact.length === 0;
+}
+
+function isEmpty(info: Info): boolean {
+  return info.exact !== undefined && info.exact.length === 1 && info.exact[0] === '';
+}
 
 export class Unsupported extends Error {}
 
@@ -35,17 +45,27 @@ export function reqOf(info: Info): readonly string[] | undefined {
   return asReq(info.exact) ?? info.req;
 }
 
+function shortest(list: readonly string[]): number {
+  let min = Infinity;
+  for (const s of list) if (s.length < min) min = s.length;
+  return min;
+}
+
 /** The more selective requirement: longer shortest literal first, then fewer literals. */
 export function better(a: readonly string[] | undefined, b: readonly string[] | undefined): readonly string[] | undefined {
   if (a === undefined) return b;
   if (b === undefined) return a;
-  const minA = Math.min(...a.map((s) => s.length));
-  const minB = Math.min(...b.map((s) => s.length));
+  const minA = shortest(a);
+  const minB = shortest(b);
   if (minA !== minB) return minA > minB ? a : b;
   return a.length <= b.length ? a : b;
 }
 
 export function concat(a: Info, b: Info): Info {
+  if (isNever(a) || isNever(b)) return NEVER;
+  // The empty string on one side (an optional part that cannot match, `^`, `\b`) changes nothing.
+  if (isEmpty(a) && b.exact !== undefined) return b;
+  if (isEmpty(b) && a.exact !== undefined) return a;
   let exact: string[] | undefined;
   if (a.exact !== undefined && b.exact !== undefined && a.exact.length * b.exact.length <= MAX_EXACT) {
     exact = dedupe(a.exact.flatMap((x) => b.exact!.map((y) => x + y)));
@@ -53,7 +73,10 @@ export function concat(a: Info, b: Info): Info {
   return { exact, req: better(asReq(exact), better(reqOf(a), reqOf(b))) };
 }
 
-export function alternate(list: readonly Info[]): Info {
+export function alternate(all: readonly Info[]): Info {
+  // A branch that cannot match adds no string and no requirement.
+  const list = all.filter((info) => !isNever(info));
+  if (list.length === 0) return NEVER;
   let exact: string[] | undefined = [];
   let req: string[] | undefined = [];
   for (const info of list) {
@@ -70,6 +93,7 @@ export function alternate(list: readonly Info[]): Info {
 
 export function repeat(info: Info, min: number, max: number): Info {
   if (min === 1 && max === 1) return info;
+  if (isNever(info)) return min === 0 ? EMPTY : NEVER;
   if (min === 0) return max === 1 && info.exact !== undefined ? { exact: dedupe(['', ...info.exact]), req: undefined } : ANY;
   return { exact: undefined, req: reqOf(info), also: info.also };
 }
@@ -85,13 +109,19 @@ export function allReqs(info: Info): (readonly string[])[] {
 /** Chars a class may have and still count as literals: `[\n\r;`{]` (CRS 932125's command separators) has 5. */
 const MAX_CLASS = 8;
 
-/** One character set (a class or an escape), ASCII lower-cased; undefined when large or non-ASCII. */
-export function charsInfo(chars: Set<number> | undefined): Info {
+/**
+ * One character set (a class or an escape), ASCII lower-cased, less the `excluded` chars (ASCII
+ * non-letters: case folding leaves them as they are); undefined when large or non-ASCII. A set of
+ * excluded chars only cannot match: NEVER.
+ */
+export function charsInfo(chars: Set<number> | undefined, excluded?: ReadonlySet<number>): Info {
   if (chars === undefined) return ANY;
   const folded = new Set<string>();
   for (const c of chars) {
+    if (excluded?.has(c)) continue;
     if (c >= 128) return ANY;
     folded.add(String.fromCharCode(c >= 65 && c <= 90 ? c + 32 : c));
   }
-  return folded.size > 0 && folded.size <= MAX_CLASS ? { exact: [...folded], req: undefined } : ANY;
+  if (folded.size === 0) return NEVER;
+  return folded.size <= MAX_CLASS ? { exact: [...folded], req: undefined } : ANY;
 }

@@ -12,11 +12,21 @@
  * requirement": the prefilter is then off for that pattern, never wrong.
  */
 
-import { ANY, EMPTY, Unsupported, allReqs, alternate, better, charsInfo, concat, reqOf, repeat, type Info } from './literal-algebra.js';
+import { ANY, EMPTY, NEVER, Unsupported, allReqs, alternate, better, charsInfo, concat, isNever, reqOf, repeat, type Info } from './literal-algebra.js';
 
 class Parser {
   i = 0;
-  constructor(readonly src: string) {}
+  /** `excluded`: chars assumed absent from the input; `mentioned` collects the chars of every small char set parsed (see allLiteralSets). */
+  constructor(
+    readonly src: string,
+    readonly excluded: ReadonlySet<number> | undefined,
+    readonly mentioned: Set<number> | undefined,
+  ) {}
+
+  private chars(set: Set<number> | undefined): Info {
+    if (set !== undefined && this.mentioned !== undefined) for (const c of set) this.mentioned.add(c);
+    return charsInfo(set, this.excluded);
+  }
 
   parseAlternation(): Info {
     const alts = [this.parseSequence()];
@@ -35,10 +45,13 @@ class Parser {
     let run: Info = EMPTY;
     let req: readonly string[] | undefined;
     let allExact = true;
+    let never = false;
     // Every part's requirement: all of them hold at once.
     const all: (readonly string[])[] = [];
     while (this.i < this.src.length && this.src[this.i] !== '|' && this.src[this.i] !== ')') {
       const atom = this.parseQuantifier(this.parseAtom());
+      // A part that cannot match makes the whole sequence unmatchable (parsed on to its end).
+      if (isNever(atom)) never = true;
       if (atom.exact !== undefined) {
         const joined = concat(run, atom);
         if (joined.exact !== undefined) {
@@ -57,6 +70,7 @@ class Parser {
       req = better(req, better(reqOf(run), reqOf(atom)));
       run = EMPTY;
     }
+    if (never) return NEVER;
     if (allExact) return run;
     const last = reqOf(run);
     if (last !== undefined) all.push(last);
@@ -87,13 +101,13 @@ class Parser {
     const { src } = this;
     const ch = src[this.i]!;
     if (ch === '(') return this.parseGroup();
-    if (ch === '[') return charsInfo(this.parseClass());
+    if (ch === '[') return this.chars(this.parseClass());
     if (ch === '\\') return this.parseEscape();
     this.i++;
     if (ch === '^' || ch === '$') return EMPTY;
     if (ch === '.') return ANY;
     if (ch === '*' || ch === '+' || ch === '?') throw new Unsupported('nothing to repeat');
-    return charsInfo(new Set([ch.charCodeAt(0)]));
+    return this.chars(new Set([ch.charCodeAt(0)]));
   }
 
   private parseGroup(): Info {
@@ -134,7 +148,7 @@ class Parser {
       else while (/\d/.test(src[this.i] ?? '')) this.i++;
       return ANY;
     }
-    return charsInfo(this.escapeChars(false));
+    return this.chars(this.escapeChars(false));
   }
 
   /** The chars one escape stands for (at `this.i`, the backslash); undefined when many. */
@@ -201,7 +215,7 @@ class Parser {
 }
 
 /** How many requirement sets a pattern keeps (each costs the prefilter a bit): the most selective. */
-const MAX_SETS = 3;
+export const MAX_SETS = 3;
 
 /**
  * The literals one of which occurs (ASCII lower-cased) in the ASCII-lower-cased input of every
@@ -216,18 +230,34 @@ export function requiredLiterals(source: string): readonly string[] | undefined 
  * the most selective first; undefined when none can be proven.
  */
 export function requiredLiteralSets(source: string): readonly (readonly string[])[] | undefined {
+  const sets = allLiteralSets(source, undefined);
+  sets?.sort((a, b) => (better(a, b) === a ? -1 : 1));
+  return sets === undefined || sets.length === 0 ? undefined : sets.slice(0, MAX_SETS);
+}
+
+/**
+ * Every distinct requirement set the parser proves for `source`, in no order; undefined when the
+ * parser does not understand the pattern. With `excluded` (ASCII non-letters), each set holds
+ * those chars as one-char literals too: the parse assumes they are absent from the input, so what
+ * it proves holds only for inputs without them, and an input with one passes any set. When no
+ * input without them can match, that is the one set. `mentioned`, when given, receives the chars
+ * of every literal char and small class: excluding any other char changes nothing.
+ */
+export function allLiteralSets(source: string, excluded: ReadonlySet<number> | undefined, mentioned?: Set<number>): (readonly string[])[] | undefined {
   try {
-    const parser = new Parser(source);
+    const parser = new Parser(source, excluded, mentioned);
     const info = parser.parseAlternation();
     if (parser.i !== source.length) return undefined;
+    const escapes = [...(excluded ?? [])].map((c) => String.fromCharCode(c));
+    if (isNever(info)) return [escapes];
     const seen = new Set<string>();
     const sets: (readonly string[])[] = [];
-    for (const set of allReqs(info)) {
+    for (const req of allReqs(info)) {
+      const set = [...req, ...escapes];
       const key = [...set].sort().join('\0');
       if (!seen.has(key)) [seen.add(key), sets.push(set)];
     }
-    sets.sort((a, b) => (better(a, b) === a ? -1 : 1));
-    return sets.length === 0 ? undefined : sets.slice(0, MAX_SETS);
+    return sets;
   } catch (error) {
     if (error instanceof Unsupported) return undefined;
     throw error;
