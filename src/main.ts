@@ -1,5 +1,6 @@
 #!/usr/bin/env node
 import { parseArgs } from './cli/args.js';
+import { tuneV8ForGateway } from './runtime/v8-tuning.js';
 
 // Commands are imported when chosen: `start` must not load the OAuth server (oidc-provider, koa)
 // or the CLI's store code into every gateway process, and `validate` stays quick.
@@ -28,8 +29,10 @@ async function main(argv: string[]): Promise<number | undefined> {
   const args = parseArgs(rest);
   switch (command) {
     case 'start':
+      tuneV8ForGateway();
       return (await import('./cli/commands/start.js')).startCommand(args);
     case 'quickstart':
+      tuneV8ForGateway();
       return (await import('./cli/commands/quickstart.js')).quickstartCommand(args);
     case 'auth-server':
       return (await import('./cli/commands/auth-server.js')).authServerCommand(args);

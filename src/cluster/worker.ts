@@ -2,6 +2,7 @@ import cluster from 'node:cluster';
 import { AggregatorRegistry } from 'prom-client';
 import type { Gateway } from '../gateway.js';
 import { GatewayMetrics } from '../observability/metrics.js';
+import { tuneV8ForGateway } from '../runtime/v8-tuning.js';
 import { isPrimaryMessage, type PrimaryMessage, type WorkerMessage } from './protocol.js';
 
 type ConfigMessage = Extract<PrimaryMessage, { type: 'portcullis:config' }>;
@@ -17,6 +18,7 @@ function send(message: WorkerMessage): void {
  * and the shutdown the primary sends. The primary serves the admin listener and watches the file.
  */
 export async function runWorker(): Promise<void> {
+  tuneV8ForGateway();
   // The primary coordinates reloads; a SIGHUP sent to the whole process group must not kill us.
   process.on('SIGHUP', () => undefined);
   // Answer the primary's metric requests from the start: it asks every connected worker and would

@@ -30,12 +30,12 @@ export class EvaluationCache {
   /** The literal prefilter's verdicts (engine/prefilter.ts): a pool of bitsets, and each string's offset in it. */
   verdicts: Uint32Array;
   verdictsUsed = 0;
-  readonly verdictOffsets = new Map<string, number>();
+  verdictOffsets = new Map<string, number>();
   /** Transformed values by transformation-prefix node, then original value (engine/values.ts). */
-  readonly transformed: (Map<string, string> | undefined)[] = [];
-  readonly collectionMemos = new Map<Collection, CollectionMemo>();
+  transformed: (Map<string, string> | undefined)[] = [];
+  collectionMemos = new Map<Collection, CollectionMemo>();
   /** The union of a collection memo's offsets array, by that (immutable) array. */
-  readonly unionsOfOffsets = new Map<readonly number[], number>();
+  unionsOfOffsets = new Map<readonly number[], number>();
   /** Offsets in `verdicts` of the unions by Rule.unionIds (-1: no values; UNION_UNKNOWN); reset at each phase. */
   readonly unionOffsets: Int32Array;
 
@@ -52,11 +52,16 @@ export class EvaluationCache {
     // A huge request may have grown the pool: do not keep that much memory for the next ones.
     if (this.verdicts.length > MAX_KEPT_VERDICTS * this.prefilter.words) this.verdicts = new Uint32Array(INITIAL_VERDICTS * this.prefilter.words);
     this.verdictsUsed = 0;
-    // Map.clear allocates a fresh table: only for maps this call used (a GET touches few of the ~40).
-    if (this.verdictOffsets.size !== 0) this.verdictOffsets.clear();
-    for (const map of this.transformed) if (map !== undefined && map.size !== 0) map.clear();
-    if (this.collectionMemos.size !== 0) this.collectionMemos.clear();
-    if (this.unionsOfOffsets.size !== 0) this.unionsOfOffsets.clear();
+    // New containers, not cleared ones: this cache lives in the old generation, and a cleared Map
+    // keeps its old table, whose slots still point at the call's strings and arrays until the next
+    // full GC. Every young-generation GC until then found them through those slots and promoted
+    // them: a process fell into a mode where each 4 KB JSON body left ~1 MB in the old generation,
+    // and the WAF cost twice as much (GC and cache misses). New containers are young, as is all
+    // they hold, and die young. Only the ones this call used are replaced (a GET touches few).
+    if (this.verdictOffsets.size !== 0) this.verdictOffsets = new Map();
+    if (this.transformed.length !== 0) this.transformed = [];
+    if (this.collectionMemos.size !== 0) this.collectionMemos = new Map();
+    if (this.unionsOfOffsets.size !== 0) this.unionsOfOffsets = new Map();
     this.unionOffsets.fill(UNION_UNKNOWN);
   }
 

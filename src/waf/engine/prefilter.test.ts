@@ -63,6 +63,13 @@ describe('the prefilter automaton', () => {
     // Overlapping literals found through fail links.
     expect(hasBit(new Prefilter([['bcd'], ['abce']]).scan('abcd'), 0, 0)).toBe(true);
   });
+
+  it('matches Latin-1 bytes exactly, and treats a char above 0xff as in no literal', () => {
+    const pf = new Prefilter([['\xbc'], ['http://\xe2\x91']]);
+    expect([0, 1].map((b) => hasBit(pf.scan('a\xbcb'), 0, b))).toEqual([true, false]);
+    expect([0, 1].map((b) => hasBit(pf.scan('HTTP://\xe2\x91\xaf'), 0, b))).toEqual([false, true]);
+    expect([0, 1].map((b) => hasBit(pf.scan('\u01bc http://\u01e2\x91'), 0, b))).toEqual([false, false]);
+  });
 });
 
 /** Every link of the rule set with a prefilter. */

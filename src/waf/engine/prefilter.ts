@@ -5,8 +5,9 @@
  * require it. A rule whose bit is clear cannot match the value, so its operator is not run.
  *
  * Matching is ASCII-case-insensitive (literals are ASCII lower-cased, so is each input char), the
- * domain in which the literals were derived. Literals are ASCII (the operators give none
- * otherwise), so a non-ASCII char only returns the automaton to its root. The automaton is a dense
+ * domain in which the literals were derived. Literal chars are bytes (below 256: an `@pm` phrase's
+ * UTF-8 bytes, a caseless Latin-1 symbol of a pattern), so a char above 0xff only returns the
+ * automaton to its root. The automaton is a dense
  * table over the chars the literals use: one array read per input char.
  */
 
@@ -34,8 +35,8 @@ export function minimalLiterals(literals: readonly string[]): string[] {
 export class Prefilter {
   /** Words per bitset. */
   readonly words: number;
-  /** Char (ASCII lower-cased) -> column; 0 for chars in no literal (they lead back to the root). */
-  private readonly column = new Uint8Array(128);
+  /** Byte (ASCII lower-cased) -> column; 0 for chars in no literal (they lead back to the root). */
+  private readonly column = new Uint16Array(256);
   private readonly columns: number;
   /** The automaton as a dense table: state * columns + column -> state (16-bit when it fits). */
   private readonly delta: Uint16Array | Uint32Array;
@@ -105,7 +106,7 @@ export class Prefilter {
     let state = 0;
     for (let i = 0; i < value.length; i++) {
       const c = value.charCodeAt(i);
-      state = c >= 128 ? 0 : delta[state * columns + column[c]!]!;
+      state = c >= 256 ? 0 : delta[state * columns + column[c]!]!;
       const out = outputs[state];
       if (out !== undefined) for (const bit of out) bits[offset + (bit >>> 5)]! |= 1 << (bit & 31);
     }

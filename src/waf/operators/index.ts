@@ -73,8 +73,9 @@ function phraseOperator(phrases: string[]): OperatorFn {
     return found !== undefined;
   };
   // The matcher folds ASCII case only, as the prefilter does: a phrase matches iff it is found there.
+  // Phrases are bytes (read as Latin-1): the UTF-8 of ssrf.data's full-width digits is literal too.
   const nonEmpty = phrases.filter((p) => p !== '');
-  if (nonEmpty.length === 0 || nonEmpty.some((p) => /[^\x00-\x7f]/.test(p))) return fn;
+  if (nonEmpty.length === 0 || nonEmpty.some((p) => /[^\x00-\xff]/.test(p))) return fn;
   return Object.assign(fn, { literalSets: [nonEmpty.map(asciiLower)] });
 }
 

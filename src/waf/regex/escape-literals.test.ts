@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { allLiteralSets, requiredLiteralSets } from './literals.js';
 import { selectiveLiteralSets } from './escape-literals.js';
+import { isCaselessByte } from './literal-algebra.js';
 import { compilePcre } from './translate.js';
 
 // CRS 932230's shape: each command spelled with an evasion group between its letters.
@@ -54,5 +55,23 @@ describe('literals with excluded chars', () => {
       for (const set of sets) expect(set.some((lit) => lower.includes(lit)), input).toBe(true);
     }
     expect(matched).toBeGreaterThan(1000);
+  });
+});
+
+describe('Latin-1 literals', () => {
+  it('are caseless bytes only: each matches itself alone under `i`, among all 65,536 UTF-16 code units', () => {
+    const caseless = Array.from({ length: 128 }, (_, k) => 128 + k).filter(isCaselessByte);
+    expect(caseless).toEqual(expect.arrayContaining([0xbc, 0xbe, 0xd7, 0xf7]));
+    expect(caseless).not.toContain(0xb5); // µ upper-cases to U+039C
+    expect(caseless).not.toContain(0xe9);
+    for (const c of caseless) {
+      const re = new RegExp(`^\\x${c.toString(16)}$`, 'i');
+      for (let code = 0; code < 0x10000; code++) if (code !== c && re.test(String.fromCharCode(code))) throw new Error(`${c} matches ${code}`);
+    }
+  });
+
+  it('let the prefilter rule out values without them (CRS 941310)', () => {
+    expect(requiredLiteralSets(compilePcre('\\x{bc}[^>\\x{be}]*[>\\x{be}]|<[^\\x{be}]*\\x{be}').source)?.[0]).toEqual(['\xbc', '<']);
+    expect(requiredLiteralSets(compilePcre('(?i)caf\\xe9').source)?.[0]).toEqual(['caf']);
   });
 });

@@ -106,20 +106,33 @@ export function allReqs(info: Info): (readonly string[])[] {
   return out;
 }
 
+/**
+ * A Latin-1 char without case: it matches only itself, with or without `i` (without `u`, `i`
+ * compares upper-cased chars, and no char upper-cases to a caseless symbol). `isCaselessByte`'s
+ * test checks this against every UTF-16 code unit.
+ */
+export function isCaselessByte(c: number): boolean {
+  if (c >= 256) return false;
+  const ch = String.fromCharCode(c);
+  return ch.toUpperCase() === ch && ch.toLowerCase() === ch;
+}
+
 /** Chars a class may have and still count as literals: `[\n\r;`{]` (CRS 932125's command separators) has 5. */
 const MAX_CLASS = 8;
 
 /**
  * One character set (a class or an escape), ASCII lower-cased, less the `excluded` chars (ASCII
- * non-letters: case folding leaves them as they are); undefined when large or non-ASCII. A set of
- * excluded chars only cannot match: NEVER.
+ * non-letters: case folding leaves them as they are); undefined when large, or when it holds a
+ * char >= 128 that has a case (`\xe9` also matches `\xc9` under `i`: not modelled). Caseless
+ * Latin-1 symbols (`\xbc`, CRS 941310's evasion) are literals like ASCII ones. A set of excluded
+ * chars only cannot match: NEVER.
  */
 export function charsInfo(chars: Set<number> | undefined, excluded?: ReadonlySet<number>): Info {
   if (chars === undefined) return ANY;
   const folded = new Set<string>();
   for (const c of chars) {
     if (excluded?.has(c)) continue;
-    if (c >= 128) return ANY;
+    if (c >= 128 && !isCaselessByte(c)) return ANY;
     folded.add(String.fromCharCode(c >= 65 && c <= 90 ? c + 32 : c));
   }
   if (folded.size === 0) return NEVER;

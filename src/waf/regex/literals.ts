@@ -7,8 +7,8 @@
  * literals are ASCII lower-cased and tested against the ASCII-lower-cased value. That is sound for
  * case-sensitive patterns (a match containing `Foo` lower-cases to one containing `foo`) and for
  * `i` patterns (without `u`, an ASCII letter matches only its two ASCII cases: ES Canonicalize
- * never maps a char >= 128 to one < 128). Non-ASCII characters are treated as unknown, so case
- * folding beyond ASCII never matters. Whatever this parser does not understand yields "no
+ * never maps a char >= 128 to one < 128). Non-ASCII characters are treated as unknown, but for
+ * Latin-1 symbols that have no case (literal-algebra.ts), so case folding beyond ASCII never matters. Whatever this parser does not understand yields "no
  * requirement": the prefilter is then off for that pattern, never wrong.
  */
 
