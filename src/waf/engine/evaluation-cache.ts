@@ -8,6 +8,8 @@ export interface CollectionMemo {
   readonly values: (readonly string[] | undefined)[];
   /** Per node, each value's char classes (transforms/triggers.ts): a step its value lacks the trigger of is skipped. */
   readonly classes: (readonly number[] | undefined)[];
+  /** Per node, the union of its values' classes: a step no value has the trigger of is skipped whole. */
+  readonly allClasses: number[];
   readonly offsets: (readonly number[] | undefined)[];
 }
 

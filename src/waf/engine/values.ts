@@ -85,7 +85,8 @@ export function collectionMemo(cache: EvaluationCache, rule: Rule, coll: Collect
   let memo = cache.collectionMemos.get(coll);
   if (memo === undefined || memo.version !== coll.version) {
     const raw = coll.entries.map((e) => e.value);
-    memo = { version: coll.version, values: [raw], classes: [raw.map(charClasses)], offsets: [] };
+    const classes = raw.map(charClasses);
+    memo = { version: coll.version, values: [raw], classes: [classes], allClasses: [classes.reduce((all, c) => all | c, 0)], offsets: [] };
     cache.collectionMemos.set(coll, memo);
   }
   const last = rule.transformNode;
@@ -110,6 +111,14 @@ export function collectionMemo(cache: EvaluationCache, rule: Rule, coll: Collect
 function transformAll(memo: CollectionMemo, parent: number, step: TransformStep): void {
   const values = memo.values[parent]!;
   const classes = memo.classes[parent]!;
+  const all = memo.allClasses[parent]!;
+  if ((all & step.trigger) === 0) {
+    // No value holds a char the step acts on: the node is its parent (one test, no walk).
+    memo.values[step.node] = values;
+    memo.classes[step.node] = classes;
+    memo.allClasses[step.node] = all;
+    return;
+  }
   let out: string[] | undefined;
   let outClasses: number[] | undefined;
   for (let i = 0; i < values.length; i++) {
@@ -125,6 +134,7 @@ function transformAll(memo: CollectionMemo, parent: number, step: TransformStep)
   }
   memo.values[step.node] = out ?? values;
   memo.classes[step.node] = outClasses ?? classes;
+  memo.allClasses[step.node] = outClasses === undefined ? all : outClasses.reduce((union, c) => union | c, 0);
 }
 
 /** Verdict offsets of `vals`; a value its step left unchanged keeps its parent's verdict. */
