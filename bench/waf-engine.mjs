@@ -9,6 +9,9 @@ import { benchCrsDir } from './lib/waf-scenario.mjs';
 
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const load = (p) => import(pathToFileURL(path.join(repoRoot, 'dist', p)).href);
+// As a gateway process runs (src/runtime/v8-tuning.ts): with V8's default, a process may settle
+// at random into a mode where the engine costs 1.7-2x.
+(await load('runtime/v8-tuning.js')).tuneV8ForGateway();
 const { WafEngine } = await load('waf/engine/waf-engine.js');
 const { compiledCrs } = await load('policies/waf/settings.js');
 const args = process.argv.slice(2);
