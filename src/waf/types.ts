@@ -116,6 +116,8 @@ export interface Rule {
   readonly multiMatch: boolean;
   readonly capture: boolean;
   readonly chain: Rule | undefined;
+  /** True when the link has setvars or ctls to run on a match: most matched links have none, and this is read instead of two arrays. */
+  readonly linkActions: boolean;
   readonly setvars: readonly SetVar[];
   readonly ctls: readonly Ctl[];
   readonly disruptive: Disruptive | undefined;
@@ -154,6 +156,9 @@ export interface TxCheck {
   readonly count: boolean;
   readonly op: Comparison['op'];
   readonly n: number;
+  /** For a count: the entries a count of 0 and of 1 stand for (MATCHED_VAR), read only on a match. */
+  readonly zeroEntry: VarEntry | undefined;
+  readonly oneEntry: VarEntry | undefined;
 }
 
 /** What one rule did in a transaction: what the decision log and the regression suite read. */

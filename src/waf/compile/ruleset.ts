@@ -70,6 +70,7 @@ function buildRule(raw: RuleActions, d: Directive, varsText: string | undefined,
     skip: raw.skip,
     log: raw.log ?? def?.log ?? true,
     disruptive: raw.disruptive ?? def?.disruptive,
+    linkActions: raw.setvars.length + raw.ctls.length > 0,
     setvars: raw.setvars,
     ctls: raw.ctls,
     negated: op.negated,
@@ -100,7 +101,7 @@ function markerRule(name: string, where: string, phase: number): Rule {
   // The same field order as buildRule's: one object shape for every rule in a phase list.
   return {
     marker: name, txCheck: undefined, id: 0, tags: [], targets: [], chain: undefined, skipAfter: undefined, skip: 0, log: false, disruptive: undefined,
-    setvars: [], ctls: [], negated: false, prefilterBit: -1, unionIds: [], prefilterBits: [], transformNode: 0, transformSteps: [], multiMatch: false,
+    linkActions: false, setvars: [], ctls: [], negated: false, prefilterBit: -1, unionIds: [], prefilterBits: [], transformNode: 0, transformSteps: [], multiMatch: false,
     operator: () => false, capture: false, exclusions: [], operatorName: 'noMatch', operatorParam: '', phase, where, transforms: [], transformNames: [],
     transformKey: '', status: undefined, msg: undefined, logdata: undefined, severity: undefined,
   };

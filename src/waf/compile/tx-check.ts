@@ -15,5 +15,14 @@ export function txCheckOf(rule: Rule): TxCheck | undefined {
   const selector = rule.targets[0]!;
   if (selector.collection !== 'TX' || selector.key === undefined || selector.keyRegex !== undefined) return undefined;
   if (selector.kind !== 'txKey' && !(selector.kind === 'count' && selector.countLists.length > 1)) return undefined;
-  return { selector, key: selector.key, count: selector.kind === 'count', op: comparison.op, n: comparison.n };
+  const count = selector.kind === 'count';
+  return {
+    selector,
+    key: selector.key,
+    count,
+    op: comparison.op,
+    n: comparison.n,
+    zeroEntry: count ? selector.countLists[0]![0] : undefined,
+    oneEntry: count ? selector.countLists[1]![0] : undefined,
+  };
 }

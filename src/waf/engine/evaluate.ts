@@ -23,6 +23,7 @@ export class BudgetExceededError extends Error {
  * its head set): ModSecurity's behaviour.
  */
 function runLinkActions(tx: Transaction, rule: Rule): void {
+  if (!rule.linkActions) return;
   for (const sv of rule.setvars) applySetVar(tx, sv);
   for (const ctl of rule.ctls) applyCtl(tx, ctl);
 }
@@ -47,22 +48,21 @@ function valueMatched(tx: Transaction, rule: Rule, hit: VarEntry): void {
  * operator call: what that path would do for one TX entry or one count.
  */
 function evaluateTxCheck(tx: Transaction, rule: Rule, check: TxCheck): boolean {
-  let entry: VarEntry;
+  let found: VarEntry | undefined;
   let n: number;
   if (check.count) {
     // Counts are never excluded; a TX name counts 0 or 1.
     n = tx.tx.has(check.key) ? 1 : 0;
-    entry = check.selector.countLists[n]![0]!;
   } else {
-    const found = tx.tx.get(check.key);
+    found = tx.tx.get(check.key);
     if (found === undefined) return false;
     if (tx.txTargetsRemoved && tx.isExcluded(rule, check.selector, found, tx.runtimeExclusions(rule))) return false;
-    entry = found;
     n = toInt(found.value);
   }
   if (--tx.budget < 0) throw new BudgetExceededError(rule.id);
   if (compare(check.op, n, check.n) === rule.negated) return false;
-  valueMatched(tx, rule, entry);
+  // The count's entry is read only now: on the cold path of a rule visit, each pointer costs.
+  valueMatched(tx, rule, found ?? (n === 0 ? check.zeroEntry! : check.oneEntry!));
   return true;
 }
 
