@@ -3,20 +3,33 @@ import type { Rule } from '../types.js';
 /** Variables whose values change while a phase runs (TX, MATCHED_*, REQBODY_PROCESSOR): their presence cannot be decided at a phase's start. */
 export const VOLATILE = new Set(['TX', 'MATCHED_VAR', 'MATCHED_VARS', 'MATCHED_VAR_NAME', 'MATCHED_VARS_NAMES', 'REQBODY_PROCESSOR']);
 
-/** One bit per variable name: 32 names fit (the CRS's rules read 27). */
+/** One bit per variable name: 32 names fit (the CRS's rules read 27); 32 more for keys. */
 const MAX_NAMES = 32;
+
+/** A keyed selection with a plain key (`REQUEST_HEADERS:User-Agent`): its own presence bit. */
+export interface MaskKey {
+  readonly collection: string;
+  /** Lower-cased, as Collection.byKey takes it. */
+  readonly key: string;
+}
 
 export interface TargetMasks {
   /** The name of each bit. */
   readonly names: readonly string[];
+  /** The key of each bit of `keyMasks`. */
+  readonly keys: readonly MaskKey[];
   /** Per phase, the bits of the names its masked rules read (what a phase must look up). */
   readonly phaseBits: readonly number[];
+  readonly phaseKeyBits: readonly number[];
   /**
    * Per phase and rule index: the bits of the variables the rule's head reads, or 0 when the rule
    * must always be evaluated. A rule with a mask can only match when one of those variables has a
    * value: with none (a GET has no ARGS, cookies, XML or body) it is skipped without being read.
+   * A keyed selection sets its bit in `keyMasks` instead (a GET without a User-Agent skips the
+   * rules on that header alone), or, past 32 keys, its collection's bit here.
    */
   readonly masks: readonly Uint32Array[];
+  readonly keyMasks: readonly Uint32Array[];
 }
 
 /**
@@ -26,21 +39,37 @@ export interface TargetMasks {
  */
 export function planTargetMasks(phases: readonly (readonly Rule[])[]): TargetMasks {
   const bits = new Map<string, number>();
-  const maskOf = (rule: Rule): number => {
-    if (rule.marker !== undefined || rule.targets.length === 0) return 0;
+  const keyBits = new Map<string, number>();
+  const keys: MaskKey[] = [];
+  const bitOf = (map: Map<string, number>, name: string): number | undefined => {
+    let bit = map.get(name);
+    if (bit === undefined && map.size < MAX_NAMES) map.set(name, (bit = map.size));
+    return bit;
+  };
+  const masksOf = (rule: Rule): [number, number] => {
+    if (rule.marker !== undefined || rule.targets.length === 0) return [0, 0];
     let mask = 0;
+    let keyMask = 0;
     for (const sel of rule.targets) {
-      if (sel.kind === 'count' || VOLATILE.has(sel.collection)) return 0;
-      let bit = bits.get(sel.collection);
-      if (bit === undefined) {
-        if (bits.size === MAX_NAMES) return 0;
-        bits.set(sel.collection, (bit = bits.size));
+      if (sel.kind === 'count' || VOLATILE.has(sel.collection)) return [0, 0];
+      if (sel.kind === 'keyed' && sel.key !== undefined && sel.keyRegex === undefined) {
+        const name = `${sel.collection}:${sel.key}`;
+        const keyBit = bitOf(keyBits, name);
+        if (keyBit !== undefined) {
+          if (keys.length === keyBit) keys.push({ collection: sel.collection, key: sel.key });
+          keyMask |= 1 << keyBit;
+          continue;
+        }
       }
+      const bit = bitOf(bits, sel.collection);
+      if (bit === undefined) return [0, 0];
       mask |= 1 << bit;
     }
-    return mask;
+    return [mask, keyMask];
   };
-  const masks = phases.map((list) => Uint32Array.from(list, maskOf));
-  const phaseBits = masks.map((m) => m.reduce((all, x) => all | x, 0) >>> 0);
-  return { names: [...bits.keys()], phaseBits, masks };
+  const both = phases.map((list) => list.map(masksOf));
+  const masks = both.map((list) => Uint32Array.from(list, ([m]) => m));
+  const keyMasks = both.map((list) => Uint32Array.from(list, ([, k]) => k));
+  const union = (m: Uint32Array) => m.reduce((all, x) => all | x, 0) >>> 0;
+  return { names: [...bits.keys()], keys, phaseBits: masks.map(union), phaseKeyBits: keyMasks.map(union), masks, keyMasks };
 }

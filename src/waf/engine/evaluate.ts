@@ -7,7 +7,7 @@ import { applySetVar } from './setvar.js';
 import { compare, toInt } from '../operators/index.js';
 import { hasAllBits } from './prefilter.js';
 import type { CollectionMemo } from './evaluation-cache.js';
-import { collectionMemo, presentVariables, selectionMayMatch, stepValue, transformedValue, verdictOf, wholeCollection } from './values.js';
+import { collectionMemo, presentKeys, presentVariables, selectionMayMatch, stepValue, transformedValue, verdictOf, wholeCollection } from './values.js';
 
 /** Thrown when a transaction spends its operator budget: the caller decides (block or let through). */
 export class BudgetExceededError extends Error {
@@ -214,7 +214,9 @@ export function runPhase(tx: Transaction, ruleSet: RuleSet, phase: number): void
   const skipTargets = ruleSet.skipTargets[phase] ?? [];
   // Off with the prefilter (its equivalence test then checks this skip too).
   const masks = tx.usePrefilter ? ruleSet.targetMasks.masks[phase] : undefined;
+  const keyMasks = ruleSet.targetMasks.keyMasks[phase]!;
   const present = masks === undefined ? 0 : presentVariables(tx, ruleSet.targetMasks, phase);
+  const keyPresent = masks === undefined ? 0 : presentKeys(tx, ruleSet.targetMasks, phase);
   // The populate step before each phase changes the values the cached unions were built from.
   tx.cache.resetUnions();
   let i = 0;
@@ -222,7 +224,8 @@ export function runPhase(tx: Transaction, ruleSet: RuleSet, phase: number): void
     if (masks !== undefined) {
       // A rule reading only variables without values cannot match: skipped without reading it.
       const mask = masks[i]!;
-      if (mask !== 0 && (mask & present) === 0) {
+      const keyMask = keyMasks[i]!;
+      if ((mask | keyMask) !== 0 && (mask & present) === 0 && (keyMask & keyPresent) === 0) {
         i++;
         continue;
       }

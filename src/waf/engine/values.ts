@@ -229,3 +229,16 @@ export function presentVariables(tx: Transaction, targetMasks: TargetMasks, phas
   }
   return present;
 }
+
+/** The bits (TargetMasks.keys) of the keyed selections this phase's masked rules read that select a value now. */
+export function presentKeys(tx: Transaction, targetMasks: TargetMasks, phase: number): number {
+  const wanted = targetMasks.phaseKeyBits[phase] ?? 0;
+  let present = 0;
+  for (let b = 0; b < targetMasks.keys.length; b++) {
+    if ((wanted & (1 << b)) === 0) continue;
+    const { collection, key } = targetMasks.keys[b]!;
+    // As Transaction.entriesOf selects them: a scalar of that name whole, else the collection's entries with that key.
+    if (tx.scalars.has(collection) || (tx.collections.get(collection)?.byKey(key).length ?? 0) > 0) present |= 1 << b;
+  }
+  return present;
+}
