@@ -7,6 +7,7 @@ import { applySetVar } from './setvar.js';
 import { compare, toInt } from '../operators/index.js';
 import { hasAllBits } from './prefilter.js';
 import type { CollectionMemo } from './evaluation-cache.js';
+import { applyFold, canApplyFold, type PrefixFold } from './prefix-fold.js';
 import { collectionMemo, presentKeys, presentVariables, selectionMayMatch, stepValue, transformedValue, verdictOf, wholeCollection } from './values.js';
 
 /** Thrown when a transaction spends its operator budget: the caller decides (block or let through). */
@@ -206,8 +207,24 @@ function onMatch(tx: Transaction, head: Rule): void {
 }
 
 
+/**
+ * One rule of a stretch planned for folding (engine/prefix-fold.ts), as runPhase evaluates it: the
+ * next index, or undefined when the rule matched with an effect a fold cannot replay (a log entry,
+ * a disruptive action).
+ */
+export function foldStep(tx: Transaction, ruleSet: RuleSet, phase: number, i: number): number | undefined {
+  const rule = ruleSet.phases[phase]![i]!;
+  if (rule.marker !== undefined || tx.isRuleRemoved(rule)) return i + 1;
+  tx.currentRule = rule;
+  tx.clearMatchedVars();
+  if (!evaluateLink(tx, rule)) return i + 1;
+  if (rule.log || (rule.disruptive !== undefined && rule.disruptive !== 'pass')) return undefined;
+  onMatch(tx, rule);
+  return rule.skipAfter !== undefined ? ruleSet.skipTargets[phase]![i]! : i + 1 + rule.skip;
+}
+
 /** Runs one phase's rules in order, honouring skip, skipAfter, ctl removals and interruptions. */
-export function runPhase(tx: Transaction, ruleSet: RuleSet, phase: number): void {
+export function runPhase(tx: Transaction, ruleSet: RuleSet, phase: number, fold?: PrefixFold): void {
   if (tx.engineMode === 'Off' || tx.interruption !== undefined) return;
   if (tx.allowed && phase <= 2) return;
   const rules = ruleSet.phases[phase] ?? [];
@@ -219,8 +236,14 @@ export function runPhase(tx: Transaction, ruleSet: RuleSet, phase: number): void
   const keyPresent = masks === undefined ? 0 : presentKeys(tx, ruleSet.targetMasks, phase);
   // The populate step before each phase changes the values the cached unions were built from.
   tx.cache.resetUnions();
+  // The CRS setup's stretch, replayed when the transaction is where its plan began (prefix-fold.ts).
+  const foldAt = fold !== undefined && fold.phase === phase && tx.usePrefilter ? fold.start : -1;
   let i = 0;
   while (i < rules.length) {
+    if (i === foldAt && canApplyFold(tx, fold!)) {
+      i = applyFold(tx, fold!);
+      continue;
+    }
     if (masks !== undefined) {
       // A rule reading only variables without values cannot match: skipped without reading it.
       const mask = masks[i]!;

@@ -4,7 +4,8 @@ import { lexSecLang, type Directive } from '../seclang/lexer.js';
 import { compileRuleSet, type RuleSet } from '../compile/ruleset.js';
 import type { WafRequest, WafResponse } from '../request.js';
 import { populateRequestBody, populateRequestHeaders, populateResponse } from '../variables/populate.js';
-import { runPhase } from './evaluate.js';
+import { foldStep, runPhase } from './evaluate.js';
+import { planPrefixFold, type PrefixFold } from './prefix-fold.js';
 import { Transaction } from './transaction.js';
 import { EvaluationCache } from './evaluation-cache.js';
 import { responseReads, trimForResponse } from './park.js';
@@ -69,6 +70,8 @@ export class WafEngine {
   private readonly cache: EvaluationCache;
   /** What the response rules read: all a parked transaction needs to keep (engine/park.ts). */
   private readonly responseReads: ReadonlySet<string>;
+  /** The CRS setup's TX, computed once (engine/prefix-fold.ts); undefined when the rules have no such stretch. */
+  readonly prefixFold: PrefixFold | undefined;
 
   constructor(
     readonly ruleSet: RuleSet,
@@ -76,6 +79,7 @@ export class WafEngine {
   ) {
     this.cache = new EvaluationCache(ruleSet.prefilter, ruleSet.unionCount);
     this.responseReads = responseReads(ruleSet);
+    this.prefixFold = planPrefixFold(ruleSet, (tx, i) => foldStep(tx, ruleSet, 1, i));
   }
 
   /** Trims a transaction whose request phases passed, before it waits for the response (engine/park.ts). */
@@ -92,7 +96,7 @@ export class WafEngine {
     tx.cache = this.cache;
     try {
       populateRequestHeaders(tx, req);
-      runPhase(tx, this.ruleSet, 1);
+      runPhase(tx, this.ruleSet, 1, this.prefixFold);
       if (tx.interruption !== undefined) return tx;
       populateRequestBody(tx, req);
       runPhase(tx, this.ruleSet, 2);

@@ -1,0 +1,110 @@
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { describe, expect, it } from 'vitest';
+import { WafEngine } from './waf-engine.js';
+import { BudgetExceededError } from './evaluate.js';
+import type { WafRequest } from '../request.js';
+import { locateTestCrs } from '../ftw/locate.js';
+import { CRS_TEST_SETTINGS } from '../ftw/run.js';
+
+const CRS_DIR = locateTestCrs(path.dirname(fileURLToPath(import.meta.url)));
+
+const request = (uri: string, headers: [string, string][] = []): WafRequest => ({
+  method: 'GET', uri, protocol: 'HTTP/1.1', headers: [['Host', 'example.test'], ...headers], body: undefined, remoteAddr: '192.0.2.1',
+});
+
+// A setup in the CRS's shape: a data rule first (left to run), SecActions, defaults set when
+// missing, a paranoia-level skip, then rules on the request that read what the setup left.
+const SETUP = `
+SecRule REQUEST_HEADERS:X-Pre "@rx ." "id:10,phase:1,pass,nolog,setvar:tx.pre=1"
+SecAction "id:11,phase:1,pass,nolog,setvar:tx.level=2,setvar:tx.score=0"
+SecRule &TX:limit "@eq 0" "id:12,phase:1,pass,nolog,setvar:tx.limit=%{tx.level}0"
+SecRule &TX:level "@eq 0" "id:13,phase:1,pass,nolog,setvar:tx.level=9"
+SecRule TX:level "@lt 3" "id:14,phase:1,pass,nolog,skipAfter:END-SETUP"
+SecAction "id:15,phase:1,pass,nolog,setvar:tx.skipped=1"
+SecMarker "END-SETUP"
+SecRule ARGS "@rx attack" "id:20,phase:1,pass,log,setvar:tx.score=+%{tx.limit}"
+SecRule TX:score "@gt 0" "id:21,phase:1,deny,status:403,log"
+SecRule TX:pre "@eq 1" "id:22,phase:1,pass,log"
+`;
+
+/** TX after the request phases, the matched rule ids and the interruption, with and without the fold. */
+function outcome(engine: WafEngine, req: WafRequest, fold: boolean) {
+  const tx = engine.newTransaction();
+  // usePrefilter off also turns the fold off: the reference evaluation runs every rule.
+  tx.usePrefilter = fold;
+  engine.evaluateRequest(req, tx);
+  return { tx: Object.fromEntries([...tx.tx].map(([k, e]) => [k, [e.name, e.value]])), ids: tx.matches.map((m) => m.id), status: tx.interruption?.status };
+}
+
+describe('the CRS setup folded at load', () => {
+  const engine = WafEngine.fromSecLang(SETUP);
+
+  it('runs the setup once, following its skips, and stops at the first rule on the request', () => {
+    const fold = engine.prefixFold!;
+    const rules = engine.ruleSet.phases[1]!;
+    expect([rules[fold.start]!.id, rules[fold.end]!.id]).toEqual([11, 20]);
+    expect(Object.fromEntries(fold.tx.map(([k, e]) => [k, e.value]))).toEqual({ level: '2', score: '0', limit: '20' });
+  });
+
+  it.each([
+    ['/', []],
+    ['/?q=attack', []],
+    ['/?q=fine', [['X-Pre', 'yes']]],
+    ['/?q=attack', [['X-Pre', 'yes']]],
+  ] as const)('%s with headers %j: the same TX, matches and verdict as evaluating every rule', (uri, headers) => {
+    const folded = outcome(engine, request(uri, [...headers] as [string, string][]), true);
+    expect(folded).toEqual(outcome(engine, request(uri, [...headers] as [string, string][]), false));
+    if (uri.includes('attack')) expect(folded.status).toBe(403);
+  });
+
+  it('is not used when a rule before it changed TX: the setup then reads that TX', () => {
+    // X-Pre sets tx.pre first: the stretch must run for real (its result would be the same here,
+    // but the fold cannot know it); its rules then leave exactly the same TX as the reference.
+    const tx = engine.newTransaction();
+    engine.evaluateRequest(request('/', [['X-Pre', '1']]), tx);
+    expect(tx.getTx('pre')).toBe('1');
+    expect(tx.getTx('limit')).toBe('20');
+  });
+
+  it('charges the budget as the rules would: exhausted inside the setup, the same error', () => {
+    const small = WafEngine.fromSecLang(SETUP, { maxOperatorCalls: 2, responseBodyLimit: 1024 });
+    expect(() => small.evaluateRequest(request('/'))).toThrow(BudgetExceededError);
+    const tx = small.newTransaction();
+    tx.usePrefilter = false;
+    expect(() => small.evaluateRequest(request('/'), tx)).toThrow(BudgetExceededError);
+  });
+
+  it('replays the rule removals and the engine mode its SecActions set, as the regression suite settings do', () => {
+    const withCtl = WafEngine.fromSecLang(SETUP.replace('id:11,phase:1,pass,nolog,', 'id:11,phase:1,pass,nolog,ctl:ruleRemoveById=22,ctl:ruleEngine=DetectionOnly,'));
+    expect(withCtl.prefixFold?.removedIds).toEqual([[22, 22]]);
+    for (const req of [request('/?q=attack', [['X-Pre', 'yes']]), request('/')]) {
+      const folded = outcome(withCtl, req, true);
+      expect(folded).toEqual(outcome(withCtl, req, false));
+      expect(folded.ids).not.toContain(22);
+      expect(folded.status).toBeUndefined();
+    }
+  });
+
+  it('is not planned over a rule whose match is logged, reads the request, or runs another ctl', () => {
+    for (const rule of [
+      'SecRule &TX:x "@eq 0" "id:3,phase:1,pass,log,setvar:tx.x=1"',
+      'SecAction "id:3,phase:1,pass,nolog,setvar:tx.ip=%{REMOTE_ADDR}"',
+      'SecAction "id:3,phase:1,pass,nolog,ctl:forceRequestBodyVariable=On"',
+    ]) {
+      const e = WafEngine.fromSecLang(`SecAction "id:1,phase:1,pass,nolog,setvar:tx.a=1"\n${rule}\nSecAction "id:4,phase:1,pass,nolog,setvar:tx.b=1"`);
+      expect(e.prefixFold, rule).toBeUndefined();
+    }
+  });
+});
+
+describe.skipIf(CRS_DIR === undefined)('the fold on the CRS', () => {
+  it('covers the 901 setup and leaves the TX evaluating it would', () => {
+    const engine = WafEngine.fromCrs({ crsDir: CRS_DIR!, settings: CRS_TEST_SETTINGS });
+    const fold = engine.prefixFold!;
+    expect(fold.end - fold.start).toBeGreaterThan(20);
+    for (const req of [request('/'), request('/?id=1%27%20or%201=1--', [['User-Agent', 'sqlmap/1.0']])]) {
+      expect(outcome(engine, req, true)).toEqual(outcome(engine, req, false));
+    }
+  });
+});
