@@ -1,5 +1,4 @@
 import type { Exclusion, Rule, Selector, TxCheck, VarEntry } from '../types.js';
-import type { RuleSet } from '../compile/ruleset.js';
 import type { Transaction } from './transaction.js';
 import type { Collection } from '../variables/collection.js';
 import { applyCtl } from './ctl.js';
@@ -7,8 +6,7 @@ import { applySetVar } from './setvar.js';
 import { compare, toInt } from '../operators/index.js';
 import { hasAllBits } from './prefilter.js';
 import type { CollectionMemo } from './evaluation-cache.js';
-import { applyFold, canApplyFold, type PrefixFold } from './prefix-fold.js';
-import { collectionMemo, presentKeys, presentVariables, selectionMayMatch, stepValue, transformedValue, verdictOf, wholeCollection } from './values.js';
+import { collectionMemo, selectionMayMatch, stepValue, transformedValue, verdictOf, wholeCollection } from './values.js';
 
 /** Thrown when a transaction spends its operator budget: the caller decides (block or let through). */
 export class BudgetExceededError extends Error {
@@ -68,7 +66,7 @@ function evaluateTxCheck(tx: Transaction, rule: Rule, check: TxCheck): boolean {
 }
 
 /** Evaluates one link of a chain (and the links after it); true when the whole chain matched. */
-function evaluateLink(tx: Transaction, rule: Rule): boolean {
+export function evaluateLink(tx: Transaction, rule: Rule): boolean {
   if (rule.txCheck !== undefined) {
     if (!evaluateTxCheck(tx, rule, rule.txCheck)) return false;
   } else if (rule.targets.length === 0) {
@@ -185,7 +183,7 @@ function tryCandidate(tx: Transaction, rule: Rule, entry: VarEntry, value: strin
  * ModSecurity's log, the policy, the audit record and the regression suite read only logged
  * matches, and a request matches ~90 unlogged ones (the CRS's paranoia-level skips, its setup).
  */
-function onMatch(tx: Transaction, head: Rule): void {
+export function onMatch(tx: Transaction, head: Rule): void {
   if (head.id !== 0 && head.log) {
     tx.matches.push({
       id: head.id,
@@ -203,73 +201,5 @@ function onMatch(tx: Transaction, head: Rule): void {
   if (tx.engineMode !== 'On' || tx.interruption !== undefined) return;
   if (action === 'deny' || action === 'drop' || action === 'redirect') {
     tx.interruption = { ruleId: head.id, status: head.status ?? 403, action };
-  }
-}
-
-
-/**
- * One rule of a stretch planned for folding (engine/prefix-fold.ts), as runPhase evaluates it: the
- * next index, or undefined when the rule matched with an effect a fold cannot replay (a log entry,
- * a disruptive action).
- */
-export function foldStep(tx: Transaction, ruleSet: RuleSet, phase: number, i: number): number | undefined {
-  const rule = ruleSet.phases[phase]![i]!;
-  if (rule.marker !== undefined || tx.isRuleRemoved(rule)) return i + 1;
-  tx.currentRule = rule;
-  tx.clearMatchedVars();
-  if (!evaluateLink(tx, rule)) return i + 1;
-  if (rule.log || (rule.disruptive !== undefined && rule.disruptive !== 'pass')) return undefined;
-  onMatch(tx, rule);
-  return rule.skipAfter !== undefined ? ruleSet.skipTargets[phase]![i]! : i + 1 + rule.skip;
-}
-
-/** Runs one phase's rules in order, honouring skip, skipAfter, ctl removals and interruptions. */
-export function runPhase(tx: Transaction, ruleSet: RuleSet, phase: number, fold?: PrefixFold): void {
-  if (tx.engineMode === 'Off' || tx.interruption !== undefined) return;
-  if (tx.allowed && phase <= 2) return;
-  const rules = ruleSet.phases[phase] ?? [];
-  const skipTargets = ruleSet.skipTargets[phase] ?? [];
-  // Off with the prefilter (its equivalence test then checks this skip too).
-  const masks = tx.usePrefilter ? ruleSet.targetMasks.masks[phase] : undefined;
-  const keyMasks = ruleSet.targetMasks.keyMasks[phase]!;
-  const present = masks === undefined ? 0 : presentVariables(tx, ruleSet.targetMasks, phase);
-  const keyPresent = masks === undefined ? 0 : presentKeys(tx, ruleSet.targetMasks, phase);
-  // The populate step before each phase changes the values the cached unions were built from.
-  tx.cache.resetUnions();
-  // The CRS setup's stretch, replayed when the transaction is where its plan began (prefix-fold.ts).
-  const foldAt = fold !== undefined && fold.phase === phase && tx.usePrefilter ? fold.start : -1;
-  let i = 0;
-  while (i < rules.length) {
-    if (i === foldAt && canApplyFold(tx, fold!)) {
-      i = applyFold(tx, fold!);
-      continue;
-    }
-    if (masks !== undefined) {
-      // A rule reading only variables without values cannot match: skipped without reading it.
-      const mask = masks[i]!;
-      const keyMask = keyMasks[i]!;
-      if ((mask | keyMask) !== 0 && (mask & present) === 0 && (keyMask & keyPresent) === 0) {
-        i++;
-        continue;
-      }
-    }
-    const rule = rules[i]!;
-    if (rule.marker !== undefined || tx.isRuleRemoved(rule)) {
-      i++;
-      continue;
-    }
-    tx.currentRule = rule;
-    tx.clearMatchedVars();
-    const started = tx.profile === undefined ? 0 : performance.now();
-    const matched = evaluateLink(tx, rule);
-    if (tx.profile !== undefined) tx.profile.set(rule.id, (tx.profile.get(rule.id) ?? 0) + 1000 * (performance.now() - started));
-    if (!matched) {
-      i++;
-      continue;
-    }
-    onMatch(tx, rule);
-    if (tx.interruption !== undefined || (tx.engineMode as string) === 'Off' || (tx.allowed && phase <= 2)) return;
-    if (rule.skipAfter !== undefined) i = skipTargets[i]!;
-    else i += 1 + rule.skip;
   }
 }

@@ -4,7 +4,7 @@ import { lexSecLang, type Directive } from '../seclang/lexer.js';
 import { compileRuleSet, type RuleSet } from '../compile/ruleset.js';
 import type { WafRequest, WafResponse } from '../request.js';
 import { populateRequestBody, populateRequestHeaders, populateResponse } from '../variables/populate.js';
-import { foldStep, runPhase } from './evaluate.js';
+import { foldStep, runPhase } from './run-phase.js';
 import { planPrefixFold, type PrefixFold } from './prefix-fold.js';
 import { Transaction } from './transaction.js';
 import { EvaluationCache } from './evaluation-cache.js';

@@ -1,0 +1,72 @@
+import type { RuleSet } from '../compile/ruleset.js';
+import type { Transaction } from './transaction.js';
+import { evaluateLink, onMatch } from './evaluate.js';
+import { applyFold, canApplyFold, type PrefixFold } from './prefix-fold.js';
+import { presentKeys, presentVariables } from './values.js';
+
+/**
+ * One rule of a stretch planned for folding (engine/prefix-fold.ts), as runPhase evaluates it: the
+ * next index, or undefined when the rule matched with an effect a fold cannot replay (a log entry,
+ * a disruptive action).
+ */
+export function foldStep(tx: Transaction, ruleSet: RuleSet, phase: number, i: number): number | undefined {
+  const rule = ruleSet.phases[phase]![i]!;
+  if (rule.marker !== undefined || tx.isRuleRemoved(rule)) return i + 1;
+  tx.currentRule = rule;
+  tx.clearMatchedVars();
+  if (!evaluateLink(tx, rule)) return i + 1;
+  if (rule.log || (rule.disruptive !== undefined && rule.disruptive !== 'pass')) return undefined;
+  onMatch(tx, rule);
+  return rule.skipAfter !== undefined ? ruleSet.skipTargets[phase]![i]! : i + 1 + rule.skip;
+}
+
+/** Runs one phase's rules in order, honouring skip, skipAfter, ctl removals and interruptions. */
+export function runPhase(tx: Transaction, ruleSet: RuleSet, phase: number, fold?: PrefixFold): void {
+  if (tx.engineMode === 'Off' || tx.interruption !== undefined) return;
+  if (tx.allowed && phase <= 2) return;
+  const rules = ruleSet.phases[phase] ?? [];
+  const skipTargets = ruleSet.skipTargets[phase] ?? [];
+  // Off with the prefilter (its equivalence test then checks this skip too).
+  const masks = tx.usePrefilter ? ruleSet.targetMasks.masks[phase] : undefined;
+  const keyMasks = ruleSet.targetMasks.keyMasks[phase]!;
+  const present = masks === undefined ? 0 : presentVariables(tx, ruleSet.targetMasks, phase);
+  const keyPresent = masks === undefined ? 0 : presentKeys(tx, ruleSet.targetMasks, phase);
+  // The populate step before each phase changes the values the cached unions were built from.
+  tx.cache.resetUnions();
+  // The CRS setup's stretch, replayed when the transaction is where its plan began (prefix-fold.ts).
+  const foldAt = fold !== undefined && fold.phase === phase && tx.usePrefilter ? fold.start : -1;
+  let i = 0;
+  while (i < rules.length) {
+    if (i === foldAt && canApplyFold(tx, fold!)) {
+      i = applyFold(tx, fold!);
+      continue;
+    }
+    if (masks !== undefined) {
+      // A rule reading only variables without values cannot match: skipped without reading it.
+      const mask = masks[i]!;
+      const keyMask = keyMasks[i]!;
+      if ((mask | keyMask) !== 0 && (mask & present) === 0 && (keyMask & keyPresent) === 0) {
+        i++;
+        continue;
+      }
+    }
+    const rule = rules[i]!;
+    if (rule.marker !== undefined || tx.isRuleRemoved(rule)) {
+      i++;
+      continue;
+    }
+    tx.currentRule = rule;
+    tx.clearMatchedVars();
+    const started = tx.profile === undefined ? 0 : performance.now();
+    const matched = evaluateLink(tx, rule);
+    if (tx.profile !== undefined) tx.profile.set(rule.id, (tx.profile.get(rule.id) ?? 0) + 1000 * (performance.now() - started));
+    if (!matched) {
+      i++;
+      continue;
+    }
+    onMatch(tx, rule);
+    if (tx.interruption !== undefined || (tx.engineMode as string) === 'Off' || (tx.allowed && phase <= 2)) return;
+    if (rule.skipAfter !== undefined) i = skipTargets[i]!;
+    else i += 1 + rule.skip;
+  }
+}
