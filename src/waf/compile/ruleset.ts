@@ -8,6 +8,7 @@ import { interpretActions, parsePhase, type RuleActions } from './actions.js';
 import type { Prefilter } from '../engine/prefilter.js';
 import { planPrefilter } from './prefilter-plan.js';
 import { planTargetMasks, type TargetMasks } from './target-masks.js';
+import { planUnions, type UnionPlan } from './union-plan.js';
 import { inRanges, parseIdRanges, splitTargets, toExclusion, toSelector } from './targets.js';
 
 /** The executable rule list: one array per phase (1-5), markers copied into every phase. */
@@ -28,6 +29,8 @@ export interface RuleSet {
   readonly skipTargets: readonly (readonly number[])[];
   /** Which rules can be skipped when the variables they read are empty (compile/target-masks.ts). */
   readonly targetMasks: TargetMasks;
+  /** Per phase, the rules' unions and prefilter bits as typed arrays (compile/union-plan.ts). */
+  readonly unionPlans: readonly UnionPlan[];
 }
 
 /** Index just after the marker named `name` at or after `from`, or the end of the list. */
@@ -185,7 +188,7 @@ export function compileRuleSet(directives: readonly Directive[]): RuleSet {
   }
   const { prefilter, unionCount } = planPrefilter(result);
   const skipTargets = result.map((list) => list.map((rule, k) => (rule.skipAfter === undefined ? -1 : afterMarker(list, k + 1, rule.skipAfter))));
-  return { phases: result, engineMode, problems, prefilter, unionCount, skipTargets, targetMasks: planTargetMasks(result) };
+  return { phases: result, engineMode, problems, prefilter, unionCount, skipTargets, targetMasks: planTargetMasks(result), unionPlans: result.map(planUnions) };
 }
 
 export { parsePhase };

@@ -3,6 +3,9 @@ import type { Transaction } from './transaction.js';
 import { evaluateLink, onMatch } from './evaluate.js';
 import { applyFold, canApplyFold, type PrefixFold } from './prefix-fold.js';
 import { presentKeys, presentVariables } from './values.js';
+import { hasBit } from './prefilter.js';
+import { UNION_UNKNOWN } from './evaluation-cache.js';
+import type { UnionPlan } from '../compile/union-plan.js';
 
 /**
  * One rule of a stretch planned for folding (engine/prefix-fold.ts), as runPhase evaluates it: the
@@ -20,6 +23,26 @@ export function foldStep(tx: Transaction, ruleSet: RuleSet, phase: number, i: nu
   return rule.skipAfter !== undefined ? ruleSet.skipTargets[phase]![i]! : i + 1 + rule.skip;
 }
 
+/**
+ * True when every union of rule `i` is known in this phase and holds none of its literals: what
+ * selectionMayMatch would say (engine/values.ts), without reading the rule. An unknown union is
+ * left to evaluateLink, which computes it.
+ */
+function unionsRuleOut(tx: Transaction, plan: UnionPlan, i: number): boolean {
+  const { unionOffsets, verdicts } = tx.cache;
+  const b0 = plan.bitStart[i]!;
+  const b1 = plan.bitStart[i + 1]!;
+  for (let s = plan.unionStart[i]!; s < plan.unionStart[i + 1]!; s++) {
+    const offset = unionOffsets[plan.unionIds[s]!]!;
+    if (offset === UNION_UNKNOWN) return false;
+    if (offset < 0) continue;
+    let all = true;
+    for (let b = b0; b < b1 && all; b++) all = hasBit(verdicts, offset, plan.bits[b]!);
+    if (all) return false;
+  }
+  return true;
+}
+
 /** Runs one phase's rules in order, honouring skip, skipAfter, ctl removals and interruptions. */
 export function runPhase(tx: Transaction, ruleSet: RuleSet, phase: number, fold?: PrefixFold): void {
   if (tx.engineMode === 'Off' || tx.interruption !== undefined) return;
@@ -28,6 +51,7 @@ export function runPhase(tx: Transaction, ruleSet: RuleSet, phase: number, fold?
   const skipTargets = ruleSet.skipTargets[phase] ?? [];
   // Off with the prefilter (its equivalence test then checks this skip too).
   const masks = tx.usePrefilter ? ruleSet.targetMasks.masks[phase] : undefined;
+  const unions = tx.usePrefilter ? ruleSet.unionPlans[phase] : undefined;
   const keyMasks = ruleSet.targetMasks.keyMasks[phase]!;
   const present = masks === undefined ? 0 : presentVariables(tx, ruleSet.targetMasks, phase);
   const keyPresent = masks === undefined ? 0 : presentKeys(tx, ruleSet.targetMasks, phase);
@@ -49,6 +73,10 @@ export function runPhase(tx: Transaction, ruleSet: RuleSet, phase: number, fold?
         i++;
         continue;
       }
+    }
+    if (unions !== undefined && unions.unionStart[i] !== unions.unionStart[i + 1] && unionsRuleOut(tx, unions, i)) {
+      i++;
+      continue;
     }
     const rule = rules[i]!;
     if (rule.marker !== undefined || tx.isRuleRemoved(rule)) {
