@@ -9,8 +9,8 @@ import v8 from 'node:v8';
  * the whole request, so whether a GC happened to fall inside requests during the first few
  * hundred decided, per process and at random, that they were long-lived. A process that decided so
  * put ~0.2 MB of garbage per 4 KB JSON body into the old generation and ran the WAF at 1.7-2x the
- * CPU of one that did not: 4 of 8 processes here, same build, same requests (docs/waf.md,
- * "Pretenuring"). With it off, 8 of 8 ran at the fast figure. Node reads V8 flags set this way
+ * CPU of one that did not: 4 of 8 processes here, same build, same requests (docs/waf.md, the
+ * seventh pass). With it off, 8 of 8 ran at the fast figure. Node reads V8 flags set this way
  * from then on; `PORTCULLIS_V8_PRETENURING=default` leaves V8's default, for comparison.
  */
 export function tuneV8ForGateway(env: NodeJS.ProcessEnv = process.env): boolean {

@@ -92,8 +92,8 @@ export function planPrefixFold(ruleSet: RuleSet, evaluate: (tx: Transaction, ind
 
 /**
  * True when the transaction is where the plan's run began: TX empty, nothing removed or excluded
- * at run time, the engine mode unchanged, budget enough. Rules before the stretch (the CRS's body-processor rules) may have
- * matched; they could not have changed what the stretch reads.
+ * at run time, the engine mode unchanged, budget enough. Rules before the stretch (the CRS's
+ * body-processor rules) may have matched; they cannot have changed what the stretch reads.
  */
 export function canApplyFold(tx: Transaction, fold: PrefixFold): boolean {
   return (

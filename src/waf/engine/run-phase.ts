@@ -57,7 +57,8 @@ export function runPhase(tx: Transaction, ruleSet: RuleSet, phase: number, fold?
   const keyPresent = masks === undefined ? 0 : presentKeys(tx, ruleSet.targetMasks, phase);
   // The populate step before each phase changes the values the cached unions were built from.
   tx.cache.resetUnions();
-  // The CRS setup's stretch, replayed when the transaction is where its plan began (prefix-fold.ts).
+  // The CRS setup's stretch, replayed when the transaction is where its plan began (prefix-fold.ts);
+  // off with the prefilter, so the prefilter's equivalence test compares folded and unfolded runs.
   const foldAt = fold !== undefined && fold.phase === phase && tx.usePrefilter ? fold.start : -1;
   let i = 0;
   while (i < rules.length) {
