@@ -98,6 +98,44 @@ describe('the CRS setup folded at load', () => {
   });
 });
 
+// Paranoia-style skips on a name only the setup writes, decided at load for folded transactions.
+const DECIDED = `${SETUP}
+SecRule ARGS:rm "@rx ." "id:28,phase:1,pass,nolog,ctl:ruleRemoveById=26"
+SecRule TX:level "@lt 2" "id:23,phase:2,pass,nolog,skipAfter:END-PL2"
+SecRule ARGS "@rx pl2" "id:24,phase:2,pass,log"
+SecMarker "END-PL2"
+SecRule TX:level "@lt 3" "id:26,phase:2,pass,nolog,skipAfter:END-PL3"
+SecRule ARGS "@rx pl3" "id:27,phase:2,pass,log"
+SecMarker "END-PL3"
+SecRule TX:score "@ge 0" "id:29,phase:2,pass,log"
+`;
+
+describe('TX checks decided at load', () => {
+  const engine = WafEngine.fromSecLang(DECIDED);
+  const decidedIds = (phase: number) => {
+    const d = engine.prefixFold!.decisions[phase];
+    return engine.ruleSet.phases[phase]!.filter((_, i) => d !== undefined && d.next[i]! >= 0).map((r) => r.id);
+  };
+
+  it('decide the checks on names only the setup writes, and not those on names rules write later', () => {
+    expect(decidedIds(2)).toEqual([23, 26]);
+    // tx.pre (rule 10) and tx.score (rule 20) are written outside the setup.
+    expect(decidedIds(1)).toEqual([]);
+  });
+
+  it.each(['/?q=pl2', '/?q=pl3', '/?q=pl2&rm=1', '/?q=pl3&rm=1', '/?q=attack'])('%s: the same TX, matches and verdict as evaluating every rule', (uri) => {
+    const folded = outcome(engine, request(uri), true);
+    expect(folded).toEqual(outcome(engine, request(uri), false));
+  });
+
+  it('go where evaluation would: the skip taken, or set aside by a rule removal at run time', () => {
+    expect(outcome(engine, request('/?q=pl3'), true).ids).not.toContain(27);
+    // With rule 26 removed by a ctl, its decided skip must not be taken: 27 runs.
+    expect(outcome(engine, request('/?q=pl3&rm=1'), true).ids).toContain(27);
+    expect(outcome(engine, request('/?q=pl2'), true).ids).toContain(24);
+  });
+});
+
 describe.skipIf(CRS_DIR === undefined)('the fold on the CRS', () => {
   it('covers the 901 setup and leaves the TX evaluating it would', () => {
     const engine = WafEngine.fromCrs({ crsDir: CRS_DIR!, settings: CRS_TEST_SETTINGS });

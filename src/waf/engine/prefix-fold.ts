@@ -2,6 +2,7 @@ import type { Ctl, EngineMode, Macro, Rule, SetVar, VarEntry } from '../types.js
 import type { RuleSet } from '../compile/ruleset.js';
 import { EvaluationCache } from './evaluation-cache.js';
 import { Transaction } from './transaction.js';
+import { planDecisions, type Decisions } from './tx-decisions.js';
 
 /**
  * The CRS's setup at the start of phase 1 (crs-setup's SecActions, the 901 defaults: `&TX:x "@eq 0"
@@ -35,6 +36,8 @@ export interface PrefixFold {
   readonly engineMode: EngineMode;
   readonly removedIds: readonly (readonly [number, number])[];
   readonly removedTags: readonly string[];
+  /** Per phase, the TX checks decided for a transaction that took the fold (tx-decisions.ts). */
+  readonly decisions: readonly (Decisions | undefined)[];
 }
 
 const REPLAYED_CTLS = new Set<Ctl['kind']>(['ruleRemoveById', 'ruleRemoveByTag', 'ruleEngine']);
@@ -87,6 +90,7 @@ export function planPrefixFold(ruleSet: RuleSet, evaluate: (tx: Transaction, ind
     engineMode: tx.engineMode,
     removedIds: [...tx.removedIds],
     removedTags: [...tx.removedTags],
+    decisions: planDecisions(ruleSet, { start, end: i }, tx.tx),
   };
 }
 
@@ -116,5 +120,6 @@ export function applyFold(tx: Transaction, fold: PrefixFold): number {
   for (const tag of fold.removedTags) tx.removedTags.add(tag);
   tx.engineMode = fold.engineMode;
   tx.budget -= fold.budget;
+  tx.folded = true;
   return fold.end;
 }

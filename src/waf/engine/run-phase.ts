@@ -2,6 +2,7 @@ import type { RuleSet } from '../compile/ruleset.js';
 import type { Transaction } from './transaction.js';
 import { evaluateLink, onMatch } from './evaluate.js';
 import { applyFold, canApplyFold, type PrefixFold } from './prefix-fold.js';
+import { takeDecision } from './tx-decisions.js';
 import { presentKeys, presentVariables } from './values.js';
 import { hasBit } from './prefilter.js';
 import { UNION_UNKNOWN } from './evaluation-cache.js';
@@ -60,11 +61,21 @@ export function runPhase(tx: Transaction, ruleSet: RuleSet, phase: number, fold?
   // The CRS setup's stretch, replayed when the transaction is where its plan began (prefix-fold.ts);
   // off with the prefilter, so the prefilter's equivalence test compares folded and unfolded runs.
   const foldAt = fold !== undefined && fold.phase === phase && tx.usePrefilter ? fold.start : -1;
+  let decisions = fold !== undefined && tx.folded && tx.usePrefilter ? fold.decisions[phase] : undefined;
   let i = 0;
   while (i < rules.length) {
     if (i === foldAt && canApplyFold(tx, fold!)) {
       i = applyFold(tx, fold!);
+      decisions = fold!.decisions[phase];
       continue;
+    }
+    if (decisions !== undefined) {
+      // A TX check on a name only the setup writes: its outcome was known at load (tx-decisions.ts).
+      const next = takeDecision(tx, decisions, i);
+      if (next >= 0) {
+        i = next;
+        continue;
+      }
     }
     if (masks !== undefined) {
       // A rule reading only variables without values cannot match: skipped without reading it.

@@ -39,6 +39,8 @@ export class Transaction implements OperatorContext {
   interruption: Interruption | undefined = undefined;
   /** Set by `allow`: the remaining request-phase rules are skipped. */
   allowed = false;
+  /** Set when the CRS setup's fold was applied (engine/prefix-fold.ts): its TX checks decided at load apply. */
+  folded = false;
   matchedVar: VarEntry | undefined = undefined;
   /**
    * MATCHED_VARS of the rule being evaluated: the first `matchedCount` entries of a list reused from

@@ -99,7 +99,7 @@ export class WafEngine {
       runPhase(tx, this.ruleSet, 1, this.prefixFold);
       if (tx.interruption !== undefined) return tx;
       populateRequestBody(tx, req);
-      runPhase(tx, this.ruleSet, 2);
+      runPhase(tx, this.ruleSet, 2, this.prefixFold);
       return tx;
     } finally {
       this.cache.reset();
@@ -111,8 +111,8 @@ export class WafEngine {
     tx.cache = this.cache;
     try {
       populateResponse(tx, res, this.options.responseBodyLimit);
-      runPhase(tx, this.ruleSet, 3);
-      runPhase(tx, this.ruleSet, 4);
+      runPhase(tx, this.ruleSet, 3, this.prefixFold);
+      runPhase(tx, this.ruleSet, 4, this.prefixFold);
       return tx;
     } finally {
       this.cache.reset();

@@ -1,0 +1,112 @@
+import type { RuleSet } from '../compile/ruleset.js';
+import type { Macro, Rule, VarEntry } from '../types.js';
+import { compare, toInt } from '../operators/index.js';
+import type { Transaction } from './transaction.js';
+
+/**
+ * TX checks decided at load, for transactions that took the CRS setup's fold (prefix-fold.ts).
+ * The setup writes the paranoia levels, the thresholds and the enforcement switches; no rule after
+ * it writes them again. So for such a transaction `TX:DETECTION_PARANOIA_LEVEL "@lt 2"` (eight of
+ * them per CRS file and phase) has the same outcome in every request, known once the fold is
+ * planned: the check is not evaluated, and evaluation goes on where it would have gone (the next
+ * rule, or after the skipAfter marker). ~60 rule visits of a wrk GET, each a cold read of the rule,
+ * its check and a TX entry in the gateway.
+ *
+ * A TX name is constant when no rule outside the stretch can write it: no literal setvar name,
+ * no macro setvar name with the same literal prefix (920450's `tx.header_name_%{tx.0}`), and no
+ * capture for `TX:0`-`TX:9`. A check is decided when it reads a constant name and, if it matches,
+ * does nothing but choose where evaluation goes (no setvar or ctl, no log entry, no disruptive
+ * action, no chain). MATCHED_VAR and the operator-call budget are updated as evaluating it would.
+ */
+export interface Decisions {
+  /** Per rule index: the index evaluation goes on from, or -1 when the rule is evaluated. */
+  readonly next: Int32Array;
+  /** Operator calls evaluating the check would charge (0 or 1). */
+  readonly cost: Uint8Array;
+  /** The entry a matching check makes MATCHED_VAR. */
+  readonly matchedVar: readonly (VarEntry | undefined)[];
+}
+
+interface Writes {
+  readonly names: Set<string>;
+  /** Literal prefixes of macro names; '' means any name. */
+  readonly prefixes: string[];
+}
+
+function literalPrefix(macro: Macro): string {
+  let prefix = '';
+  for (const part of macro) {
+    if (typeof part !== 'string') break;
+    prefix += part;
+  }
+  return prefix.toLowerCase();
+}
+
+function collectWrites(rule: Rule, writes: Writes): void {
+  for (let link: Rule | undefined = rule; link !== undefined; link = link.chain) {
+    for (const sv of link.setvars) {
+      if (sv.collection !== 'TX') continue;
+      if (sv.lowerName !== undefined) writes.names.add(sv.lowerName);
+      else writes.prefixes.push(literalPrefix(sv.name));
+    }
+    if (link.capture) for (let k = 0; k < 10; k++) writes.names.add(String(k));
+  }
+}
+
+function isConstant(name: string, writes: Writes): boolean {
+  return !writes.names.has(name) && !writes.prefixes.some((prefix) => name.startsWith(prefix));
+}
+
+/** Per phase, the decided TX checks for transactions that took `stretch` (phase 1, rules start..end). */
+export function planDecisions(ruleSet: RuleSet, stretch: { start: number; end: number }, tx: ReadonlyMap<string, VarEntry>): (Decisions | undefined)[] {
+  const writes: Writes = { names: new Set(), prefixes: [] };
+  ruleSet.phases.forEach((rules, phase) =>
+    rules.forEach((rule, i) => {
+      if (!(phase === 1 && i >= stretch.start && i < stretch.end)) collectWrites(rule, writes);
+    }),
+  );
+  return ruleSet.phases.map((rules, phase) => {
+    const next = new Int32Array(rules.length).fill(-1);
+    const cost = new Uint8Array(rules.length);
+    const matchedVar: (VarEntry | undefined)[] = [];
+    let any = false;
+    rules.forEach((rule, i) => {
+      const check = rule.txCheck;
+      // Before the stretch TX is not set yet; inside it nothing is evaluated.
+      if (check === undefined || (phase === 1 && i < stretch.end) || rule.chain !== undefined || !isConstant(check.key, writes)) return;
+      const found = tx.get(check.key);
+      if (!check.count && found === undefined) {
+        next[i] = i + 1; // evaluateTxCheck: no entry, no match, no budget charged
+        any = true;
+        return;
+      }
+      const n = check.count ? (found === undefined ? 0 : 1) : toInt(found!.value);
+      cost[i] = 1;
+      if (compare(check.op, n, check.n) === rule.negated) {
+        next[i] = i + 1;
+        any = true;
+        return;
+      }
+      if (rule.linkActions || rule.log || (rule.disruptive !== undefined && rule.disruptive !== 'pass')) return;
+      matchedVar[i] = found ?? (n === 0 ? check.zeroEntry : check.oneEntry);
+      next[i] = rule.skipAfter !== undefined ? ruleSet.skipTargets[phase]![i]! : i + 1 + rule.skip;
+      any = true;
+    });
+    return any ? { next, cost, matchedVar } : undefined;
+  });
+}
+
+/**
+ * Where evaluation goes on from rule `i` when its check is decided and nothing at run time set the
+ * decision aside (a rule removal, a TX target removal, a budget about to run out); -1 otherwise.
+ */
+export function takeDecision(tx: Transaction, decisions: Decisions, i: number): number {
+  const next = decisions.next[i]!;
+  if (next < 0) return -1;
+  const cost = decisions.cost[i]!;
+  if (tx.removedIds.length !== 0 || tx.removedTags.size !== 0 || tx.txTargetsRemoved || tx.budget < cost) return -1;
+  tx.budget -= cost;
+  const entry = decisions.matchedVar[i];
+  if (entry !== undefined) tx.matchedVar = entry;
+  return next;
+}
