@@ -191,4 +191,10 @@ export function compileRuleSet(directives: readonly Directive[]): RuleSet {
   return { phases: result, engineMode, problems, prefilter, unionCount, skipTargets, targetMasks: planTargetMasks(result), unionPlans: result.map(planUnions) };
 }
 
+/** Where evaluation goes on after rule `i` of `phase` matched: past its skipAfter marker, or past its `skip` count. */
+export function indexAfterMatch(ruleSet: RuleSet, phase: number, i: number): number {
+  const rule = ruleSet.phases[phase]![i]!;
+  return rule.skipAfter !== undefined ? ruleSet.skipTargets[phase]![i]! : i + 1 + rule.skip;
+}
+
 export { parsePhase };

@@ -6,18 +6,18 @@ export const VOLATILE = new Set(['TX', 'MATCHED_VAR', 'MATCHED_VARS', 'MATCHED_V
 /** One bit per variable name: 32 names fit (the CRS's rules read 27); 32 more for keys. */
 const MAX_NAMES = 32;
 
-/** A keyed selection with a plain key (`REQUEST_HEADERS:User-Agent`): its own presence bit. */
-export interface MaskKey {
+/** What one bit stands for: a variable read whole (no key), or a keyed selection with a plain key (`REQUEST_HEADERS:User-Agent`). */
+export interface MaskSource {
   readonly collection: string;
   /** Lower-cased, as Collection.byKey takes it. */
-  readonly key: string;
+  readonly key: string | undefined;
 }
 
 export interface TargetMasks {
-  /** The name of each bit. */
-  readonly names: readonly string[];
+  /** The variable of each bit of `masks`. */
+  readonly names: readonly MaskSource[];
   /** The key of each bit of `keyMasks`. */
-  readonly keys: readonly MaskKey[];
+  readonly keys: readonly MaskSource[];
   /** Per phase, the bits of the names its masked rules read (what a phase must look up). */
   readonly phaseBits: readonly number[];
   readonly phaseKeyBits: readonly number[];
@@ -40,7 +40,7 @@ export interface TargetMasks {
 export function planTargetMasks(phases: readonly (readonly Rule[])[]): TargetMasks {
   const bits = new Map<string, number>();
   const keyBits = new Map<string, number>();
-  const keys: MaskKey[] = [];
+  const keys: MaskSource[] = [];
   const bitOf = (map: Map<string, number>, name: string): number | undefined => {
     let bit = map.get(name);
     if (bit === undefined && map.size < MAX_NAMES) map.set(name, (bit = map.size));
@@ -71,5 +71,5 @@ export function planTargetMasks(phases: readonly (readonly Rule[])[]): TargetMas
   const masks = both.map((list) => Uint32Array.from(list, ([m]) => m));
   const keyMasks = both.map((list) => Uint32Array.from(list, ([, k]) => k));
   const union = (m: Uint32Array) => m.reduce((all, x) => all | x, 0) >>> 0;
-  return { names: [...bits.keys()], keys, phaseBits: masks.map(union), phaseKeyBits: keyMasks.map(union), masks, keyMasks };
+  return { names: [...bits.keys()].map((collection) => ({ collection, key: undefined })), keys, phaseBits: masks.map(union), phaseKeyBits: keyMasks.map(union), masks, keyMasks };
 }

@@ -90,7 +90,7 @@ export function planPrefixFold(ruleSet: RuleSet, evaluate: (tx: Transaction, ind
     engineMode: tx.engineMode,
     removedIds: [...tx.removedIds],
     removedTags: [...tx.removedTags],
-    decisions: planDecisions(ruleSet, { start, end: i }, tx.tx),
+    decisions: planDecisions(ruleSet, { start, end: i }, new Map(tx.tx), tx),
   };
 }
 

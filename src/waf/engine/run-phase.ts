@@ -1,9 +1,9 @@
-import type { RuleSet } from '../compile/ruleset.js';
+import { indexAfterMatch, type RuleSet } from '../compile/ruleset.js';
 import type { Transaction } from './transaction.js';
 import { evaluateLink, onMatch } from './evaluate.js';
 import { applyFold, canApplyFold, type PrefixFold } from './prefix-fold.js';
 import { takeDecision } from './tx-decisions.js';
-import { presentKeys, presentVariables } from './values.js';
+import { presentBits } from './values.js';
 import { hasBit } from './prefilter.js';
 import { UNION_UNKNOWN } from './evaluation-cache.js';
 import type { UnionPlan } from '../compile/union-plan.js';
@@ -21,7 +21,7 @@ export function foldStep(tx: Transaction, ruleSet: RuleSet, phase: number, i: nu
   if (!evaluateLink(tx, rule)) return i + 1;
   if (rule.log || (rule.disruptive !== undefined && rule.disruptive !== 'pass')) return undefined;
   onMatch(tx, rule);
-  return rule.skipAfter !== undefined ? ruleSet.skipTargets[phase]![i]! : i + 1 + rule.skip;
+  return indexAfterMatch(ruleSet, phase, i);
 }
 
 /**
@@ -49,13 +49,13 @@ export function runPhase(tx: Transaction, ruleSet: RuleSet, phase: number, fold?
   if (tx.engineMode === 'Off' || tx.interruption !== undefined) return;
   if (tx.allowed && phase <= 2) return;
   const rules = ruleSet.phases[phase] ?? [];
-  const skipTargets = ruleSet.skipTargets[phase] ?? [];
   // Off with the prefilter (its equivalence test then checks this skip too).
   const masks = tx.usePrefilter ? ruleSet.targetMasks.masks[phase] : undefined;
   const unions = tx.usePrefilter ? ruleSet.unionPlans[phase] : undefined;
   const keyMasks = ruleSet.targetMasks.keyMasks[phase]!;
-  const present = masks === undefined ? 0 : presentVariables(tx, ruleSet.targetMasks, phase);
-  const keyPresent = masks === undefined ? 0 : presentKeys(tx, ruleSet.targetMasks, phase);
+  const { names, keys, phaseBits, phaseKeyBits } = ruleSet.targetMasks;
+  const present = masks === undefined ? 0 : presentBits(tx, names, phaseBits[phase] ?? 0);
+  const keyPresent = masks === undefined ? 0 : presentBits(tx, keys, phaseKeyBits[phase] ?? 0);
   // The populate step before each phase changes the values the cached unions were built from.
   tx.cache.resetUnions();
   // The CRS setup's stretch, replayed when the transaction is where its plan began (prefix-fold.ts);
@@ -106,7 +106,6 @@ export function runPhase(tx: Transaction, ruleSet: RuleSet, phase: number, fold?
     }
     onMatch(tx, rule);
     if (tx.interruption !== undefined || (tx.engineMode as string) === 'Off' || (tx.allowed && phase <= 2)) return;
-    if (rule.skipAfter !== undefined) i = skipTargets[i]!;
-    else i += 1 + rule.skip;
+    i = indexAfterMatch(ruleSet, phase, i);
   }
 }

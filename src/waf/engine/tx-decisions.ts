@@ -1,6 +1,6 @@
-import type { RuleSet } from '../compile/ruleset.js';
+import { indexAfterMatch, type RuleSet } from '../compile/ruleset.js';
 import type { Macro, Rule, VarEntry } from '../types.js';
-import { compare, toInt } from '../operators/index.js';
+import { evaluateLink } from './evaluate.js';
 import type { Transaction } from './transaction.js';
 
 /**
@@ -57,8 +57,13 @@ function isConstant(name: string, writes: Writes): boolean {
   return !writes.names.has(name) && !writes.prefixes.some((prefix) => name.startsWith(prefix));
 }
 
-/** Per phase, the decided TX checks for transactions that took `stretch` (phase 1, rules start..end). */
-export function planDecisions(ruleSet: RuleSet, stretch: { start: number; end: number }, tx: ReadonlyMap<string, VarEntry>): (Decisions | undefined)[] {
+/**
+ * Per phase, the decided TX checks for transactions that took `stretch` (phase 1, rules
+ * start..end), which left `tx`. Each candidate check is evaluated once here, by the engine's own
+ * evaluateLink, on a transaction holding that TX: its outcome, MATCHED_VAR and budget charge are
+ * what every such request would get.
+ */
+export function planDecisions(ruleSet: RuleSet, stretch: { start: number; end: number }, tx: ReadonlyMap<string, VarEntry>, probe: Transaction): (Decisions | undefined)[] {
   const writes: Writes = { names: new Set(), prefixes: [] };
   ruleSet.phases.forEach((rules, phase) =>
     rules.forEach((rule, i) => {
@@ -74,27 +79,26 @@ export function planDecisions(ruleSet: RuleSet, stretch: { start: number; end: n
       const check = rule.txCheck;
       // Before the stretch TX is not set yet; inside it nothing is evaluated.
       if (check === undefined || (phase === 1 && i < stretch.end) || rule.chain !== undefined || !isConstant(check.key, writes)) return;
-      const found = tx.get(check.key);
-      if (!check.count && found === undefined) {
-        next[i] = i + 1; // evaluateTxCheck: no entry, no match, no budget charged
-        any = true;
-        return;
-      }
-      const n = check.count ? (found === undefined ? 0 : 1) : toInt(found!.value);
-      cost[i] = 1;
-      if (compare(check.op, n, check.n) === rule.negated) {
-        next[i] = i + 1;
-        any = true;
-        return;
-      }
-      if (rule.linkActions || rule.log || (rule.disruptive !== undefined && rule.disruptive !== 'pass')) return;
-      matchedVar[i] = found ?? (n === 0 ? check.zeroEntry : check.oneEntry);
-      next[i] = rule.skipAfter !== undefined ? ruleSet.skipTargets[phase]![i]! : i + 1 + rule.skip;
+      // A matching check that does more than choose where evaluation goes is left to evaluation.
+      const inert = !rule.linkActions && !rule.log && (rule.disruptive === undefined || rule.disruptive === 'pass');
+      probe.tx.clear();
+      for (const [name, entry] of tx) probe.tx.set(name, entry);
+      probe.matchedVar = undefined;
+      probe.budget = PROBE_BUDGET;
+      probe.currentRule = rule;
+      probe.clearMatchedVars();
+      const matched = evaluateLink(probe, rule);
+      if (matched && !inert) return;
+      next[i] = matched ? indexAfterMatch(ruleSet, phase, i) : i + 1;
+      cost[i] = PROBE_BUDGET - probe.budget;
+      matchedVar[i] = matched ? probe.matchedVar : undefined;
       any = true;
     });
     return any ? { next, cost, matchedVar } : undefined;
   });
 }
+
+const PROBE_BUDGET = 1_000;
 
 /**
  * Where evaluation goes on from rule `i` when its check is decided and nothing at run time set the

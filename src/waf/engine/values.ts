@@ -1,5 +1,5 @@
 import type { Rule, Selector, TransformStep } from '../types.js';
-import type { TargetMasks } from '../compile/target-masks.js';
+import type { MaskSource } from '../compile/target-masks.js';
 import type { Collection } from '../variables/collection.js';
 import type { Transaction } from './transaction.js';
 import { hasAllBits } from './prefilter.js';
@@ -85,8 +85,10 @@ export function collectionMemo(cache: EvaluationCache, rule: Rule, coll: Collect
   let memo = cache.collectionMemos.get(coll);
   if (memo === undefined || memo.version !== coll.version) {
     const raw = coll.entries.map((e) => e.value);
-    const classes = raw.map(charClasses);
-    memo = { version: coll.version, values: [raw], classes: [classes], allClasses: [classes.reduce((all, c) => all | c, 0)], offsets: [] };
+    const classes: number[] = [];
+    let all = 0;
+    for (const v of raw) all |= classes[classes.length] = charClasses(v);
+    memo = { version: coll.version, values: [raw], classes: [classes], allClasses: [all], offsets: [] };
     cache.collectionMemos.set(coll, memo);
   }
   const last = rule.transformNode;
@@ -121,6 +123,7 @@ function transformAll(memo: CollectionMemo, parent: number, step: TransformStep)
   }
   let out: string[] | undefined;
   let outClasses: number[] | undefined;
+  let outAll = 0;
   for (let i = 0; i < values.length; i++) {
     const before = values[i]!;
     const v = (classes[i]! & step.trigger) === 0 ? before : step.fn(before);
@@ -128,13 +131,16 @@ function transformAll(memo: CollectionMemo, parent: number, step: TransformStep)
       if (v === before) continue;
       out = values.slice(0, i);
       outClasses = classes.slice(0, i);
+      for (const c of outClasses) outAll |= c;
     }
+    const cls = v === before ? classes[i]! : charClasses(v);
     out.push(v);
-    outClasses!.push(v === before ? classes[i]! : charClasses(v));
+    outClasses!.push(cls);
+    outAll |= cls;
   }
   memo.values[step.node] = out ?? values;
   memo.classes[step.node] = outClasses ?? classes;
-  memo.allClasses[step.node] = outClasses === undefined ? all : outClasses.reduce((union, c) => union | c, 0);
+  memo.allClasses[step.node] = outClasses === undefined ? all : outAll;
 }
 
 /** Verdict offsets of `vals`; a value its step left unchanged keeps its parent's verdict. */
@@ -217,28 +223,21 @@ function orOffsets(cache: EvaluationCache, offsets: ArrayLike<number>): number {
   return union;
 }
 
-/** The bits (TargetMasks.names) of the variables this phase's masked rules read that have a value now. */
-export function presentVariables(tx: Transaction, targetMasks: TargetMasks, phase: number): number {
-  const wanted = targetMasks.phaseBits[phase] ?? 0;
+/**
+ * The bits of `sources` (TargetMasks.names or .keys) that this phase's masked rules read (`wanted`)
+ * and that select a value now, as Transaction.entriesOf selects them: a scalar of that name whole,
+ * else the collection's entries (with that key); absent means no values.
+ */
+export function presentBits(tx: Transaction, sources: readonly MaskSource[], wanted: number): number {
   let present = 0;
-  for (let b = 0; b < targetMasks.names.length; b++) {
+  for (let b = 0; b < sources.length; b++) {
     if ((wanted & (1 << b)) === 0) continue;
-    const name = targetMasks.names[b]!;
-    // As Transaction.entriesOf reads them: a scalar, else a collection; absent means no values.
-    if (tx.scalars.has(name) || (tx.collections.get(name)?.entries.length ?? 0) > 0) present |= 1 << b;
-  }
-  return present;
-}
-
-/** The bits (TargetMasks.keys) of the keyed selections this phase's masked rules read that select a value now. */
-export function presentKeys(tx: Transaction, targetMasks: TargetMasks, phase: number): number {
-  const wanted = targetMasks.phaseKeyBits[phase] ?? 0;
-  let present = 0;
-  for (let b = 0; b < targetMasks.keys.length; b++) {
-    if ((wanted & (1 << b)) === 0) continue;
-    const { collection, key } = targetMasks.keys[b]!;
-    // As Transaction.entriesOf selects them: a scalar of that name whole, else the collection's entries with that key.
-    if (tx.scalars.has(collection) || (tx.collections.get(collection)?.byKey(key).length ?? 0) > 0) present |= 1 << b;
+    const { collection, key } = sources[b]!;
+    if (tx.scalars.has(collection)) present |= 1 << b;
+    else {
+      const coll = tx.collections.get(collection);
+      if (coll !== undefined && (key === undefined ? coll.entries : coll.byKey(key)).length > 0) present |= 1 << b;
+    }
   }
   return present;
 }

@@ -58,12 +58,11 @@ function isPunctuation(c: number): boolean {
  * ordinary values first) when the requirement gets no worse without it.
  */
 export function selectiveLiteralSets(source: string): Sets | undefined {
-  const plain = requiredLiteralSets(source);
-  const plainChance = passChance(plain);
-  if (plain === undefined || plainChance <= GOOD_ENOUGH) return plain;
   // The candidates: the punctuation among the chars the pattern matches as literals or small classes.
   const mentioned = new Set<number>();
-  allLiteralSets(source, undefined, mentioned);
+  const plain = requiredLiteralSets(source, mentioned);
+  const plainChance = passChance(plain);
+  if (plain === undefined || plainChance <= GOOD_ENOUGH) return plain;
   let excluded = new Set([...mentioned].filter(isPunctuation));
   let sets = allLiteralSets(source, excluded);
   // Excluding more chars only strengthens the literals proven: if even these literals (without

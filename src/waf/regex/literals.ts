@@ -227,10 +227,10 @@ export function requiredLiterals(source: string): readonly string[] | undefined 
 
 /**
  * Sets of literals such that every match's input (ASCII lower-cased) holds one literal of EACH set,
- * the most selective first; undefined when none can be proven.
+ * the most selective first; undefined when none can be proven. `mentioned`: as allLiteralSets.
  */
-export function requiredLiteralSets(source: string): readonly (readonly string[])[] | undefined {
-  const sets = allLiteralSets(source, undefined);
+export function requiredLiteralSets(source: string, mentioned?: Set<number>): readonly (readonly string[])[] | undefined {
+  const sets = allLiteralSets(source, undefined, mentioned);
   sets?.sort((a, b) => (better(a, b) === a ? -1 : 1));
   return sets === undefined || sets.length === 0 ? undefined : sets.slice(0, MAX_SETS);
 }
