@@ -1,3 +1,4 @@
+import type { Transform } from '../types.js';
 import type { Collection } from '../variables/collection.js';
 import type { Prefilter } from './prefilter.js';
 
@@ -11,6 +12,15 @@ export interface CollectionMemo {
   /** Per node, the union of its values' classes: a step no value has the trigger of is skipped whole. */
   readonly allClasses: number[];
   readonly offsets: (readonly number[] | undefined)[];
+  /**
+   * The node each (input array, transformation) pair was first computed at. Two nodes that apply
+   * the same transformation to the same array hold the same values: CRS chains differ mostly in
+   * steps that change no value of an ordinary request (their node shares its parent's array), so
+   * e.g. 934100's and 934130's `t:base64Decode` read one array and decode it once.
+   */
+  readonly computedAt: Map<readonly string[], Map<Transform, number>>;
+  /** Verdict offsets by values array: nodes that share an array share its offsets (and union). */
+  readonly offsetsByValues: Map<readonly string[], readonly number[]>;
 }
 
 /** `unionOffsets` entry of a union not computed yet in this phase (-1: it selects nothing). */

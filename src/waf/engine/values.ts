@@ -88,17 +88,17 @@ export function collectionMemo(cache: EvaluationCache, rule: Rule, coll: Collect
     const classes: number[] = [];
     let all = 0;
     for (const v of raw) all |= classes[classes.length] = charClasses(v);
-    memo = { version: coll.version, values: [raw], classes: [classes], allClasses: [all], offsets: [] };
+    memo = { version: coll.version, values: [raw], classes: [classes], allClasses: [all], offsets: [], computedAt: new Map(), offsetsByValues: new Map() };
     cache.collectionMemos.set(coll, memo);
   }
   const last = rule.transformNode;
   if (memo.values[last] !== undefined && (!withOffsets || memo.offsets[last] !== undefined)) return memo;
   const { values, offsets } = memo;
-  if (withOffsets) offsets[0] ??= offsetsOf(cache, values[0]!, undefined, undefined);
+  if (withOffsets) offsets[0] ??= offsetsOf(cache, memo, values[0]!, undefined, undefined);
   let parent = 0;
   for (const step of rule.transformSteps) {
     if (values[step.node] === undefined) transformAll(memo, parent, step);
-    if (withOffsets) offsets[step.node] ??= offsetsOf(cache, values[step.node]!, values[parent], offsets[parent]);
+    if (withOffsets) offsets[step.node] ??= offsetsOf(cache, memo, values[step.node]!, values[parent], offsets[parent]);
     parent = step.node;
   }
   return memo;
@@ -121,6 +121,17 @@ function transformAll(memo: CollectionMemo, parent: number, step: TransformStep)
     memo.allClasses[step.node] = all;
     return;
   }
+  let byFn = memo.computedAt.get(values);
+  const done = byFn?.get(step.fn);
+  if (done !== undefined) {
+    // Another node applied this transformation to this very array: same values.
+    memo.values[step.node] = memo.values[done];
+    memo.classes[step.node] = memo.classes[done];
+    memo.allClasses[step.node] = memo.allClasses[done]!;
+    return;
+  }
+  if (byFn === undefined) memo.computedAt.set(values, (byFn = new Map()));
+  byFn.set(step.fn, step.node);
   let out: string[] | undefined;
   let outClasses: number[] | undefined;
   let outAll = 0;
@@ -143,11 +154,17 @@ function transformAll(memo: CollectionMemo, parent: number, step: TransformStep)
   memo.allClasses[step.node] = outClasses === undefined ? all : outAll;
 }
 
-/** Verdict offsets of `vals`; a value its step left unchanged keeps its parent's verdict. */
-function offsetsOf(cache: EvaluationCache, vals: readonly string[], before: readonly string[] | undefined, parentOffsets: readonly number[] | undefined): readonly number[] {
+/**
+ * Verdict offsets of `vals` (memoized by array: nodes that hold the same array share them); a
+ * value its step left unchanged keeps its parent's verdict.
+ */
+function offsetsOf(cache: EvaluationCache, memo: CollectionMemo, vals: readonly string[], before: readonly string[] | undefined, parentOffsets: readonly number[] | undefined): readonly number[] {
   if (vals === before) return parentOffsets!;
-  const offs: number[] = [];
-  for (let i = 0; i < vals.length; i++) offs.push(before !== undefined && before[i] === vals[i] ? parentOffsets![i]! : verdictOf(cache, vals[i]!));
+  let offs = memo.offsetsByValues.get(vals);
+  if (offs !== undefined) return offs;
+  const out: number[] = [];
+  for (let i = 0; i < vals.length; i++) out.push(before !== undefined && before[i] === vals[i] ? parentOffsets![i]! : verdictOf(cache, vals[i]!));
+  memo.offsetsByValues.set(vals, (offs = out));
   return offs;
 }
 

@@ -26,8 +26,9 @@ describe('transformation triggers', () => {
     for (const name of NAMES) {
       const fn = lookupTransform(name)!;
       const trigger = triggerOf(name);
-      // Strings without the trigger's chars: the case the engine skips the call in.
-      const allowed = ALPHABET.filter((ch) => (charClasses(ch) & trigger) === 0 || trigger === ALWAYS);
+      // Strings without the trigger's chars: the case the engine skips the call in. A char is judged
+      // inside a longer string: a value that is only `.` has a class of its own (LONE_DOT).
+      const allowed = ALPHABET.filter((ch) => (charClasses(`${ch}a`) & trigger) === 0 || trigger === ALWAYS);
       for (let n = 0; n < 4000; n++) {
         const s = randomString(allowed.length > 0 ? allowed : ALPHABET);
         if ((charClasses(s) & trigger) !== 0) continue;
@@ -56,5 +57,13 @@ describe('transformation triggers', () => {
     expect(charClasses('Select') & triggerOf('lowercase')).not.toBe(0);
     expect(charClasses('\xc3\xa9') & triggerOf('utf8toUnicode')).not.toBe(0);
     expect(charClasses('.') & triggerOf('normalizePath')).not.toBe(0);
+    expect(lookupTransform('normalizePath')!('.')).toBe('');
+    // Dots without a slash change nothing: JSON argument names skip both path steps.
+    for (const name of ['json.items.0.name', '..', 'a..b', '...', '.x.']) {
+      for (const t of ['normalizePath', 'normalizePathWin']) {
+        expect(charClasses(name) & triggerOf(t)).toBe(0);
+        expect(lookupTransform(t)!(name)).toBe(name);
+      }
+    }
   });
 });

@@ -15,7 +15,8 @@ export const PERCENT = 1 << 4; // % and +: URL encoding
 export const AMP = 1 << 5; // &: HTML entities
 export const BACKSLASH = 1 << 6;
 export const SLASH = 1 << 7;
-export const DOT = 1 << 8;
+/** The value is exactly `.`: the only value without a slash that normalizePath changes (to ``). */
+export const LONE_DOT = 1 << 8;
 export const STAR = 1 << 9;
 export const DASH = 1 << 10;
 export const HASH = 1 << 11;
@@ -36,7 +37,6 @@ mark('%+', PERCENT);
 mark('&', AMP);
 mark('\\', BACKSLASH);
 mark('/', SLASH);
-mark('.', DOT);
 mark('*', STAR);
 mark('-', DASH);
 mark('#', HASH);
@@ -49,7 +49,7 @@ export function charClasses(s: string): number {
     const c = s.charCodeAt(i);
     classes |= c >= 128 ? HIGH : CLASS_OF[c]!;
   }
-  return classes;
+  return s === '.' ? classes | LONE_DOT : classes;
 }
 
 /**
@@ -78,10 +78,11 @@ const TRIGGERS: Record<string, number> = {
   cssdecode: BACKSLASH,
   escapeseqdecode: BACKSLASH,
   utf8tounicode: HIGH,
-  normalizepath: SLASH | DOT,
-  normalisepath: SLASH | DOT,
-  normalizepathwin: SLASH | DOT | BACKSLASH,
-  normalisepathwin: SLASH | DOT | BACKSLASH,
+  // Every JSON argument name holds dots (`json.items.0.name`): a dot alone wakes nothing.
+  normalizepath: SLASH | LONE_DOT,
+  normalisepath: SLASH | LONE_DOT,
+  normalizepathwin: SLASH | LONE_DOT | BACKSLASH,
+  normalisepathwin: SLASH | LONE_DOT | BACKSLASH,
   none: 0,
   alert: 0,
 };

@@ -7,15 +7,21 @@ const MAX_DEPTH = 64;
 
 export class JsonBodyError extends Error {}
 
+/** A byte above 0x7f, or a `\u` escape (`\u00e9` parses to a char that must become two bytes). */
+const NON_ASCII = /[^\x00-\x7f]|\\u/;
+
 export function flattenJson(text: string): [string, string][] {
+  // `text` holds the body's bytes, one char each. An ASCII body without `\u` escapes reads the
+  // same as UTF-8 and as bytes: no decoding before the parse, no re-encoding of each string after.
+  const ascii = !NON_ASCII.test(text);
   let root: unknown;
   try {
-    root = JSON.parse(Buffer.from(text, 'latin1').toString('utf8'));
+    root = JSON.parse(ascii ? text : Buffer.from(text, 'latin1').toString('utf8'));
   } catch (error) {
     throw new JsonBodyError(`JSON parsing error: ${(error as Error).message}`);
   }
   const out: [string, string][] = [];
-  const toBinary = (s: string) => Buffer.from(s, 'utf8').toString('latin1');
+  const toBinary = ascii ? (s: string) => s : (s: string) => Buffer.from(s, 'utf8').toString('latin1');
   const walk = (value: unknown, name: string, depth: number) => {
     if (depth > MAX_DEPTH) throw new JsonBodyError('JSON nesting too deep');
     if (Array.isArray(value)) value.forEach((v, i) => walk(v, `${name}.${i}`, depth + 1));
