@@ -19,7 +19,7 @@ function unionKeysOf(rule: Rule): string[] | undefined {
  * Gives every link whose operator has required literals (and is not negated: a negated operator
  * that cannot match is a match) its prefilter bit, and builds the automaton over all of them.
  */
-export function planPrefilter(phases: Rule[][]): { prefilter: Prefilter; unionCount: number } {
+export function planPrefilter(phases: Rule[][]): { prefilter: Prefilter; unionCount: number; nodeCount: number } {
   const perBit: (readonly string[])[] = [];
   const unions = new Map<string, number>();
   const nodes = new Map<string, number>();
@@ -54,5 +54,5 @@ export function planPrefilter(phases: Rule[][]): { prefilter: Prefilter; unionCo
     return { ...rule, chain, prefilterBit, prefilterBits, unionIds, transformSteps, transformNode, txCheck: txCheckOf(rule) };
   };
   for (const list of phases) for (let k = 0; k < list.length; k++) list[k] = withBits(list[k]!);
-  return { prefilter: new Prefilter(perBit), unionCount: unions.size };
+  return { prefilter: new Prefilter(perBit), unionCount: unions.size, nodeCount: nodes.size + 1 };
 }

@@ -19,6 +19,8 @@ export interface RuleSet {
   readonly prefilter: Prefilter;
   /** How many (selector, transformation chain) unions the rules share (Rule.unionIds). */
   readonly unionCount: number;
+  /** Transformation-prefix nodes (Rule.transformNode), the untransformed one (0) included. */
+  readonly nodeCount: number;
   /** Rules that could not be compiled (an operator or pattern we cannot run): skipped, reported at load. */
   readonly problems: readonly string[];
   /**
@@ -186,9 +188,9 @@ export function compileRuleSet(directives: readonly Directive[]): RuleSet {
       list[k] = { ...rule, targets: [...rule.targets, ...mine.flatMap((u) => u.add)], exclusions: [...rule.exclusions, ...mine.flatMap((u) => u.exclude)] };
     }
   }
-  const { prefilter, unionCount } = planPrefilter(result);
+  const { prefilter, unionCount, nodeCount } = planPrefilter(result);
   const skipTargets = result.map((list) => list.map((rule, k) => (rule.skipAfter === undefined ? -1 : afterMarker(list, k + 1, rule.skipAfter))));
-  return { phases: result, engineMode, problems, prefilter, unionCount, skipTargets, targetMasks: planTargetMasks(result), unionPlans: result.map(planUnions) };
+  return { phases: result, engineMode, problems, prefilter, unionCount, nodeCount, skipTargets, targetMasks: planTargetMasks(result), unionPlans: result.map(planUnions) };
 }
 
 /** Where evaluation goes on after rule `i` of `phase` matched: past its skipAfter marker, or past its `skip` count. */

@@ -5,8 +5,8 @@ import { applyCtl } from './ctl.js';
 import { applySetVar } from './setvar.js';
 import { compare, toInt } from '../operators/index.js';
 import { hasAllBits } from './prefilter.js';
-import type { CollectionMemo } from './evaluation-cache.js';
-import { collectionMemo, selectionMayMatch, stepValue, transformedValue, verdictOf, wholeCollection } from './values.js';
+import { collectionMemo, type CollectionMemo } from './collection-memo.js';
+import { selectionMayMatch, stepValue, transformedValue, verdictOf, wholeCollection } from './values.js';
 
 /** Thrown when a transaction spends its operator budget: the caller decides (block or let through). */
 export class BudgetExceededError extends Error {
@@ -111,8 +111,9 @@ function evaluateEntries(tx: Transaction, rule: Rule, sel: Selector, coll: Colle
     return matched;
   }
   const memo = collectionMemo(cache, rule, coll, prefiltered);
-  const memoValues = memo.values[rule.transformNode]!;
-  const memoOffsets = prefiltered ? memo.offsets[rule.transformNode]! : undefined;
+  const node = memo.nodes[rule.transformNode]!;
+  const memoValues = node.values;
+  const memoOffsets = prefiltered ? node.offsets! : undefined;
   for (let i = 0; i < entries.length; i++) {
     if (rule.multiMatch) {
       const entry = entries[i]!;
@@ -160,13 +161,13 @@ function multiMatch(tx: Transaction, rule: Rule, entry: VarEntry, prefiltered: b
 
 /** multiMatch on entry `i` of a whole collection: its candidates and their verdicts are in the memo's arrays, node by node. */
 function memoMultiMatch(tx: Transaction, rule: Rule, entry: VarEntry, memo: CollectionMemo, i: number, prefiltered: boolean): boolean {
-  let values = memo.values[0]!;
-  if (tryCandidate(tx, rule, entry, values[i]!, prefiltered ? memo.offsets[0]![i]! : -1, prefiltered)) return true;
+  let node = memo.nodes[0]!;
+  if (tryCandidate(tx, rule, entry, node.values[i]!, prefiltered ? node.offsets![i]! : -1, prefiltered)) return true;
   for (const step of rule.transformSteps) {
-    const next = memo.values[step.node]!;
-    // A step that changed no value of the collection shares its parent's array.
-    if (next !== values && next[i] !== values[i] && tryCandidate(tx, rule, entry, next[i]!, prefiltered ? memo.offsets[step.node]![i]! : -1, prefiltered)) return true;
-    values = next;
+    const next = memo.nodes[step.node]!;
+    // A step that changed no value of the collection shares its parent's node.
+    if (next !== node && next.values[i] !== node.values[i] && tryCandidate(tx, rule, entry, next.values[i]!, prefiltered ? next.offsets![i]! : -1, prefiltered)) return true;
+    node = next;
   }
   return false;
 }

@@ -1,27 +1,6 @@
-import type { Transform } from '../types.js';
 import type { Collection } from '../variables/collection.js';
+import type { CollectionMemo } from './collection-memo.js';
 import type { Prefilter } from './prefilter.js';
-
-/** A whole collection's values after each transformation-prefix node, and their verdicts' offsets (engine/values.ts). */
-export interface CollectionMemo {
-  /** The collection's `version` the memo was built from: a changed collection gets a new memo. */
-  readonly version: number;
-  readonly values: (readonly string[] | undefined)[];
-  /** Per node, each value's char classes (transforms/triggers.ts): a step its value lacks the trigger of is skipped. */
-  readonly classes: (readonly number[] | undefined)[];
-  /** Per node, the union of its values' classes: a step no value has the trigger of is skipped whole. */
-  readonly allClasses: number[];
-  readonly offsets: (readonly number[] | undefined)[];
-  /**
-   * The node each (input array, transformation) pair was first computed at. Two nodes that apply
-   * the same transformation to the same array hold the same values: CRS chains differ mostly in
-   * steps that change no value of an ordinary request (their node shares its parent's array), so
-   * e.g. 934100's and 934130's `t:base64Decode` read one array and decode it once.
-   */
-  readonly computedAt: Map<readonly string[], Map<Transform, number>>;
-  /** Verdict offsets by values array: nodes that share an array share its offsets (and union). */
-  readonly offsetsByValues: Map<readonly string[], readonly number[]>;
-}
 
 /** `unionOffsets` entry of a union not computed yet in this phase (-1: it selects nothing). */
 export const UNION_UNKNOWN = -2;
@@ -43,17 +22,18 @@ export class EvaluationCache {
   verdicts: Uint32Array;
   verdictsUsed = 0;
   verdictOffsets = new Map<string, number>();
-  /** Transformed values by transformation-prefix node, then original value (engine/values.ts). */
-  transformed: (Map<string, string> | undefined)[] = [];
+  /** Transformed values by transformation-prefix node: (original, result) pairs, then a Map past a few (engine/values.ts). */
+  transformed: (string[] | undefined)[] = [];
+  transformedMaps: (Map<string, string> | undefined)[] = [];
   collectionMemos = new Map<Collection, CollectionMemo>();
-  /** The union of a collection memo's offsets array, by that (immutable) array. */
-  unionsOfOffsets = new Map<readonly number[], number>();
   /** Offsets in `verdicts` of the unions by Rule.unionIds (-1: no values; UNION_UNKNOWN); reset at each phase. */
   readonly unionOffsets: Int32Array;
 
   constructor(
     readonly prefilter: Prefilter,
     unionCount: number,
+    /** Transformation-prefix nodes in the rule set, the untransformed one (0) included. */
+    readonly nodeCount: number,
   ) {
     this.verdicts = new Uint32Array(INITIAL_VERDICTS * prefilter.words);
     this.unionOffsets = new Int32Array(unionCount).fill(UNION_UNKNOWN);
@@ -72,8 +52,8 @@ export class EvaluationCache {
     // they hold, and die young. Only the ones this call used are replaced (a GET touches few).
     if (this.verdictOffsets.size !== 0) this.verdictOffsets = new Map();
     if (this.transformed.length !== 0) this.transformed = [];
+    if (this.transformedMaps.length !== 0) this.transformedMaps = [];
     if (this.collectionMemos.size !== 0) this.collectionMemos = new Map();
-    if (this.unionsOfOffsets.size !== 0) this.unionsOfOffsets = new Map();
     this.unionOffsets.fill(UNION_UNKNOWN);
   }
 

@@ -86,7 +86,8 @@ SecRule RESPONSE_STATUS "@eq 500" "id:11,phase:3,pass,log,logdata:'%{QUERY_STRIN
     const tx = engine.evaluateRequest(request);
     const cache = tx.cache;
     expect(cache.verdictOffsets.size).toBe(0);
-    expect(cache.transformed.every((m) => m === undefined || m.size === 0)).toBe(true);
+    expect(cache.transformed.every((pairs) => pairs === undefined || pairs.length === 0)).toBe(true);
+    expect(cache.transformedMaps.every((m) => m === undefined || m.size === 0)).toBe(true);
     const starved = WafEngine.fromSecLang(rules, { maxOperatorCalls: 0, responseBodyLimit: 1024 });
     let thrown: unknown;
     const txStarved = starved.newTransaction();

@@ -2,6 +2,7 @@ import type { Macro, Rule } from '../types.js';
 import type { RuleSet } from '../compile/ruleset.js';
 import { compileMacro } from './macro.js';
 import type { Transaction } from './transaction.js';
+import { retained } from '../variables/scalars.js';
 
 /**
  * What the response phases (3-5) of a rule set can read, by collection or variable name: their
@@ -40,6 +41,6 @@ export function responseReads(ruleSet: RuleSet): ReadonlySet<string> {
  */
 export function trimForResponse(tx: Transaction, reads: ReadonlySet<string>): void {
   tx.forgetMatches();
-  for (const name of tx.collections.keys()) if (!reads.has(name)) tx.collections.delete(name);
+  tx.collections = retained(tx.collections, reads);
   tx.scalars.retainOnly(reads);
 }

@@ -20,7 +20,8 @@ interface TargetRemoval {
 
 /** Per-request state: collections, TX, what matched, and the `ctl` changes rules made. */
 export class Transaction implements OperatorContext {
-  readonly collections = new Map<string, Collection>();
+  /** Replaced, not emptied, when the transaction is parked (engine/park.ts). */
+  collections = new Map<string, Collection>();
   readonly scalars = new Scalars();
   /** TX by lower-cased name; the entry keeps the name as first written. */
   readonly tx = new Map<string, VarEntry>();

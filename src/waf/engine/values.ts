@@ -3,8 +3,8 @@ import type { MaskSource } from '../compile/target-masks.js';
 import type { Collection } from '../variables/collection.js';
 import type { Transaction } from './transaction.js';
 import { hasAllBits } from './prefilter.js';
-import { UNION_UNKNOWN, type CollectionMemo, type EvaluationCache } from './evaluation-cache.js';
-import { charClasses } from '../transforms/triggers.js';
+import { UNION_UNKNOWN, type EvaluationCache } from './evaluation-cache.js';
+import { collectionMemo, type NodeValues } from './collection-memo.js';
 
 /**
  * A value after the rule's transformations, memoized per evaluation call by transformation-prefix
@@ -14,7 +14,7 @@ import { charClasses } from '../transforms/triggers.js';
  */
 export function transformedValue(cache: EvaluationCache, rule: Rule, value: string): string {
   if (rule.transformNode === 0) return value;
-  const v = cache.transformed[rule.transformNode]?.get(value);
+  const v = memoized(cache, rule.transformNode, value);
   if (v !== undefined) return v;
   let out = value;
   for (const step of rule.transformSteps) out = stepValue(cache, step, value, out);
@@ -22,13 +22,33 @@ export function transformedValue(cache: EvaluationCache, rule: Rule, value: stri
 }
 
 /**
+ * Per node, values outside a collection memo (a scalar, a header by name) see one to three
+ * originals a call: a short array of (original, result) pairs, searched in order, costs less than
+ * a Map per node (a GET filled ~40 of them). Past this many entries, the node's pairs go on in a Map.
+ */
+const PAIRS_MAX = 16;
+
+function memoized(cache: EvaluationCache, node: number, original: string): string | undefined {
+  const pairs = cache.transformed[node];
+  if (pairs === undefined) return undefined;
+  for (let i = 0; i < pairs.length; i += 2) if (pairs[i] === original) return pairs[i + 1];
+  return pairs.length < PAIRS_MAX ? undefined : cache.transformedMaps[node]?.get(original);
+}
+
+/**
  * `original` after the transformation prefix that ends at `step`, memoized by node and original
  * value; `previous` must be `original` after the step's parent (its input, if not memoized yet).
  */
 export function stepValue(cache: EvaluationCache, step: TransformStep, original: string, previous: string): string {
-  const m = (cache.transformed[step.node] ??= new Map());
-  let next = m.get(original);
-  if (next === undefined) m.set(original, (next = step.fn(previous)));
+  const node = step.node;
+  let next = memoized(cache, node, original);
+  if (next !== undefined) return next;
+  next = step.fn(previous);
+  const pairs = cache.transformed[node];
+  // A literal of two: an empty array grows to 17 slots at its first push.
+  if (pairs === undefined) cache.transformed[node] = [original, next];
+  else if (pairs.length < PAIRS_MAX) pairs.push(original, next);
+  else (cache.transformedMaps[node] ??= new Map()).set(original, next);
   return next;
 }
 
@@ -75,99 +95,6 @@ export function selectionMayMatch(tx: Transaction, rule: Rule): boolean {
   return false;
 }
 
-/**
- * The collection's memo, holding its values after the rule's transformations (and, when
- * `withOffsets`, their verdicts' offsets) at `memo.values[rule.transformNode]`: the bulk of the
- * union work, done as arrays, without a map lookup per value and node. Nodes are filled along the
- * rule's chain, so a node's parent is always filled before it.
- */
-export function collectionMemo(cache: EvaluationCache, rule: Rule, coll: Collection, withOffsets: boolean): CollectionMemo {
-  let memo = cache.collectionMemos.get(coll);
-  if (memo === undefined || memo.version !== coll.version) {
-    const raw = coll.entries.map((e) => e.value);
-    const classes: number[] = [];
-    let all = 0;
-    for (const v of raw) all |= classes[classes.length] = charClasses(v);
-    memo = { version: coll.version, values: [raw], classes: [classes], allClasses: [all], offsets: [], computedAt: new Map(), offsetsByValues: new Map() };
-    cache.collectionMemos.set(coll, memo);
-  }
-  const last = rule.transformNode;
-  if (memo.values[last] !== undefined && (!withOffsets || memo.offsets[last] !== undefined)) return memo;
-  const { values, offsets } = memo;
-  if (withOffsets) offsets[0] ??= offsetsOf(cache, memo, values[0]!, undefined, undefined);
-  let parent = 0;
-  for (const step of rule.transformSteps) {
-    if (values[step.node] === undefined) transformAll(memo, parent, step);
-    if (withOffsets) offsets[step.node] ??= offsetsOf(cache, memo, values[step.node]!, values[parent], offsets[parent]);
-    parent = step.node;
-  }
-  return memo;
-}
-
-/**
- * Fills the memo at `step.node`: the step applied to every value at `parent`, called only where
- * the value holds a char that can trigger it. The parent's array itself when no value changes, as
- * is usual (most steps find nothing to decode or fold in ordinary values), so that node shares
- * its parent's verdicts too.
- */
-function transformAll(memo: CollectionMemo, parent: number, step: TransformStep): void {
-  const values = memo.values[parent]!;
-  const classes = memo.classes[parent]!;
-  const all = memo.allClasses[parent]!;
-  if ((all & step.trigger) === 0) {
-    // No value holds a char the step acts on: the node is its parent (one test, no walk).
-    memo.values[step.node] = values;
-    memo.classes[step.node] = classes;
-    memo.allClasses[step.node] = all;
-    return;
-  }
-  let byFn = memo.computedAt.get(values);
-  const done = byFn?.get(step.fn);
-  if (done !== undefined) {
-    // Another node applied this transformation to this very array: same values.
-    memo.values[step.node] = memo.values[done];
-    memo.classes[step.node] = memo.classes[done];
-    memo.allClasses[step.node] = memo.allClasses[done]!;
-    return;
-  }
-  if (byFn === undefined) memo.computedAt.set(values, (byFn = new Map()));
-  byFn.set(step.fn, step.node);
-  let out: string[] | undefined;
-  let outClasses: number[] | undefined;
-  let outAll = 0;
-  for (let i = 0; i < values.length; i++) {
-    const before = values[i]!;
-    const v = (classes[i]! & step.trigger) === 0 ? before : step.fn(before);
-    if (out === undefined) {
-      if (v === before) continue;
-      out = values.slice(0, i);
-      outClasses = classes.slice(0, i);
-      for (const c of outClasses) outAll |= c;
-    }
-    const cls = v === before ? classes[i]! : charClasses(v);
-    out.push(v);
-    outClasses!.push(cls);
-    outAll |= cls;
-  }
-  memo.values[step.node] = out ?? values;
-  memo.classes[step.node] = outClasses ?? classes;
-  memo.allClasses[step.node] = outClasses === undefined ? all : outAll;
-}
-
-/**
- * Verdict offsets of `vals` (memoized by array: nodes that hold the same array share them); a
- * value its step left unchanged keeps its parent's verdict.
- */
-function offsetsOf(cache: EvaluationCache, memo: CollectionMemo, vals: readonly string[], before: readonly string[] | undefined, parentOffsets: readonly number[] | undefined): readonly number[] {
-  if (vals === before) return parentOffsets!;
-  let offs = memo.offsetsByValues.get(vals);
-  if (offs !== undefined) return offs;
-  const out: number[] = [];
-  for (let i = 0; i < vals.length; i++) out.push(before !== undefined && before[i] === vals[i] ? parentOffsets![i]! : verdictOf(cache, vals[i]!));
-  memo.offsetsByValues.set(vals, (offs = out));
-  return offs;
-}
-
 /** Offset of the union of the selector's values' verdicts in the pool, or -1 when it selects nothing. */
 function unionOf(tx: Transaction, rule: Rule, sel: Selector): number {
   const cache = tx.cache;
@@ -175,16 +102,16 @@ function unionOf(tx: Transaction, rule: Rule, sel: Selector): number {
   if (coll !== undefined) {
     if (coll.entries.length === 0) return -1;
     const memo = collectionMemo(cache, rule, coll, true);
-    if (!rule.multiMatch) return unionOfArray(cache, memo.offsets[rule.transformNode]!);
+    if (!rule.multiMatch) return nodeUnion(cache, memo.nodes[rule.transformNode]!);
     // A multiMatch rule tests the values after every node of its chain: each value at a node is a
     // candidate or equals its value at the node before, so these values are exactly its candidates.
-    let offsets = memo.offsets[0]!;
-    const unions = [unionOfArray(cache, offsets)];
+    let node = memo.nodes[0]!;
+    const unions = [nodeUnion(cache, node)];
     for (const step of rule.transformSteps) {
-      const next = memo.offsets[step.node]!;
-      // A step that changed no value shares its parent's array: its union is already in.
-      if (next !== offsets) unions.push(unionOfArray(cache, next));
-      offsets = next;
+      const next = memo.nodes[step.node]!;
+      // A step that changed no value shares its parent's node: its union is already in.
+      if (next !== node) unions.push(nodeUnion(cache, next));
+      node = next;
     }
     return orOffsets(cache, unions);
   }
@@ -210,11 +137,10 @@ function unionOf(tx: Transaction, rule: Rule, sel: Selector): number {
   return orOffsets(cache, offsets);
 }
 
-/** The union of a collection memo's offsets array, built once per call: steps that change no value share one array (collectionMemo). */
-function unionOfArray(cache: EvaluationCache, offsets: readonly number[]): number {
-  let union = cache.unionsOfOffsets.get(offsets);
-  if (union === undefined) cache.unionsOfOffsets.set(offsets, (union = orOffsets(cache, offsets)));
-  return union;
+/** The union of a collection node's verdicts, built once per call (nodes with the same values are one object). */
+function nodeUnion(cache: EvaluationCache, node: NodeValues): number {
+  if (node.union === UNION_UNKNOWN) node.union = orOffsets(cache, node.offsets!);
+  return node.union;
 }
 
 /** The union of verdicts at `offsets`: one of them when all are equal, else a new bitset in the pool; -1 for none. */

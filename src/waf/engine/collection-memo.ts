@@ -1,0 +1,109 @@
+import type { Rule, TransformStep, Transform } from '../types.js';
+import type { Collection } from '../variables/collection.js';
+import { UNION_UNKNOWN, type EvaluationCache } from './evaluation-cache.js';
+import { charClasses } from '../transforms/triggers.js';
+import { verdictOf } from './values.js';
+
+/**
+ * A whole collection's values after one transformation-prefix node (compile/prefilter-plan.ts).
+ * Nodes whose values are the same share one object, and with it their verdicts and union: most
+ * steps find nothing to decode or fold in ordinary values, so most nodes are their parent.
+ */
+export interface NodeValues {
+  readonly values: readonly string[];
+  /** Each value's char classes (transforms/triggers.ts): a step is called only on values holding its trigger. */
+  readonly classes: readonly number[];
+  /** The union of `classes`: a step no value has the trigger of is skipped whole. */
+  readonly all: number;
+  /** Each value's verdict offset in the pool, once a prefiltered rule read the node. */
+  offsets: readonly number[] | undefined;
+  /** Offset of the union of the values' verdicts (UNION_UNKNOWN until computed, -1 for no values). */
+  union: number;
+  /**
+   * The nodes computed from this one, by transformation. Two nodes that apply the same
+   * transformation to the same values hold the same values: CRS chains differ mostly in steps that
+   * change nothing in an ordinary request, so e.g. 934100's and 934130's `t:base64Decode` read one
+   * node and decode it once.
+   */
+  derived: Map<Transform, NodeValues> | undefined;
+}
+
+/** A whole collection's values per node, for one evaluation call. */
+export interface CollectionMemo {
+  /** The collection's `version` the memo was built from: a changed collection gets a new memo. */
+  readonly version: number;
+  /** By node (0: the values as they are); one array, sized to the rule set's node count. */
+  readonly nodes: (NodeValues | undefined)[];
+}
+
+function nodeOf(values: readonly string[], classes: readonly number[], all: number): NodeValues {
+  return { values, classes, all, offsets: undefined, union: UNION_UNKNOWN, derived: undefined };
+}
+
+/**
+ * The collection's memo, filled along the rule's chain up to `rule.transformNode` (and, when
+ * `withOffsets`, with the verdicts' offsets): the bulk of the union work, done as arrays, without a
+ * map lookup per value and node. A node's parent is always filled before it.
+ */
+export function collectionMemo(cache: EvaluationCache, rule: Rule, coll: Collection, withOffsets: boolean): CollectionMemo {
+  let memo = cache.collectionMemos.get(coll);
+  if (memo === undefined || memo.version !== coll.version) {
+    const raw = coll.entries.map((e) => e.value);
+    const classes: number[] = [];
+    let all = 0;
+    for (const v of raw) all |= classes[classes.length] = charClasses(v);
+    memo = { version: coll.version, nodes: new Array<NodeValues | undefined>(cache.nodeCount) };
+    memo.nodes[0] = nodeOf(raw, classes, all);
+    cache.collectionMemos.set(coll, memo);
+  }
+  const nodes = memo.nodes;
+  const last = nodes[rule.transformNode];
+  if (last !== undefined && (!withOffsets || last.offsets !== undefined)) return memo;
+  let parent = nodes[0]!;
+  if (withOffsets) parent.offsets ??= offsetsOf(cache, parent.values, undefined, undefined);
+  for (const step of rule.transformSteps) {
+    const node = (nodes[step.node] ??= transformAll(parent, step));
+    if (withOffsets && node.offsets === undefined) node.offsets = offsetsOf(cache, node.values, parent.values, parent.offsets);
+    parent = node;
+  }
+  return memo;
+}
+
+/**
+ * The step applied to every value of `parent`, called only where the value holds a char that can
+ * trigger it: `parent` itself when no value changes.
+ */
+function transformAll(parent: NodeValues, step: TransformStep): NodeValues {
+  // No value holds a char the step acts on: one test, no walk.
+  if ((parent.all & step.trigger) === 0) return parent;
+  const done = parent.derived?.get(step.fn);
+  if (done !== undefined) return done;
+  const { values, classes } = parent;
+  let out: string[] | undefined;
+  let outClasses: number[] | undefined;
+  let outAll = 0;
+  for (let i = 0; i < values.length; i++) {
+    const before = values[i]!;
+    const v = (classes[i]! & step.trigger) === 0 ? before : step.fn(before);
+    if (out === undefined) {
+      if (v === before) continue;
+      out = values.slice(0, i);
+      outClasses = classes.slice(0, i);
+      for (const c of outClasses) outAll |= c;
+    }
+    const cls = v === before ? classes[i]! : charClasses(v);
+    out.push(v);
+    outClasses!.push(cls);
+    outAll |= cls;
+  }
+  const node = out === undefined ? parent : nodeOf(out, outClasses!, outAll);
+  (parent.derived ??= new Map()).set(step.fn, node);
+  return node;
+}
+
+/** Verdict offsets of `vals`; a value its step left unchanged keeps its parent's verdict. */
+function offsetsOf(cache: EvaluationCache, vals: readonly string[], before: readonly string[] | undefined, parentOffsets: readonly number[] | undefined): readonly number[] {
+  const out: number[] = [];
+  for (let i = 0; i < vals.length; i++) out.push(before !== undefined && before[i] === vals[i] ? parentOffsets![i]! : verdictOf(cache, vals[i]!));
+  return out;
+}
