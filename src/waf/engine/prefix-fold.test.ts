@@ -114,7 +114,7 @@ describe('TX checks decided at load', () => {
   const engine = WafEngine.fromSecLang(DECIDED);
   const decidedIds = (phase: number) => {
     const d = engine.prefixFold!.decisions[phase];
-    return engine.ruleSet.phases[phase]!.filter((_, i) => d !== undefined && d.next[i]! >= 0).map((r) => r.id);
+    return engine.ruleSet.phases[phase]!.filter((r, i) => d !== undefined && d.next[i]! >= 0 && r.marker === undefined).map((r) => r.id);
   };
 
   it('decide the checks on names only the setup writes, and not those on names rules write later', () => {
@@ -126,6 +126,34 @@ describe('TX checks decided at load', () => {
   it.each(['/?q=pl2', '/?q=pl3', '/?q=pl2&rm=1', '/?q=pl3&rm=1', '/?q=attack'])('%s: the same TX, matches and verdict as evaluating every rule', (uri) => {
     const folded = outcome(engine, request(uri), true);
     expect(folded).toEqual(outcome(engine, request(uri), false));
+  });
+
+  it('jump over a run of decided checks and markers at once, charging what evaluating them would', () => {
+    const rules = engine.ruleSet.phases[2]!;
+    const d = engine.prefixFold!.decisions[2]!;
+    const at = (id: number | string) => rules.findIndex((r) => r.id === id || r.marker === id);
+    // Markers are in every phase. END-SETUP, then 23 (level 2 is not < 2: no match, one call): on to 24.
+    expect([d.next[at('END-SETUP')], d.cost[at('END-SETUP')]]).toEqual([at(24), 1]);
+    // END-PL2, then 26 (2 < 3: skip to END-PL3), then the marker: on to 29, one call, 26's MATCHED_VAR.
+    expect([d.next[at('END-PL2')], d.cost[at('END-PL2')]]).toEqual([at(29), 1]);
+    expect(d.matchedVar[at('END-PL2')]).toBe(d.matchedVar[at(26)]);
+    expect(d.matchedVar[at(26)]?.name).toBe('TX:level');
+  });
+
+  // Without arguments, the prefilter changes no operator call: only the fold and the decisions differ.
+  it.each([1, 2, 3, 4, 5, 6, 7, 8])('run out of budget where evaluating every rule does (%i operator calls)', (calls) => {
+    const starved = WafEngine.fromSecLang(DECIDED, { maxOperatorCalls: calls, responseBodyLimit: 1024 });
+    const result = (usePrefilter: boolean) => {
+      const tx = starved.newTransaction();
+      tx.usePrefilter = usePrefilter;
+      try {
+        starved.evaluateRequest(request('/'), tx);
+        return { ids: tx.matches.map((m) => m.id), budget: tx.budget };
+      } catch (error) {
+        return { error: (error as Error).message };
+      }
+    };
+    expect(result(true)).toEqual(result(false));
   });
 
   it('go where evaluation would: the skip taken, or set aside by a rule removal at run time', () => {

@@ -19,11 +19,11 @@ import type { Transaction } from './transaction.js';
  * action, no chain). MATCHED_VAR and the operator-call budget are updated as evaluating it would.
  */
 export interface Decisions {
-  /** Per rule index: the index evaluation goes on from, or -1 when the rule is evaluated. */
+  /** Per rule index: the index evaluation goes on from (past the checks and markers that follow), or -1 when the rule is evaluated. */
   readonly next: Int32Array;
-  /** Operator calls evaluating the check would charge (0 or 1). */
-  readonly cost: Uint8Array;
-  /** The entry a matching check makes MATCHED_VAR. */
+  /** Operator calls evaluating the checks on the way would charge. */
+  readonly cost: Uint16Array;
+  /** The entry the last matching check on the way makes MATCHED_VAR. */
   readonly matchedVar: readonly (VarEntry | undefined)[];
 }
 
@@ -72,7 +72,7 @@ export function planDecisions(ruleSet: RuleSet, stretch: { start: number; end: n
   );
   return ruleSet.phases.map((rules, phase) => {
     const next = new Int32Array(rules.length).fill(-1);
-    const cost = new Uint8Array(rules.length);
+    const cost = new Uint16Array(rules.length);
     const matchedVar: (VarEntry | undefined)[] = [];
     let any = false;
     rules.forEach((rule, i) => {
@@ -94,8 +94,31 @@ export function planDecisions(ruleSet: RuleSet, stretch: { start: number; end: n
       matchedVar[i] = matched ? probe.matchedVar : undefined;
       any = true;
     });
-    return any ? { next, cost, matchedVar } : undefined;
+    if (!any) return undefined;
+    // A marker does nothing: evaluation goes on at the next rule.
+    rules.forEach((rule, i) => {
+      if (rule.marker !== undefined && !(phase === 1 && i < stretch.end)) next[i] = i + 1;
+    });
+    collapsePaths(next, cost, matchedVar);
+    return { next, cost, matchedVar };
   });
+}
+
+/**
+ * Joins runs of decided checks and markers into one jump: from each, straight to the first rule
+ * the run leads to that is evaluated, with the run's summed budget charge and its last MATCHED_VAR.
+ * A CRS file opens with eight paranoia-level checks and their markers: a wrk GET visited ~185
+ * such rules one by one. Jumps only go forward, so walking back from the end joins each with the
+ * already joined run it leads into.
+ */
+function collapsePaths(next: Int32Array, cost: Uint16Array, matchedVar: (VarEntry | undefined)[]): void {
+  for (let i = next.length - 1; i >= 0; i--) {
+    const j = next[i]!;
+    if (j < 0 || j >= next.length || next[j]! < 0) continue;
+    next[i] = next[j]!;
+    cost[i] = cost[i]! + cost[j]!;
+    matchedVar[i] = matchedVar[j] ?? matchedVar[i];
+  }
 }
 
 const PROBE_BUDGET = 1_000;
