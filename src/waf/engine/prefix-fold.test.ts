@@ -108,6 +108,10 @@ SecRule TX:level "@lt 3" "id:26,phase:2,pass,nolog,skipAfter:END-PL3"
 SecRule ARGS "@rx pl3" "id:27,phase:2,pass,log"
 SecMarker "END-PL3"
 SecRule TX:score "@ge 0" "id:29,phase:2,pass,log"
+SecRule TX:level "@gt 5" "id:30,phase:2,pass,log,chain"
+  SecRule ARGS "@rx pl3" ""
+SecRule TX:level "@eq 2" "id:31,phase:2,pass,log,chain"
+  SecRule ARGS "@rx chained" ""
 `;
 
 describe('TX checks decided at load', () => {
@@ -118,12 +122,13 @@ describe('TX checks decided at load', () => {
   };
 
   it('decide the checks on names only the setup writes, and not those on names rules write later', () => {
-    expect(decidedIds(2)).toEqual([23, 26]);
+    // 30 heads a chain and does not match: decided. 31 matches, and its chain reads the request.
+    expect(decidedIds(2)).toEqual([23, 26, 30]);
     // tx.pre (rule 10) and tx.score (rule 20) are written outside the setup.
     expect(decidedIds(1)).toEqual([]);
   });
 
-  it.each(['/?q=pl2', '/?q=pl3', '/?q=pl2&rm=1', '/?q=pl3&rm=1', '/?q=attack'])('%s: the same TX, matches and verdict as evaluating every rule', (uri) => {
+  it.each(['/?q=pl2', '/?q=pl3', '/?q=pl2&rm=1', '/?q=pl3&rm=1', '/?q=attack', '/?q=chained'])('%s: the same TX, matches and verdict as evaluating every rule', (uri) => {
     const folded = outcome(engine, request(uri), true);
     expect(folded).toEqual(outcome(engine, request(uri), false));
   });
@@ -161,6 +166,8 @@ describe('TX checks decided at load', () => {
     // With rule 26 removed by a ctl, its decided skip must not be taken: 27 runs.
     expect(outcome(engine, request('/?q=pl3&rm=1'), true).ids).toContain(27);
     expect(outcome(engine, request('/?q=pl2'), true).ids).toContain(24);
+    expect(outcome(engine, request('/?q=chained'), true).ids).toContain(31);
+    expect(outcome(engine, request('/?q=pl3'), true).ids).not.toContain(30);
   });
 });
 

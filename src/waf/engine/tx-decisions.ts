@@ -78,16 +78,19 @@ export function planDecisions(ruleSet: RuleSet, stretch: { start: number; end: n
     rules.forEach((rule, i) => {
       const check = rule.txCheck;
       // Before the stretch TX is not set yet; inside it nothing is evaluated.
-      if (check === undefined || (phase === 1 && i < stretch.end) || rule.chain !== undefined || !isConstant(check.key, writes)) return;
-      // A matching check that does more than choose where evaluation goes is left to evaluation.
-      const inert = !rule.linkActions && !rule.log && (rule.disruptive === undefined || rule.disruptive === 'pass');
+      if (check === undefined || (phase === 1 && i < stretch.end) || !isConstant(check.key, writes)) return;
+      // A matching check that does more than choose where evaluation goes is left to evaluation, as
+      // is one that heads a chain (the chain reads the request). A check that does not match is
+      // decided either way: `&TX:MAX_NUM_ARGS "@eq 1"` heads 920380's chain, and no limit is set.
+      const inert = !rule.linkActions && !rule.log && (rule.disruptive === undefined || rule.disruptive === 'pass') && rule.chain === undefined;
       probe.tx.clear();
       for (const [name, entry] of tx) probe.tx.set(name, entry);
       probe.matchedVar = undefined;
       probe.budget = PROBE_BUDGET;
       probe.currentRule = rule;
       probe.clearMatchedVars();
-      const matched = evaluateLink(probe, rule);
+      // The check alone: a chain's later links are not the check's outcome.
+      const matched = evaluateLink(probe, rule.chain === undefined ? rule : { ...rule, chain: undefined });
       if (matched && !inert) return;
       next[i] = matched ? indexAfterMatch(ruleSet, phase, i) : i + 1;
       cost[i] = PROBE_BUDGET - probe.budget;
