@@ -27,8 +27,6 @@ const PAIRS = [
   ['openapi', 'openapi, 1 KB JSON body validated', 'portcullis-openapi-stream', 'portcullis-openapi', 25],
   ['full', 'audit log + anomaly detection', 'portcullis-quickstart', 'portcullis-full', 10],
   ['waf', 'waf, OWASP CRS at paranoia level 1, GET', 'portcullis-bare', 'portcullis-waf', 60],
-  ['wafnr', 'waf without response', 'portcullis-bare', 'portcullis-waf-noresp', 60],
-  ['wafresp', 'response inspection', 'portcullis-waf-noresp', 'portcullis-waf', 60],
 ];
 
 const benchDir = path.dirname(fileURLToPath(import.meta.url));

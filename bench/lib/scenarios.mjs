@@ -402,7 +402,6 @@ export function scenarios(ctx) {
     'portcullis-openapi': { start: startOpenApi },
     'portcullis-introspection': { authCheck: true, start: startIntrospection },
     'portcullis-waf': { start: (c, port) => startWaf(c, port, startPortcullis) },
-    'portcullis-waf-noresp': { start: (c, port) => startWaf(c, port, startPortcullis, { responses: { inspect: false } }) },
     'portcullis-bare-2-workers': {
       start: (c, port) =>
         startPortcullis(c, port, { name: 'portcullis-bare-2-workers', workers: 2, policies: [], cpus: L.proxy2 }),

@@ -10,10 +10,10 @@ export async function benchCrsDir(repoRoot) {
   return locateTestCrs(repoRoot);
 }
 
-export async function startWaf(ctx, port, startPortcullis, extra = {}) {
+export async function startWaf(ctx, port, startPortcullis) {
   const crsDir = await benchCrsDir(ctx.repoRoot).catch(() => undefined);
   if (crsDir === undefined) return { error: 'no CRS found (set PORTCULLIS_CRS_DIR)' };
-  const policies = [{ name: 'waf', config: { crsDir, paranoiaLevel: 1, ...extra } }];
+  const policies = [{ name: 'waf', config: { crsDir, paranoiaLevel: 1 } }];
   const started = startPortcullis(ctx, port, { name: 'portcullis-waf', workers: 1, policies, cpus: ctx.layout.proxy1 });
   // Compiling the CRS takes a few seconds at start.
   return 'error' in started ? started : { ...started, readyMs: 60_000 };
