@@ -19,7 +19,8 @@ const NO_CTX: OperatorContext = { expand: () => '', setCaptures: () => undefined
 
 describe('required literals of a pattern', () => {
   it('derives literals from concatenations, alternations and case-insensitive patterns', () => {
-    expect(lits('union\\s+select')).toEqual(['select']);
+    // The whitespace before `select` is in every match too: the literal holds it.
+    expect(lits('union\\s+select')).toEqual(['\tselect', '\nselect', '\vselect', '\fselect', '\rselect', ' select']);
     expect(lits('(?:foo|bar)baz')).toEqual(['foobaz', 'barbaz']);
     expect(lits('(?i)SeLeCt')).toEqual(['select']);
     expect(lits('(?i:Ab)c')).toEqual(['abc']);
@@ -46,6 +47,19 @@ describe('required literals of a pattern', () => {
     expect(requiredLiteralSets(compilePcre('(?i)(?:[\\n\\r;`\\{]|\\|\\|?|&&?)[\\s\\x0b]*(?:cmd|powershell)').source)).toEqual([['cmd', 'powershell'], ['\n', '\r', ';', '`', '{', '|', '||', '&', '&&']]);
     expect(lits('[abcdefgh]x')).toEqual(['ax', 'bx', 'cx', 'dx', 'ex', 'fx', 'gx', 'hx']);
     expect(lits('[abcdefghi]')).toBeUndefined();
+  });
+
+  it('requires the text across a joint with a group: a prefix before the alternatives, a suffix after them', () => {
+    // CRS 932260: commands in nested groups after a letter in common, each with its own ending
+    // (the parts alone required `t`, which nearly every value holds).
+    expect(lits('t(?:ailf[^0-9a-z]|ftp[^0-9a-z]|imeout[^0-9a-z])')).toEqual(['tailf', 'tftp', 'timeout']);
+    expect(lits('(?:x+a|y+b)c')).toEqual(['xac', 'ybc']);
+    expect(lits('ab+c')).toEqual(['bc']);
+    // No set that another implies: `select` goes with ` select`, and costs no bit of its own.
+    expect(requiredLiteralSets(compilePcre('union\\s+select').source)).toEqual([
+      ['\tselect', '\nselect', '\vselect', '\fselect', '\rselect', ' select'],
+      ['union\t', 'union\n', 'union\v', 'union\f', 'union\r', 'union '],
+    ]);
   });
 
   it('keeps optional parts out of the requirement', () => {

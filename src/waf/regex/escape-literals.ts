@@ -12,7 +12,7 @@
  * for any set of excluded chars; this file searches for the set that gives the most selective one.
  * Any set is sound: the search only chooses among true requirements.
  */
-import { MAX_SETS, allLiteralSets, requiredLiteralSets } from './literals.js';
+import { MAX_SETS, allLiteralSets, requiredLiteralSets, withoutImplied } from './literals.js';
 
 type Sets = readonly (readonly string[])[];
 
@@ -43,7 +43,7 @@ function passChance(sets: Sets | undefined): number {
 /** The most selective sets first, as many as the prefilter keeps. */
 function mostSelective(sets: Sets | undefined): Sets | undefined {
   if (sets === undefined || sets.length === 0) return undefined;
-  return [...sets].sort((a, b) => passChance([a]) - passChance([b])).slice(0, MAX_SETS);
+  return withoutImplied([...sets].sort((a, b) => passChance([a]) - passChance([b]))).slice(0, MAX_SETS);
 }
 
 /** ASCII punctuation: the chars the search may exclude (case folding leaves them as they are). */

@@ -12,6 +12,73 @@ export interface Info {
   readonly req: readonly string[] | undefined;
   /** Further sets, each also required (a concatenation requires each of its parts'). */
   readonly also?: readonly (readonly string[])[];
+  /**
+   * Strings one of which every match starts with (`pre`) or ends with (`suf`), cut to AFFIX_LEN
+   * chars; undefined when unknown. An exact sub-pattern's are its strings. They let a
+   * concatenation require text across the joint: `t(?:ailf|ftp)` (CRS 932260's command list)
+   * requires `tailf` or `tftp` where the parts alone required `t` (which every value holds).
+   */
+  readonly pre?: readonly string[];
+  readonly suf?: readonly string[];
+}
+
+/** Affixes longer than this are cut (the prefilter cuts literals at 8 chars too). */
+const AFFIX_LEN = 8;
+/** More affixes than this are dropped: a requirement past MAX_REQ literals is dropped anyway. */
+const MAX_AFFIXES = 512;
+
+const headOf = (s: string) => (s.length > AFFIX_LEN ? s.slice(0, AFFIX_LEN) : s);
+const tailOf = (s: string) => (s.length > AFFIX_LEN ? s.slice(-AFFIX_LEN) : s);
+
+function capped(list: readonly string[]): readonly string[] | undefined {
+  const out = dedupe(list);
+  return out.length > MAX_AFFIXES ? undefined : out;
+}
+
+/** Strings every match of `info` starts with, or undefined. */
+export function prefixesOf(info: Info): readonly string[] | undefined {
+  return info.exact !== undefined ? capped(info.exact.map(headOf)) : info.pre;
+}
+
+/** Strings every match of `info` ends with, or undefined. */
+export function suffixesOf(info: Info): readonly string[] | undefined {
+  return info.exact !== undefined ? capped(info.exact.map(tailOf)) : info.suf;
+}
+
+/** Every `x + y` (cut by `cut`): the text across a joint. Undefined when either side is unknown or the product is too large. */
+function across(left: readonly string[] | undefined, right: readonly string[] | undefined, cut?: (s: string) => string): string[] | undefined {
+  if (left === undefined || right === undefined || left.length * right.length > MAX_REQ) return undefined;
+  const out = new Set<string>();
+  for (const x of left) for (const y of right) out.add(cut === undefined ? x + y : cut(x + y));
+  return out.size > MAX_AFFIXES && cut !== undefined ? undefined : [...out];
+}
+
+const allAtLeast = (list: readonly string[], n: number) => list.every((x) => x.length >= n);
+
+/** What a match of `a` then `b` is known to start and end with. */
+export function jointAffixes(a: Info, b: Info): { pre: readonly string[] | undefined; suf: readonly string[] | undefined } {
+  let pre = a.pre;
+  if (a.exact !== undefined) {
+    // A's exact strings begin every match; b's prefixes, when known, extend the short ones.
+    pre = allAtLeast(a.exact, AFFIX_LEN) ? prefixesOf(a) : (across(a.exact, prefixesOf(b), headOf) ?? prefixesOf(a));
+  }
+  let suf = b.suf;
+  if (b.exact !== undefined) {
+    // B's exact strings end every match; a's suffixes, when known, come before the short ones.
+    suf = allAtLeast(b.exact, AFFIX_LEN) ? suffixesOf(b) : (across(suffixesOf(a), b.exact, tailOf) ?? suffixesOf(b));
+  }
+  return { pre, suf };
+}
+
+/** The literal a match of `a` then `b` holds across the joint: `a`'s suffix then `b`'s prefix (some pair occurs in every match). */
+export function acrossJoint(a: Info, b: Info): readonly string[] | undefined {
+  return asReq(across(suffixesOf(a), prefixesOf(b)));
+}
+
+/** The exact strings of `a` then `b`, when both are exact and few enough. */
+function exactProduct(a: Info, b: Info): string[] | undefined {
+  if (a.exact === undefined || b.exact === undefined || a.exact.length * b.exact.length > MAX_EXACT) return undefined;
+  return dedupe(a.exact.flatMap((x) => b.exact!.map((y) => x + y)));
 }
 
 const MAX_EXACT = 64;
@@ -66,11 +133,9 @@ export function concat(a: Info, b: Info): Info {
   // The empty string on one side (an optional part that cannot match, `^`, `\b`) changes nothing.
   if (isEmpty(a) && b.exact !== undefined) return b;
   if (isEmpty(b) && a.exact !== undefined) return a;
-  let exact: string[] | undefined;
-  if (a.exact !== undefined && b.exact !== undefined && a.exact.length * b.exact.length <= MAX_EXACT) {
-    exact = dedupe(a.exact.flatMap((x) => b.exact!.map((y) => x + y)));
-  }
-  return { exact, req: better(asReq(exact), better(reqOf(a), reqOf(b))) };
+  const exact = exactProduct(a, b);
+  const { pre, suf } = jointAffixes(a, b);
+  return { exact, req: better(asReq(exact), better(acrossJoint(a, b), better(reqOf(a), reqOf(b)))), pre, suf };
 }
 
 export function alternate(all: readonly Info[]): Info {
@@ -88,14 +153,21 @@ export function alternate(all: readonly Info[]): Info {
   if (exact !== undefined && exact.length > MAX_EXACT) exact = undefined;
   if (req !== undefined) req = dedupe(req);
   if (req !== undefined && req.length > MAX_REQ) req = undefined;
-  return { exact, req };
+  // Every match is a match of one branch: it starts (ends) with one of that branch's affixes.
+  return { exact, req, pre: unionOfAffixes(list.map(prefixesOf)), suf: unionOfAffixes(list.map(suffixesOf)) };
+}
+
+function unionOfAffixes(lists: readonly (readonly string[] | undefined)[]): readonly string[] | undefined {
+  if (lists.some((l) => l === undefined)) return undefined;
+  return capped(lists.flatMap((l) => l!));
 }
 
 export function repeat(info: Info, min: number, max: number): Info {
   if (min === 1 && max === 1) return info;
   if (isNever(info)) return min === 0 ? EMPTY : NEVER;
   if (min === 0) return max === 1 && info.exact !== undefined ? { exact: dedupe(['', ...info.exact]), req: undefined } : ANY;
-  return { exact: undefined, req: reqOf(info), also: info.also };
+  // The first repetition starts every match, the last ends it.
+  return { exact: undefined, req: reqOf(info), also: info.also, pre: prefixesOf(info), suf: suffixesOf(info) };
 }
 
 /** Every requirement the sub-pattern is known to have (all hold). */

@@ -12,7 +12,7 @@
  * requirement": the prefilter is then off for that pattern, never wrong.
  */
 
-import { ANY, EMPTY, NEVER, Unsupported, allReqs, alternate, better, charsInfo, concat, isNever, reqOf, repeat, type Info } from './literal-algebra.js';
+import { ANY, EMPTY, NEVER, Unsupported, allReqs, alternate, better, charsInfo, acrossJoint, concat, isNever, jointAffixes, reqOf, repeat, type Info } from './literal-algebra.js';
 
 class Parser {
   i = 0;
@@ -40,6 +40,8 @@ class Parser {
   /**
    * A concatenation, left to right: `run` is the exact strings of the atoms since the last inexact
    * one (so `\\s+select` still yields `select`), `req` the best requirement committed so far.
+   * `sofar` is the whole sequence so far, for the text across each joint with an inexact part
+   * (literal-algebra.ts, `acrossJoint`): `t(?:ailf|ftp)`, `\\s+select`.
    */
   private parseSequence(): Info {
     let run: Info = EMPTY;
@@ -48,33 +50,51 @@ class Parser {
     let never = false;
     // Every part's requirement: all of them hold at once.
     const all: (readonly string[])[] = [];
+    const add = (r: readonly string[] | undefined) => {
+      if (r === undefined) return;
+      all.push(r);
+      req = better(req, r);
+    };
+    let sofar: Info = EMPTY;
+    // What the inexact part before the current run ends with, when known.
+    let before: readonly string[] | undefined;
+    const commitRun = () => {
+      if (before !== undefined) add(acrossJoint({ exact: undefined, req: undefined, suf: before }, run));
+      before = undefined;
+    };
     while (this.i < this.src.length && this.src[this.i] !== '|' && this.src[this.i] !== ')') {
       const atom = this.parseQuantifier(this.parseAtom());
       // A part that cannot match makes the whole sequence unmatchable (parsed on to its end).
       if (isNever(atom)) never = true;
-      if (atom.exact !== undefined) {
-        const joined = concat(run, atom);
+      if (atom.exact === undefined) add(acrossJoint(sofar, atom));
+      else if (run === EMPTY && sofar.exact === undefined) before = sofar.suf;
+      const joined = atom.exact === undefined ? undefined : concat(run, atom);
+      // While every atom so far is exact, the run is the whole sequence so far.
+      sofar = { exact: sofar.exact === undefined ? undefined : joined?.exact, req: undefined, ...jointAffixes(sofar, atom) };
+      if (joined !== undefined) {
         if (joined.exact !== undefined) {
           run = joined;
           continue;
         }
         // Too many combinations: keep the better of what the run required, and start again.
         allExact = false;
-        if (joined.req !== undefined) all.push(joined.req);
-        req = better(req, joined.req);
+        commitRun();
+        add(joined.req);
         run = atom;
         continue;
       }
       allExact = false;
+      commitRun();
       for (const r of [reqOf(run), ...allReqs(atom)]) if (r !== undefined) all.push(r);
       req = better(req, better(reqOf(run), reqOf(atom)));
       run = EMPTY;
     }
     if (never) return NEVER;
     if (allExact) return run;
+    commitRun();
     const last = reqOf(run);
     if (last !== undefined) all.push(last);
-    return { exact: undefined, req: better(req, last), also: all };
+    return { exact: undefined, req: better(req, last), also: all, pre: sofar.pre, suf: sofar.suf };
   }
 
   private parseQuantifier(atom: Info): Info {
@@ -232,7 +252,20 @@ export function requiredLiterals(source: string): readonly string[] | undefined 
 export function requiredLiteralSets(source: string, mentioned?: Set<number>): readonly (readonly string[])[] | undefined {
   const sets = allLiteralSets(source, undefined, mentioned);
   sets?.sort((a, b) => (better(a, b) === a ? -1 : 1));
-  return sets === undefined || sets.length === 0 ? undefined : sets.slice(0, MAX_SETS);
+  return sets === undefined || sets.length === 0 ? undefined : withoutImplied(sets).slice(0, MAX_SETS);
+}
+
+/**
+ * `sorted` (the best first) without the sets an earlier one implies, each of which would cost a
+ * prefilter bit and check for nothing: `select` after ` select`. A set is implied when every
+ * literal of the earlier one contains one of its literals (compared up to a bounded effort).
+ */
+export function withoutImplied(sorted: readonly (readonly string[])[]): (readonly string[])[] {
+  const implies = (strong: readonly string[], weak: readonly string[]) =>
+    strong.length * weak.length <= 100_000 && strong.every((s) => weak.some((w) => s.includes(w)));
+  const kept: (readonly string[])[] = [];
+  for (const set of sorted) if (!kept.some((k) => implies(k, set))) kept.push(set);
+  return kept;
 }
 
 /**
