@@ -12,6 +12,7 @@
  * requirement": the prefilter is then off for that pattern, never wrong.
  */
 
+import { escapeChars, parseClass } from './char-sets.js';
 import { ANY, EMPTY, NEVER, Unsupported, allReqs, alternate, better, charsInfo, acrossJoint, concat, isNever, jointAffixes, reqOf, repeat, type Info } from './literal-algebra.js';
 
 class Parser {
@@ -121,7 +122,7 @@ class Parser {
     const { src } = this;
     const ch = src[this.i]!;
     if (ch === '(') return this.parseGroup();
-    if (ch === '[') return this.chars(this.parseClass());
+    if (ch === '[') return this.chars(parseClass(this));
     if (ch === '\\') return this.parseEscape();
     this.i++;
     if (ch === '^' || ch === '$') return EMPTY;
@@ -168,69 +169,7 @@ class Parser {
       else while (/\d/.test(src[this.i] ?? '')) this.i++;
       return ANY;
     }
-    return this.chars(this.escapeChars(false));
-  }
-
-  /** The chars one escape stands for (at `this.i`, the backslash); undefined when many. */
-  private escapeChars(inClass: boolean): Set<number> | undefined {
-    const { src } = this;
-    const next = src[this.i + 1]!;
-    this.i += 2;
-    const single = (code: number) => new Set([code]);
-    if (next === 'x' || next === 'u') {
-      const len = next === 'x' ? 2 : 4;
-      const hex = src.slice(this.i, this.i + len);
-      if (new RegExp(`^[0-9a-fA-F]{${len}}$`).test(hex)) {
-        this.i += len;
-        return single(parseInt(hex, 16));
-      }
-      return single(next.charCodeAt(0));
-    }
-    if (next === 'c') {
-      const letter = src[this.i] ?? '';
-      if (/[A-Za-z]/.test(letter)) {
-        this.i++;
-        return single(letter.charCodeAt(0) % 32);
-      }
-      throw new Unsupported('\\c');
-    }
-    const controls: Record<string, number> = { n: 10, r: 13, t: 9, f: 12, v: 11 };
-    if (controls[next] !== undefined) return single(controls[next]!);
-    if (next === '0' && !/\d/.test(src[this.i] ?? '')) return single(0);
-    if (/[dDwWsS]/.test(next)) return undefined;
-    if (inClass && next === 'b') return single(8);
-    if (/[A-Za-z0-9]/.test(next)) throw new Unsupported(`\\${next}`);
-    return single(next.charCodeAt(0));
-  }
-
-  /** A character class: its chars, or undefined when negated or large. */
-  private parseClass(): Set<number> | undefined {
-    const { src } = this;
-    this.i++;
-    const negated = src[this.i] === '^';
-    if (negated) this.i++;
-    let chars: Set<number> | undefined = new Set();
-    while (src[this.i] !== ']') {
-      if (this.i >= src.length) throw new Unsupported('unterminated class');
-      let cur: Set<number> | undefined;
-      if (src[this.i] === '\\') cur = this.escapeChars(true);
-      else cur = new Set([src.charCodeAt(this.i++)]);
-      if (src[this.i] === '-' && src[this.i + 1] !== ']' && cur?.size === 1) {
-        // A range `a-z`: its low end is `cur`, its high end the next atom.
-        const lo = [...cur][0]!;
-        this.i++;
-        const hiSet = src[this.i] === '\\' ? this.escapeChars(true) : new Set([src.charCodeAt(this.i++)]);
-        if (hiSet === undefined || hiSet.size !== 1) throw new Unsupported('class range');
-        const hi = [...hiSet][0]!;
-        if (hi - lo > 16) chars = undefined;
-        else for (let c = lo; c <= hi && chars !== undefined; c++) chars.add(c);
-        continue;
-      }
-      if (cur === undefined) chars = undefined;
-      else if (chars !== undefined) for (const c of cur) chars.add(c);
-    }
-    this.i++;
-    return negated || chars === undefined || chars.size > 8 ? undefined : chars;
+    return this.chars(escapeChars(this, false));
   }
 }
 
