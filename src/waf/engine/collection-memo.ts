@@ -2,7 +2,6 @@ import type { Rule, TransformStep, Transform } from '../types.js';
 import type { Collection } from '../variables/collection.js';
 import { UNION_UNKNOWN, type EvaluationCache } from './evaluation-cache.js';
 import { charClasses } from '../transforms/triggers.js';
-import { verdictOf } from './values.js';
 
 /**
  * A whole collection's values after one transformation-prefix node (compile/prefilter-plan.ts).
@@ -101,9 +100,20 @@ function transformAll(parent: NodeValues, step: TransformStep): NodeValues {
   return node;
 }
 
-/** Verdict offsets of `vals`; a value its step left unchanged keeps its parent's verdict. */
+/**
+ * Verdict offsets of `vals`; a value its step left unchanged keeps its parent's verdict. A changed
+ * value is scanned without looking it up in the call's verdict map first: nearly all are new
+ * strings, whose hashing and lookup cost about what the scan does.
+ */
 function offsetsOf(cache: EvaluationCache, vals: readonly string[], before: readonly string[] | undefined, parentOffsets: readonly number[] | undefined): readonly number[] {
   const out: number[] = [];
-  for (let i = 0; i < vals.length; i++) out.push(before !== undefined && before[i] === vals[i] ? parentOffsets![i]! : verdictOf(cache, vals[i]!));
+  for (let i = 0; i < vals.length; i++) {
+    if (before !== undefined && before[i] === vals[i]) out.push(parentOffsets![i]!);
+    else {
+      const offset = cache.allocVerdict();
+      cache.prefilter.scanInto(vals[i]!, cache.verdicts, offset);
+      out.push(offset);
+    }
+  }
   return out;
 }
