@@ -50,8 +50,16 @@ export function planPrefilter(phases: Rule[][]): { prefilter: Prefilter; unionCo
     });
     const transformSteps = stepsOf(rule);
     const transformNode = transformSteps.length === 0 ? 0 : transformSteps[transformSteps.length - 1]!.node;
-    // Targets are final here (SecRuleUpdateTargetById has been applied): the TX check is decided now too.
-    return { ...rule, chain, prefilterBit, prefilterBits, unionIds, transformSteps, transformNode, txCheck: txCheckOf(rule) };
+    // The fields a rule visit reads first, then the rest (`cold`; the planned fields are given anew):
+    // V8 lays an object's fields out in the order they are defined, so these share the object's
+    // first cache lines (a GET evaluates ~85 rules, each a cold read in the gateway). Targets are
+    // final here (SecRuleUpdateTargetById has been applied): the TX check is decided now too.
+    const { marker, targets, multiMatch, operator, negated, capture, linkActions, id, log, disruptive, chain: _chain, txCheck: _txCheck, prefilterBit: _bit, prefilterBits: _bits, unionIds: _unions, transformSteps: _steps, transformNode: _node, ...cold } = rule;
+    return {
+      marker, txCheck: txCheckOf(rule), targets, prefilterBit, unionIds, prefilterBits, transformNode, transformSteps, multiMatch, operator, negated, capture,
+      chain, linkActions, id, log, disruptive,
+      ...cold,
+    };
   };
   for (const list of phases) for (let k = 0; k < list.length; k++) list[k] = withBits(list[k]!);
   return { prefilter: new Prefilter(perBit), unionCount: unions.size, nodeCount: nodes.size + 1 };
