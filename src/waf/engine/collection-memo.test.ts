@@ -41,4 +41,16 @@ describe('collection memo', () => {
       expect(matched(engine, 'a=YWJj&c=ywjj', usePrefilter)).toEqual([2, 3, 5]);
     }
   });
+
+  it('rules a rule out by a node union only when no value after its steps can hold its literal', () => {
+    const decoding = WafEngine.fromSecLang(`
+SecRule ARGS "@rx select" "id:6,phase:2,pass,t:none,t:lowercase"
+SecRule ARGS "@rx select" "id:7,phase:2,pass,t:none,t:lowercase,t:urlDecodeUni"`);
+    // %73 is `s`: only the decoded value holds the literal; the other values are left as they are.
+    for (const usePrefilter of [true, false]) {
+      expect(matched(decoding, 'x=1&a=%2573ELECT&y=2', usePrefilter)).toEqual([7]);
+      expect(matched(decoding, 'x=1&a=Select&y=2', usePrefilter)).toEqual([6, 7]);
+      expect(matched(decoding, 'x=1&a=%2573&y=elect', usePrefilter)).toEqual([]);
+    }
+  });
 });
