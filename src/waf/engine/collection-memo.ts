@@ -16,7 +16,7 @@ export interface NodeValues {
   readonly all: number;
   /** Each value's verdict offset in the pool, once a prefiltered rule read the node. */
   offsets: readonly number[] | undefined;
-  /** Offset of the union of the values' verdicts (UNION_UNKNOWN until computed, -1 for no values). */
+  /** Offset of a superset of the union of the values' verdicts (values.ts, derivedUnion); UNION_UNKNOWN until computed. */
   union: number;
   /**
    * The nodes computed from this one, by transformation. Two nodes that apply the same
