@@ -15,6 +15,9 @@ function unionKeysOf(rule: Rule): string[] | undefined {
   return rule.targets.map((sel) => `${selectorKey(sel)}#${rule.transformKey}${rule.multiMatch ? '#multi' : ''}`);
 }
 
+/** A one-char literal that ordinary text is full of: a letter, a digit or a space. */
+const isCommonChar = (literal: string) => literal.length === 1 && /[a-z0-9 ]/i.test(literal);
+
 /**
  * Gives every link whose operator has required literals (and is not negated: a negated operator
  * that cannot match is a match) its prefilter bit, and builds the automaton over all of them.
@@ -38,6 +41,9 @@ export function planPrefilter(phases: Rule[][]): { prefilter: Prefilter; unionCo
     const prefilterBits: number[] = [];
     for (const literals of sets ?? []) {
       if (literals.length === 0) continue;
+      // A further set with a one-letter literal rules out almost nothing, and its letter lights up
+      // the automaton on most chars of ordinary text: the first set alone is required instead.
+      if (prefilterBits.length > 0 && literals.some(isCommonChar)) continue;
       prefilterBits.push(perBit.length);
       perBit.push(literals);
     }

@@ -68,6 +68,23 @@ describe('required literals of a pattern', () => {
   });
 });
 
+describe('prefilter bits of a rule', () => {
+  it('go to its best set, and to further sets only when none of their literals is a common char', () => {
+    const engine = WafEngine.fromSecLang(`
+SecRule ARGS "@rx (?:union|select)[^z]+[xy]" "id:1,phase:2,pass"
+SecRule ARGS "@rx (?:union|select)[^z]+[<>]" "id:2,phase:2,pass"`);
+    const [one, two] = engine.ruleSet.phases[2]!;
+    expect(requiredLiteralSets(compilePcre('(?:union|select)[^z]+[xy]').source)).toEqual([['union', 'select'], ['x', 'y']]);
+    // `x` or `y` is in most text: that set would cost a bit and rule out almost nothing.
+    expect(one!.prefilterBits).toHaveLength(1);
+    expect(two!.prefilterBits).toHaveLength(2);
+    const ids = (uri: string) => engine.evaluateRequest({ method: 'GET', uri, protocol: 'HTTP/1.1', headers: [['Host', 'a.test']], body: undefined, remoteAddr: '192.0.2.1' }).matches.map((m) => m.id);
+    expect(ids('/?q=select%201%20x')).toEqual([1]);
+    expect(ids('/?q=select%201%20%3C')).toEqual([2]);
+    expect(ids('/?q=x%20y%20%3C')).toEqual([]);
+  });
+});
+
 describe('the prefilter automaton', () => {
   it('sets the bit of every rule one of whose literals occurs, case-insensitively', () => {
     const pf = new Prefilter([['select', 'union'], ['<script'], ['ab', 'abc']]);
