@@ -27,7 +27,10 @@ const evaluate = (req, tx = engine.newTransaction()) => {
 };
 
 const headers = [['Host', 'api.test'], ['User-Agent', 'Mozilla/5.0 (X11; Linux x86_64) Firefox/120.0'], ['Accept', 'application/json'], ['Accept-Encoding', 'gzip']];
-const items = Array.from({ length: 48 }, (_, i) => ({ id: i, name: `item number ${i}`, note: 'a short description', qty: i % 5 }));
+// The issue's 4 KB JSON body: as many order items as fit in 4,096 bytes (57: 4,055 bytes).
+const item = (i) => ({ id: i, name: `item number ${i}`, note: 'a short description', qty: i % 5 });
+const items = [];
+while (JSON.stringify({ order: 'A-1001', items: [...items, item(items.length)] }).length <= 4096) items.push(item(items.length));
 const body = Buffer.from(JSON.stringify({ order: 'A-1001', items }));
 const requests = {
   'GET, no body': { method: 'GET', uri: '/api/items?page=2&sort=price', protocol: 'HTTP/1.1', headers, body: undefined, remoteAddr: '10.0.0.1' },
