@@ -76,6 +76,19 @@ SecRule ARGS_NAMES "@streq json.tags.1" "id:3,phase:2,pass"`);
     expect(ids(engine, req)).toEqual([1, 2, 3]);
   });
 
+  it('builds a *_NAMES view only when a rule reads it, by target or by macro', () => {
+    const json = (engine: WafEngine) => engine.evaluateRequest(request('/', { method: 'POST', headers: [['Content-Type', 'application/json']], body: '{"id":1}' }));
+    const select = 'SecRule REQUEST_HEADERS:Content-Type "^application/json" "id:1,phase:1,pass,nolog,ctl:requestBodyProcessor=JSON"';
+    const unread = json(WafEngine.fromSecLang(`${select}\nSecRule ARGS_NAMES "@streq json.id" "id:2,phase:2,pass"`));
+    expect(unread.matches.map((m) => m.id)).toEqual([2]);
+    expect(unread.collections.has('ARGS_NAMES')).toBe(true);
+    expect(unread.collections.has('ARGS_POST_NAMES')).toBe(false);
+    const byTarget = json(WafEngine.fromSecLang(`${select}\nSecRule ARGS_POST_NAMES "@streq json.id" "id:3,phase:2,pass"`));
+    expect(byTarget.matches.map((m) => m.id)).toEqual([3]);
+    const byMacro = json(WafEngine.fromSecLang(`${select}\nSecAction "id:4,phase:2,pass,msg:'%{ARGS_POST_NAMES}'"`));
+    expect(byMacro.matches.map((m) => m.msg)).toEqual(['json.id']);
+  });
+
   it('flags a malformed JSON body through REQBODY_ERROR', () => {
     const engine = WafEngine.fromSecLang(`
 SecRule REQUEST_HEADERS:Content-Type "^application/json" "id:1,phase:1,pass,nolog,ctl:requestBodyProcessor=JSON"

@@ -10,11 +10,25 @@ import { retained } from '../variables/scalars.js';
  * RESPONSE_*, MATCHED_VAR_NAME.
  */
 export function responseReads(ruleSet: RuleSet): ReadonlySet<string> {
+  return readsOf(ruleSet, [3, 4, 5]);
+}
+
+/** The `*_NAMES` views populate builds. */
+const NAME_VIEWS = ['REQUEST_HEADERS_NAMES', 'REQUEST_COOKIES_NAMES', 'ARGS_GET_NAMES', 'ARGS_POST_NAMES', 'ARGS_NAMES', 'FILES_NAMES', 'RESPONSE_HEADERS_NAMES'];
+
+/** The `*_NAMES` views no rule of any phase reads (Transaction.unreadNames). */
+export function unreadNames(ruleSet: RuleSet): ReadonlySet<string> {
+  const reads = readsOf(ruleSet, [1, 2, 3, 4, 5]);
+  return new Set(NAME_VIEWS.filter((name) => !reads.has(name)));
+}
+
+/** What the rules of `phases` can read, by collection or variable name (see responseReads). */
+function readsOf(ruleSet: RuleSet, phases: readonly number[]): ReadonlySet<string> {
   const reads = new Set<string>();
   const addMacro = (macro: Macro | undefined) => {
     for (const part of macro ?? []) if (typeof part !== 'string') reads.add(part.collection);
   };
-  for (const phase of [3, 4, 5]) {
+  for (const phase of phases) {
     for (const head of ruleSet.phases[phase] ?? []) {
       for (let link: Rule | undefined = head; link !== undefined; link = link.chain) {
         for (const target of link.targets) reads.add(target.collection);

@@ -52,6 +52,8 @@ export class Transaction implements OperatorContext {
   currentRule: Rule | undefined = undefined;
   /** The engine's memo of the evaluation call running (engine/evaluation-cache.ts): set at each call. */
   cache: EvaluationCache;
+  /** The `*_NAMES` views no rule of the rule set reads: populate does not build them (WafEngine). */
+  unreadNames: ReadonlySet<string> = NO_NAMES;
   /** False runs every operator on every value (the prefilter's equivalence test, and measurements). */
   usePrefilter = true;
   /** When set, microseconds spent per rule id are added here (bench and `waf:crs --profile`). */
@@ -206,6 +208,7 @@ export class Transaction implements OperatorContext {
 
 const NONE: readonly Exclusion[] = [];
 /** `TX:0` .. `TX:9`: capture names as strings once, not per capture. */
+const NO_NAMES: ReadonlySet<string> = new Set();
 const CAPTURE_NAMES = Array.from({ length: 10 }, (_, k) => String(k));
 const CAPTURE_ENTRY_NAMES = CAPTURE_NAMES.map((name) => `TX:${name}`);
 

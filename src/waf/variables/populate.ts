@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import type { WafRequest, WafResponse } from '../request.js';
 import type { Transaction } from '../engine/transaction.js';
-import { decodeUri, namesOf, parseUrlEncoded } from './collection.js';
+import { decodeUri, namesOf, parseUrlEncoded, type Collection } from './collection.js';
 import { flattenJson } from './json.js';
 import { parseMultipart } from './multipart.js';
 import { looksLikeXml, xmlTexts } from './xml.js';
@@ -16,6 +16,14 @@ let uniqueCounter = 0;
 function uniqueId(): string {
   uniqueCounter = (uniqueCounter + 1) % Number.MAX_SAFE_INTEGER;
   return UNIQUE_PREFIX + uniqueCounter.toString(16).padStart(8, '0');
+}
+
+/**
+ * A `*_NAMES` view of `source`, unless no rule of the rule set reads it (Transaction.unreadNames):
+ * a 4 KB JSON body's ARGS_POST_NAMES is ~230 entries that nothing reads (the CRS reads ARGS_NAMES).
+ */
+function setNames(tx: Transaction, source: Collection, name: string): void {
+  if (!tx.unreadNames.has(name)) tx.collections.set(name, namesOf(source, name));
 }
 
 /** The request-line and header variables (phase 1), built as ModSecurity v3's processURI and addRequestHeader build them. */
@@ -58,8 +66,8 @@ export function populateRequestHeaders(tx: Transaction, req: WafRequest): void {
       cookies.add(eq === -1 ? item : item.slice(0, eq), eq === -1 ? '' : item.slice(eq + 1));
     }
   }
-  tx.collections.set('REQUEST_HEADERS_NAMES', namesOf(headers, 'REQUEST_HEADERS_NAMES'));
-  tx.collections.set('REQUEST_COOKIES_NAMES', namesOf(cookies, 'REQUEST_COOKIES_NAMES'));
+  setNames(tx, headers, 'REQUEST_HEADERS_NAMES');
+  setNames(tx, cookies, 'REQUEST_COOKIES_NAMES');
   const get = tx.collection('ARGS_GET');
   for (const [k, v] of parseUrlEncoded(q === -1 ? '' : uri.slice(q + 1))) get.add(k, v);
   rebuildArgs(tx);
@@ -80,9 +88,9 @@ function rebuildArgs(tx: Transaction): void {
       args.add(e.key, e.value);
       size += e.key.length + e.value.length;
     }
-    tx.collections.set(`${source}_NAMES`, namesOf(tx.collection(source), `${source}_NAMES`));
+    setNames(tx, tx.collection(source), `${source}_NAMES`);
   }
-  tx.collections.set('ARGS_NAMES', namesOf(args, 'ARGS_NAMES'));
+  setNames(tx, args, 'ARGS_NAMES');
   tx.scalars.set('ARGS_COMBINED_SIZE', String(size));
 }
 
@@ -135,7 +143,7 @@ function populateMultipart(tx: Transaction, body: string, type: string): void {
       combined += part.value.length;
     }
   }
-  tx.collections.set('FILES_NAMES', namesOf(files, 'FILES_NAMES'));
+  setNames(tx, files, 'FILES_NAMES');
   tx.scalars.set('FILES_COMBINED_SIZE', String(combined));
   tx.scalars.set('MULTIPART_STRICT_ERROR', result.strictError ? '1' : '0');
   tx.scalars.set('MULTIPART_UNMATCHED_BOUNDARY', result.unmatchedBoundary ? '1' : '0');
@@ -148,7 +156,7 @@ export function populateResponse(tx: Transaction, res: WafResponse, bodyLimit: n
   tx.scalars.set('RESPONSE_PROTOCOL', res.protocol);
   const headers = tx.collection('RESPONSE_HEADERS');
   for (const [k, v] of res.headers) headers.add(k, v);
-  tx.collections.set('RESPONSE_HEADERS_NAMES', namesOf(headers, 'RESPONSE_HEADERS_NAMES'));
+  setNames(tx, headers, 'RESPONSE_HEADERS_NAMES');
   const body = res.body === undefined ? '' : res.body.subarray(0, bodyLimit).toString('latin1');
   tx.scalars.set('RESPONSE_BODY', body);
   tx.scalars.set('RESPONSE_CONTENT_LENGTH', String(body.length));
