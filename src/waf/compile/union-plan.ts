@@ -13,7 +13,8 @@ export interface UnionPlan {
   readonly unionStart: Int32Array;
   readonly unionIds: Int32Array;
   readonly bitStart: Int32Array;
-  readonly bits: Int32Array;
+  /** A plain array like Rule.prefilterBits: hasAllBits reads both (one element kind at its loads). */
+  readonly bits: readonly number[];
 }
 
 /** The rules evaluateLink asks selectionMayMatch about (engine/evaluate.ts). */
@@ -34,5 +35,5 @@ export function planUnions(rules: readonly Rule[]): UnionPlan {
     unionStart[i + 1] = ids.length;
     bitStart[i + 1] = bits.length;
   });
-  return { unionStart, unionIds: Int32Array.from(ids), bitStart, bits: Int32Array.from(bits) };
+  return { unionStart, unionIds: Int32Array.from(ids), bitStart, bits };
 }

@@ -139,8 +139,11 @@ export function hasBit(bits: Uint32Array, offset: number, bit: number): boolean 
   return (bits[offset + (bit >>> 5)]! & (1 << (bit & 31))) !== 0;
 }
 
-/** True when every one of `wanted` is set: a rule needs one literal of each of its sets. */
-export function hasAllBits(bits: Uint32Array, offset: number, wanted: readonly number[]): boolean {
-  for (let k = 0; k < wanted.length; k++) if (!hasBit(bits, offset, wanted[k]!)) return false;
+/**
+ * True when every one of `wanted[from..to)` is set: a rule needs one literal of each of its sets
+ * (its Rule.prefilterBits, or its slice of a union plan's flat bit list).
+ */
+export function hasAllBits(bits: Uint32Array, offset: number, wanted: readonly number[], from = 0, to = wanted.length): boolean {
+  for (let k = from; k < to; k++) if (!hasBit(bits, offset, wanted[k]!)) return false;
   return true;
 }

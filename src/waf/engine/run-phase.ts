@@ -4,7 +4,7 @@ import { evaluateLink, onMatch } from './evaluate.js';
 import { applyFold, canApplyFold, type PrefixFold } from './prefix-fold.js';
 import { takeDecision } from './tx-decisions.js';
 import { presentBits } from './values.js';
-import { hasBit } from './prefilter.js';
+import { hasAllBits } from './prefilter.js';
 import { UNION_UNKNOWN } from './evaluation-cache.js';
 import type { UnionPlan } from '../compile/union-plan.js';
 
@@ -31,15 +31,10 @@ export function foldStep(tx: Transaction, ruleSet: RuleSet, phase: number, i: nu
  */
 function unionsRuleOut(tx: Transaction, plan: UnionPlan, i: number): boolean {
   const { unionOffsets, verdicts } = tx.cache;
-  const b0 = plan.bitStart[i]!;
-  const b1 = plan.bitStart[i + 1]!;
   for (let s = plan.unionStart[i]!; s < plan.unionStart[i + 1]!; s++) {
     const offset = unionOffsets[plan.unionIds[s]!]!;
     if (offset === UNION_UNKNOWN) return false;
-    if (offset < 0) continue;
-    let all = true;
-    for (let b = b0; b < b1 && all; b++) all = hasBit(verdicts, offset, plan.bits[b]!);
-    if (all) return false;
+    if (offset >= 0 && hasAllBits(verdicts, offset, plan.bits, plan.bitStart[i]!, plan.bitStart[i + 1]!)) return false;
   }
   return true;
 }
@@ -70,7 +65,8 @@ export function runPhase(tx: Transaction, ruleSet: RuleSet, phase: number, fold?
       continue;
     }
     if (decisions !== undefined) {
-      // A TX check on a name only the setup writes: its outcome was known at load (tx-decisions.ts).
+      // A run of TX checks on names only the setup writes, and markers: where it leads was known
+      // at load (tx-decisions.ts).
       const next = takeDecision(tx, decisions, i);
       if (next >= 0) {
         i = next;
