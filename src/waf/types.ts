@@ -63,6 +63,8 @@ export interface OperatorContext {
  */
 export type OperatorFn = ((ctx: OperatorContext, input: string, capture: boolean) => boolean) & {
   readonly literalSets?: readonly (readonly string[])[];
+  /** Char classes (transforms/triggers.ts) one of which a value must hold for the operator to match; absent: any value may. */
+  readonly classGate?: number;
   /** A numeric comparison with a literal operand (`@lt 2`): what engine/evaluate.ts evaluates inline on TX checks. */
   readonly comparison?: Comparison;
 };
@@ -132,6 +134,11 @@ export interface Rule {
   /** This link's bits in the rule set's literal prefilter (one per literal set, all needed), or -1 when its operator has none (or is negated). */
   readonly prefilterBit: number;
   readonly prefilterBits: readonly number[];
+  /**
+   * The operator's class gate, or ALWAYS (every value passes: each holds ANY) for an operator
+   * without one or a negated link: a value whose char classes miss it cannot match.
+   */
+  readonly classGate: number;
   /**
    * Per selector, the id of (that selector, this transformation chain), shared by every rule with
    * the same pair, when every selected collection is fixed for a phase (not TX, MATCHED_*,

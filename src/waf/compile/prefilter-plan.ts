@@ -2,7 +2,7 @@ import type { Rule, Selector, TransformStep } from '../types.js';
 import { Prefilter } from '../engine/prefilter.js';
 import { txCheckOf } from './tx-check.js';
 import { VOLATILE } from './target-masks.js';
-import { triggerOf } from '../transforms/triggers.js';
+import { ALWAYS, triggerOf } from '../transforms/triggers.js';
 
 function selectorKey(sel: Selector): string {
   return `${sel.kind === 'count' ? '&' : ''}${sel.collection}:${sel.key ?? ''}:${sel.keyRegex ? `/${sel.keyRegex.source}/${sel.keyRegex.flags}` : ''}`;
@@ -48,6 +48,8 @@ export function planPrefilter(phases: Rule[][]): { prefilter: Prefilter; unionCo
       perBit.push(literals);
     }
     const prefilterBit = prefilterBits[0] ?? -1;
+    // A negated link matches the values its operator does not: no gate holds for it.
+    const classGate = rule.negated || rule.marker !== undefined ? ALWAYS : (rule.operator.classGate ?? ALWAYS);
     const keys = prefilterBit >= 0 ? unionKeysOf(rule) : undefined;
     const unionIds = (keys ?? []).map((key) => {
       const id = unions.get(key) ?? unions.size;
@@ -60,9 +62,9 @@ export function planPrefilter(phases: Rule[][]): { prefilter: Prefilter; unionCo
     // V8 lays an object's fields out in the order they are defined, so these share the object's
     // first cache lines (a GET evaluates ~85 rules, each a cold read in the gateway). Targets are
     // final here (SecRuleUpdateTargetById has been applied): the TX check is decided now too.
-    const { marker, targets, multiMatch, operator, negated, capture, linkActions, id, log, disruptive, chain: _chain, txCheck: _txCheck, prefilterBit: _bit, prefilterBits: _bits, unionIds: _unions, transformSteps: _steps, transformNode: _node, ...cold } = rule;
+    const { marker, targets, multiMatch, operator, negated, capture, linkActions, id, log, disruptive, chain: _chain, txCheck: _txCheck, prefilterBit: _bit, prefilterBits: _bits, classGate: _gate, unionIds: _unions, transformSteps: _steps, transformNode: _node, ...cold } = rule;
     return {
-      marker, txCheck: txCheckOf(rule), targets, prefilterBit, unionIds, prefilterBits, transformNode, transformSteps, multiMatch, operator, negated, capture,
+      marker, txCheck: txCheckOf(rule), targets, prefilterBit, unionIds, prefilterBits, classGate, transformNode, transformSteps, multiMatch, operator, negated, capture,
       chain, linkActions, id, log, disruptive,
       ...cold,
     };

@@ -9,6 +9,7 @@ import type { Prefilter } from '../engine/prefilter.js';
 import { planPrefilter } from './prefilter-plan.js';
 import { planTargetMasks, type TargetMasks } from './target-masks.js';
 import { planUnions, type UnionPlan } from './union-plan.js';
+import { ALWAYS } from '../transforms/triggers.js';
 import { inRanges, parseIdRanges, splitTargets, toExclusion, toSelector } from './targets.js';
 
 /** The executable rule list: one array per phase (1-5), markers copied into every phase. */
@@ -82,6 +83,7 @@ function buildRule(raw: RuleActions, d: Directive, varsText: string | undefined,
     prefilterBit: -1,
     unionIds: [],
     prefilterBits: [],
+    classGate: ALWAYS,
     transformNode: 0,
     transformSteps: [],
     multiMatch: raw.multiMatch,
@@ -106,7 +108,7 @@ function markerRule(name: string, where: string, phase: number): Rule {
   // The same field order as buildRule's: one object shape for every rule in a phase list.
   return {
     marker: name, txCheck: undefined, id: 0, tags: [], targets: [], chain: undefined, skipAfter: undefined, skip: 0, log: false, disruptive: undefined,
-    linkActions: false, setvars: [], ctls: [], negated: false, prefilterBit: -1, unionIds: [], prefilterBits: [], transformNode: 0, transformSteps: [], multiMatch: false,
+    linkActions: false, setvars: [], ctls: [], negated: false, prefilterBit: -1, unionIds: [], prefilterBits: [], classGate: ALWAYS, transformNode: 0, transformSteps: [], multiMatch: false,
     operator: () => false, capture: false, exclusions: [], operatorName: 'noMatch', operatorParam: '', phase, where, transforms: [], transformNames: [],
     transformKey: '', status: undefined, msg: undefined, logdata: undefined, severity: undefined,
   };

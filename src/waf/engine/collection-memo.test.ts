@@ -53,4 +53,19 @@ SecRule ARGS "@rx select" "id:7,phase:2,pass,t:none,t:lowercase,t:urlDecodeUni"`
       expect(matched(decoding, 'x=1&a=%2573&y=elect', usePrefilter)).toEqual([]);
     }
   });
+
+  it('transforms and scans each run of equal values once, and gives every value its own result', () => {
+    // compressWhitespace is called on `a b` (one space) and returns it unchanged; `a  b` changes.
+    // The third and fourth values repeat the first two: each must take its own twin's result.
+    const compress = WafEngine.fromSecLang(`
+SecRule ARGS "@rx ^a b$" "id:8,phase:2,pass,nolog,t:none,t:compressWhitespace,setvar:tx.hits=+1"
+SecRule TX:hits "@eq 4" "id:9,phase:2,pass"
+SecRule ARGS "@rx abc" "id:10,phase:2,pass,nolog,t:none,t:urlDecodeUni,setvar:tx.decoded=+1"
+SecRule TX:decoded "@eq 2" "id:11,phase:2,pass"`);
+    for (const usePrefilter of [true, false]) {
+      expect(matched(compress, 'p=a+b&q=a++b&r=a+b&s=a++b', usePrefilter)).toEqual([9]);
+      // Distinct values the step makes equal (%61bc and a%62c both decode to abc) share one verdict.
+      expect(matched(compress, 'w=zzz&x=%2561bc&y=a%2562c&z=abd', usePrefilter)).toEqual([11]);
+    }
+  });
 });

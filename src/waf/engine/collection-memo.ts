@@ -69,8 +69,31 @@ export function collectionMemo(cache: EvaluationCache, rule: Rule, coll: Collect
 }
 
 /**
+ * Per value length (mod 32), the index of the last value the current walk computed: an equal value
+ * later in the same walk reuses that result. Arrays of JSON objects repeat values every few
+ * entries (`"note": "a short description"` in each item), and steps make distinct values equal
+ * (`t:base64Decode` turns every `json.items.N.x` name into the bytes of `json`). A slot by length
+ * costs one read and, mostly, a compare that fails on the first chars; a Map would hash every value.
+ * Walks are synchronous and do not nest, so one scratch array serves them all.
+ */
+const lastByLength = new Int32Array(32);
+
+/** Index of an earlier value of this walk equal to `values[i]`, or -1; else remembers `i` for its length. */
+function earlierEqual(values: readonly string[], i: number): number {
+  const slot = values[i]!.length & 31;
+  const j = lastByLength[slot]!;
+  if (j >= 0 && values[j] === values[i]) return j;
+  lastByLength[slot] = i;
+  return -1;
+}
+
+function forgetLengths(): void {
+  for (let k = 0; k < 32; k++) lastByLength[k] = -1;
+}
+
+/**
  * The step applied to every value of `parent`, called only where the value holds a char that can
- * trigger it: `parent` itself when no value changes.
+ * trigger it, and once per run of equal values: `parent` itself when no value changes.
  */
 function transformAll(parent: NodeValues, step: TransformStep): NodeValues {
   // No value holds a char the step acts on: one test, no walk.
@@ -81,16 +104,28 @@ function transformAll(parent: NodeValues, step: TransformStep): NodeValues {
   let out: string[] | undefined;
   let outClasses: number[] | undefined;
   let outAll = 0;
+  forgetLengths();
   for (let i = 0; i < values.length; i++) {
     const before = values[i]!;
-    const v = (classes[i]! & step.trigger) === 0 ? before : step.fn(before);
+    let v = before;
+    let cls = classes[i]!;
+    if ((cls & step.trigger) !== 0) {
+      const j = earlierEqual(values, i);
+      if (j < 0) {
+        v = step.fn(before);
+        if (v !== before) cls = charClasses(v);
+      } else if (out !== undefined && out[j] !== values[j]) {
+        // An equal value the step changed (out is undefined while no value has changed).
+        v = out[j]!;
+        cls = outClasses![j]!;
+      }
+    }
     if (out === undefined) {
       if (v === before) continue;
       out = values.slice(0, i);
       outClasses = classes.slice(0, i);
       for (const c of outClasses) outAll |= c;
     }
-    const cls = v === before ? classes[i]! : charClasses(v);
     out.push(v);
     outClasses!.push(cls);
     outAll |= cls;
@@ -101,19 +136,27 @@ function transformAll(parent: NodeValues, step: TransformStep): NodeValues {
 }
 
 /**
- * Verdict offsets of `vals`; a value its step left unchanged keeps its parent's verdict. A changed
- * value is scanned without looking it up in the call's verdict map first: nearly all are new
- * strings, whose hashing and lookup cost about what the scan does.
+ * Verdict offsets of `vals`; a value its step left unchanged keeps its parent's verdict, and a value
+ * equal to one scanned earlier in the walk shares its verdict. A changed value is scanned without
+ * looking it up in the call's verdict map first: nearly all are new strings, whose hashing and
+ * lookup cost about what the scan does.
  */
 function offsetsOf(cache: EvaluationCache, vals: readonly string[], before: readonly string[] | undefined, parentOffsets: readonly number[] | undefined): readonly number[] {
   const out: number[] = [];
+  forgetLengths();
   for (let i = 0; i < vals.length; i++) {
-    if (before !== undefined && before[i] === vals[i]) out.push(parentOffsets![i]!);
-    else {
-      const offset = cache.allocVerdict();
-      cache.prefilter.scanInto(vals[i]!, cache.verdicts, offset);
-      out.push(offset);
+    if (before !== undefined && before[i] === vals[i]) {
+      out.push(parentOffsets![i]!);
+      continue;
     }
+    const j = earlierEqual(vals, i);
+    if (j >= 0) {
+      out.push(out[j]!);
+      continue;
+    }
+    const offset = cache.allocVerdict();
+    cache.prefilter.scanInto(vals[i]!, cache.verdicts, offset);
+    out.push(offset);
   }
   return out;
 }

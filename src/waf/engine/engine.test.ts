@@ -110,11 +110,23 @@ SecRule REQBODY_ERROR "!@eq 0" "id:2,phase:2,deny,status:400"`);
   it('stops a transaction that spends its operator budget', () => {
     // A pattern with no required literal: the prefilter cannot rule values out, every one is an operator call.
     const engine = WafEngine.fromSecLang('SecRule ARGS "@rx ^\\d{5}$" "id:1,phase:1,pass"', { maxOperatorCalls: 1_000, responseBodyLimit: 0 });
-    const uri = '/?' + Array.from({ length: 2_000 }, (_, i) => `a${i}=1`).join('&');
+    const uri = '/?' + Array.from({ length: 2_000 }, (_, i) => `a${i}=${i}`).join('&');
     expect(() => engine.evaluateRequest(request(uri))).toThrow(BudgetExceededError);
+    // An operator that missed a value is not run again on an equal one: 2,000 equal values cost one call.
+    expect(engine.evaluateRequest(request('/?' + Array.from({ length: 2_000 }, (_, i) => `a${i}=1`).join('&'))).matches).toEqual([]);
     // Values the prefilter rules out (no `never` in them) cost no operator call, so no budget.
     const literal = WafEngine.fromSecLang('SecRule ARGS "@rx never" "id:1,phase:1,pass"', { maxOperatorCalls: 1_000, responseBodyLimit: 0 });
     expect(literal.evaluateRequest(request(uri)).matches).toEqual([]);
+  });
+
+  it('tests a value equal to one its operator missed again after a match changed what the operator reads', () => {
+    // y matches and its setvar changes tx.want to b: z, equal to the x that missed, now matches.
+    const engine = WafEngine.fromSecLang(`
+SecAction "id:1,phase:1,pass,nolog,setvar:tx.want=a"
+SecRule ARGS "@streq %{tx.want}" "id:2,phase:1,pass,nolog,setvar:tx.want=b,setvar:tx.hits=+1"
+SecRule TX:hits "@eq 2" "id:3,phase:1,deny"`);
+    expect(engine.evaluateRequest(request('/?x=b&y=a&z=b')).interruption?.ruleId).toBe(3);
+    expect(engine.evaluateRequest(request('/?x=b&y=c&z=b')).interruption).toBeUndefined();
   });
 
   it('builds URI variables as ModSecurity does: REQUEST_FILENAME decoded, QUERY_STRING raw', () => {

@@ -112,24 +112,44 @@ function evaluateEntries(tx: Transaction, rule: Rule, sel: Selector, coll: Colle
   }
   const memo = collectionMemo(cache, rule, coll, prefiltered);
   const node = memo.nodes[rule.transformNode]!;
+  const gate = rule.classGate;
+  // No value holds a char the operator needs (a NUL for 920270's byte range): nothing to test.
+  if (!rule.multiMatch && (node.all & gate) === 0) return false;
   const memoValues = node.values;
+  const memoClasses = node.classes;
   const memoOffsets = prefiltered ? node.offsets! : undefined;
+  // What a repeated miss is recognized by: the value tested, or for multiMatch the original value
+  // (equal originals give equal candidates at every node).
+  const keys = rule.multiMatch ? memo.nodes[0]!.values : memoValues;
+  missByLength.fill(-1);
   for (let i = 0; i < entries.length; i++) {
-    if (rule.multiMatch) {
-      const entry = entries[i]!;
-      if (sel.kind !== 'count' && tx.isExcluded(rule, sel, entry, runtime)) continue;
-      if (memoMultiMatch(tx, rule, entry, memo, i, prefiltered)) matched = true;
-      continue;
+    // The operator cannot match a value without the chars of its class gate, or without one of its
+    // required literals (tested first: they rule out most values, and cost less than the exclusion lists).
+    if (!rule.multiMatch) {
+      if ((memoClasses[i]! & gate) === 0) continue;
+      if (memoOffsets !== undefined && !hasAllBits(cache.verdicts, memoOffsets[i]!, rule.prefilterBits)) continue;
     }
-    // The operator cannot match a value that holds none of its required literals (tested first:
-    // it rules out most values, and costs less than the exclusion lists).
-    if (memoOffsets !== undefined && !hasAllBits(cache.verdicts, memoOffsets[i]!, rule.prefilterBits)) continue;
     const entry = entries[i]!;
     if (sel.kind !== 'count' && tx.isExcluded(rule, sel, entry, runtime)) continue;
-    if (testValue(tx, rule, entry, memoValues[i]!)) matched = true;
+    const key = keys[i]!;
+    const slot = key.length & 31;
+    const j = missByLength[slot]!;
+    if (j >= 0 && keys[j] === key) continue;
+    if (rule.multiMatch ? memoMultiMatch(tx, rule, entry, memo, i, prefiltered) : testValue(tx, rule, entry, key)) {
+      matched = true;
+      // Its actions may have changed what the operator reads (a macro of TX): misses start over.
+      missByLength.fill(-1);
+    } else missByLength[slot] = i;
   }
   return matched;
 }
+
+/**
+ * Per value length (mod 32), the last value of the current walk the operator did not match: an
+ * equal value later is not tested again (a JSON array of objects repeats values every few entries,
+ * `"note": "a short description"`). Walks do not nest: no operator evaluates a collection.
+ */
+const missByLength = new Int32Array(32);
 
 /** One value outside a collection memo: exclusions, transformations, prefilter, operator. */
 function evaluateEntry(tx: Transaction, rule: Rule, sel: Selector, entry: VarEntry, runtime: readonly Exclusion[], prefiltered: boolean): boolean {
@@ -161,12 +181,13 @@ function multiMatch(tx: Transaction, rule: Rule, entry: VarEntry, prefiltered: b
 
 /** multiMatch on entry `i` of a whole collection: its candidates and their verdicts are in the memo's arrays, node by node. */
 function memoMultiMatch(tx: Transaction, rule: Rule, entry: VarEntry, memo: CollectionMemo, i: number, prefiltered: boolean): boolean {
+  const gate = rule.classGate;
   let node = memo.nodes[0]!;
-  if (tryCandidate(tx, rule, entry, node.values[i]!, prefiltered ? node.offsets![i]! : -1, prefiltered)) return true;
+  if ((node.classes[i]! & gate) !== 0 && tryCandidate(tx, rule, entry, node.values[i]!, prefiltered ? node.offsets![i]! : -1, prefiltered)) return true;
   for (const step of rule.transformSteps) {
     const next = memo.nodes[step.node]!;
     // A step that changed no value of the collection shares its parent's node.
-    if (next !== node && next.values[i] !== node.values[i] && tryCandidate(tx, rule, entry, next.values[i]!, prefiltered ? next.offsets![i]! : -1, prefiltered)) return true;
+    if (next !== node && next.values[i] !== node.values[i] && (next.classes[i]! & gate) !== 0 && tryCandidate(tx, rule, entry, next.values[i]!, prefiltered ? next.offsets![i]! : -1, prefiltered)) return true;
     node = next;
   }
   return false;

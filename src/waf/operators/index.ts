@@ -6,6 +6,7 @@ import { compileMacro, isLiteral, literalOf } from '../engine/macro.js';
 import { compilePcre } from '../regex/translate.js';
 import { PhraseMatcher } from './aho-corasick.js';
 import { compileByteRange, invalidUrlEncoding, invalidUtf8 } from './validate.js';
+import { HIGH, PERCENT } from '../transforms/triggers.js';
 import { detectSqli } from '../detect/sqli.js';
 import { detectXss } from '../detect/xss.js';
 import { guardedExec } from '../regex/budget.js';
@@ -156,14 +157,16 @@ export function compileOperator(name: string, raw: string, src: OperatorSource):
       return comparison(name.toLowerCase() as Comparison['op'], macro);
     case 'ipmatch':
       return ipMatch(raw);
+    // Each validation matches only a value holding certain chars: its class gate (Rule.classGate)
+    // skips the rest, a whole JSON body's values at once when none holds them.
     case 'validatebyterange': {
-      const outside = compileByteRange(raw);
-      return (_ctx, input) => outside(input);
+      const { outside, gate } = compileByteRange(raw);
+      return Object.assign((_ctx: OperatorContext, input: string) => outside(input), { classGate: gate });
     }
     case 'validateurlencoding':
-      return (_ctx, input) => invalidUrlEncoding(input);
+      return Object.assign((_ctx: OperatorContext, input: string) => invalidUrlEncoding(input), { classGate: PERCENT });
     case 'validateutf8encoding':
-      return (_ctx, input) => invalidUtf8(input);
+      return Object.assign((_ctx: OperatorContext, input: string) => invalidUtf8(input), { classGate: HIGH });
     case 'detectsqli':
       return (ctx, input, capture) => {
         const fingerprint = detectSqli(input);

@@ -1,5 +1,10 @@
-/** `@validateByteRange 32-36,38-126`: matches when a byte lies outside every range. */
-export function compileByteRange(param: string): (input: string) => boolean {
+import { classesOfBytes } from '../transforms/triggers.js';
+
+/**
+ * `@validateByteRange 32-36,38-126`: matches when a byte lies outside every range. `gate`: the char
+ * classes a value needs to hold such a byte (Rule.classGate).
+ */
+export function compileByteRange(param: string): { outside: (input: string) => boolean; gate: number } {
   const allowed = new Uint8Array(256);
   for (const part of param.split(',')) {
     const [lo, hi] = part.trim().split('-').map((n) => Number(n.trim()));
@@ -7,10 +12,12 @@ export function compileByteRange(param: string): (input: string) => boolean {
     const top = hi === undefined || Number.isNaN(hi) ? lo : hi;
     for (let b = lo; b <= top && b < 256; b++) allowed[b] = 1;
   }
-  return (input) => {
+  const outsideBytes = [...allowed.keys()].filter((b) => allowed[b] === 0);
+  const outside = (input: string): boolean => {
     for (let i = 0; i < input.length; i++) if (allowed[input.charCodeAt(i) & 0xff] === 0) return true;
     return false;
   };
+  return { outside, gate: classesOfBytes(outsideBytes) };
 }
 
 const HEX_DIGIT = /[0-9a-fA-F]/;

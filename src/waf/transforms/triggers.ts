@@ -21,10 +21,12 @@ export const STAR = 1 << 9;
 export const DASH = 1 << 10;
 export const HASH = 1 << 11;
 export const SHELL = 1 << 12; // " ' ^ , ; : what cmdLine drops or spaces besides whitespace and \
+/** The other ASCII control chars (1-8, 14-31, 127): what `@validateByteRange` ranges usually leave out. */
+export const CONTROL = 1 << 13;
 /** Set for every value, the empty one too: only ALWAYS includes it. */
-const ANY = 1 << 13;
-/** The trigger of a transformation that may change any value (base64Decode, length). */
-export const ALWAYS = (1 << 14) - 1;
+const ANY = 1 << 14;
+/** The trigger of a transformation that may change any value (base64Decode, length); as a class gate, none. */
+export const ALWAYS = (1 << 15) - 1;
 
 const CLASS_OF = new Uint16Array(128);
 const mark = (chars: string, cls: number) => {
@@ -41,6 +43,8 @@ mark('*', STAR);
 mark('-', DASH);
 mark('#', HASH);
 mark('"\'^,;', SHELL);
+for (let c = 1; c < 32; c++) if (CLASS_OF[c] === 0) CLASS_OF[c] = CONTROL;
+CLASS_OF[127] = CONTROL;
 
 /** The classes of the chars `s` holds (an OR of the constants above). */
 export function charClasses(s: string): number {
@@ -86,6 +90,21 @@ const TRIGGERS: Record<string, number> = {
   none: 0,
   alert: 0,
 };
+
+/**
+ * The classes one of which a value must hold to contain one of `bytes` (0-255): an operator that
+ * can only match such a value gets this as its class gate (Rule.classGate). ALWAYS, no gate, when
+ * some byte has no class of its own (a letter, a digit): then no class stands for it.
+ */
+export function classesOfBytes(bytes: Iterable<number>): number {
+  let gate = 0;
+  for (const b of bytes) {
+    const cls = b >= 128 ? HIGH : CLASS_OF[b]!;
+    if (cls === 0) return ALWAYS;
+    gate |= cls;
+  }
+  return gate;
+}
 
 export function triggerOf(name: string): number {
   return TRIGGERS[name.toLowerCase()] ?? ALWAYS;
