@@ -8,6 +8,29 @@ function selectorKey(sel: Selector): string {
   return `${sel.kind === 'count' ? '&' : ''}${sel.collection}:${sel.key ?? ''}:${sel.keyRegex ? `/${sel.keyRegex.source}/${sel.keyRegex.flags}` : ''}`;
 }
 
+/**
+ * What each union (Rule.unionIds) selects, whatever its transformations, and which chars its
+ * transformations act on: a union is then often known from its selector alone (engine/unions.ts,
+ * unionFromSource). `ofUnion[u]` is union `u`'s source; `selectors[s]` the selector of source `s`,
+ * undefined for a count (`&ARGS` always has a value); `chainTriggers[u]` the char classes without
+ * which union `u`'s chain leaves every value's verdict as it is.
+ */
+export interface UnionSources {
+  readonly ofUnion: Int32Array;
+  readonly selectors: readonly (Selector | undefined)[];
+  readonly chainTriggers: Int32Array;
+}
+
+/**
+ * The classes some step of the rule's chain acts on. t:lowercase's are left out: the prefilter's
+ * scan is blind to ASCII case, so a value it lower-cases keeps its verdict.
+ */
+function chainTrigger(rule: Rule): number {
+  let trigger = 0;
+  for (const name of rule.transformNames) if (name.toLowerCase() !== 'lowercase') trigger |= triggerOf(name);
+  return trigger;
+}
+
 /** Per selector: the key under which rules with that selector and transformations share a union (see Rule.unionIds). */
 function unionKeysOf(rule: Rule): string[] | undefined {
   // VOLATILE collections change while a phase runs: a cached union over their values would go stale.
@@ -22,9 +45,13 @@ const isCommonChar = (literal: string) => literal.length === 1 && /[a-z0-9 ]/i.t
  * Gives every link whose operator has required literals (and is not negated: a negated operator
  * that cannot match is a match) its prefilter bit, and builds the automaton over all of them.
  */
-export function planPrefilter(phases: Rule[][]): { prefilter: Prefilter; unionCount: number; nodeCount: number } {
+export function planPrefilter(phases: Rule[][]): { prefilter: Prefilter; unionCount: number; nodeCount: number; unionSources: UnionSources } {
   const perBit: (readonly string[])[] = [];
   const unions = new Map<string, number>();
+  const sources = new Map<string, number>();
+  const sourceSelectors: (Selector | undefined)[] = [];
+  const unionSource: number[] = [];
+  const unionTrigger: number[] = [];
   const nodes = new Map<string, number>();
   const stepsOf = (rule: Rule): TransformStep[] => {
     let prefix = '';
@@ -51,9 +78,20 @@ export function planPrefilter(phases: Rule[][]): { prefilter: Prefilter; unionCo
     // A negated link matches the values its operator does not: no gate holds for it.
     const classGate = rule.negated || rule.marker !== undefined ? ALWAYS : (rule.operator.classGate ?? ALWAYS);
     const keys = prefilterBit >= 0 ? unionKeysOf(rule) : undefined;
-    const unionIds = (keys ?? []).map((key) => {
-      const id = unions.get(key) ?? unions.size;
-      unions.set(key, id);
+    const unionIds = (keys ?? []).map((key, s) => {
+      let id = unions.get(key);
+      if (id === undefined) {
+        unions.set(key, (id = unions.size));
+        const sel = rule.targets[s]!;
+        const sourceKey = selectorKey(sel);
+        let source = sources.get(sourceKey);
+        if (source === undefined) {
+          sources.set(sourceKey, (source = sourceSelectors.length));
+          sourceSelectors.push(sel.kind === 'count' ? undefined : sel);
+        }
+        unionSource[id] = source;
+        unionTrigger[id] = chainTrigger(rule);
+      }
       return id;
     });
     const transformSteps = stepsOf(rule);
@@ -70,5 +108,10 @@ export function planPrefilter(phases: Rule[][]): { prefilter: Prefilter; unionCo
     };
   };
   for (const list of phases) for (let k = 0; k < list.length; k++) list[k] = withBits(list[k]!);
-  return { prefilter: new Prefilter(perBit), unionCount: unions.size, nodeCount: nodes.size + 1 };
+  return {
+    prefilter: new Prefilter(perBit),
+    unionCount: unions.size,
+    nodeCount: nodes.size + 1,
+    unionSources: { ofUnion: Int32Array.from(unionSource), selectors: sourceSelectors, chainTriggers: Int32Array.from(unionTrigger) },
+  };
 }

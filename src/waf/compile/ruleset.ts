@@ -6,7 +6,7 @@ import type { Disruptive, EngineMode, Exclusion, Rule, Selector } from '../types
 import { compileOperator } from '../operators/index.js';
 import { interpretActions, parsePhase, type RuleActions } from './actions.js';
 import type { Prefilter } from '../engine/prefilter.js';
-import { planPrefilter } from './prefilter-plan.js';
+import { planPrefilter, type UnionSources } from './prefilter-plan.js';
 import { planTargetMasks, type TargetMasks } from './target-masks.js';
 import { planUnions, type UnionPlan } from './union-plan.js';
 import { ALWAYS } from '../transforms/triggers.js';
@@ -20,6 +20,8 @@ export interface RuleSet {
   readonly prefilter: Prefilter;
   /** How many (selector, transformation chain) unions the rules share (Rule.unionIds). */
   readonly unionCount: number;
+  /** What each union selects (compile/prefilter-plan.ts). */
+  readonly unionSources: UnionSources;
   /** Transformation-prefix nodes (Rule.transformNode), the untransformed one (0) included. */
   readonly nodeCount: number;
   /** Rules that could not be compiled (an operator or pattern we cannot run): skipped, reported at load. */
@@ -190,9 +192,9 @@ export function compileRuleSet(directives: readonly Directive[]): RuleSet {
       list[k] = { ...rule, targets: [...rule.targets, ...mine.flatMap((u) => u.add)], exclusions: [...rule.exclusions, ...mine.flatMap((u) => u.exclude)] };
     }
   }
-  const { prefilter, unionCount, nodeCount } = planPrefilter(result);
+  const { prefilter, unionCount, nodeCount, unionSources } = planPrefilter(result);
   const skipTargets = result.map((list) => list.map((rule, k) => (rule.skipAfter === undefined ? -1 : afterMarker(list, k + 1, rule.skipAfter))));
-  return { phases: result, engineMode, problems, prefilter, unionCount, nodeCount, skipTargets, targetMasks: planTargetMasks(result), unionPlans: result.map(planUnions) };
+  return { phases: result, engineMode, problems, prefilter, unionCount, unionSources, nodeCount, skipTargets, targetMasks: planTargetMasks(result), unionPlans: result.map(planUnions) };
 }
 
 /** Where evaluation goes on after rule `i` of `phase` matched: past its skipAfter marker, or past its `skip` count. */

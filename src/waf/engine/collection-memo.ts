@@ -45,16 +45,7 @@ function nodeOf(values: readonly string[], classes: readonly number[], all: numb
  * map lookup per value and node. A node's parent is always filled before it.
  */
 export function collectionMemo(cache: EvaluationCache, rule: Rule, coll: Collection, withOffsets: boolean): CollectionMemo {
-  let memo = cache.collectionMemos.get(coll);
-  if (memo === undefined || memo.version !== coll.version) {
-    const raw = coll.entries.map((e) => e.value);
-    const classes: number[] = [];
-    let all = 0;
-    for (const v of raw) all |= classes[classes.length] = charClasses(v);
-    memo = { version: coll.version, nodes: new Array<NodeValues | undefined>(cache.nodeCount) };
-    memo.nodes[0] = nodeOf(raw, classes, all);
-    cache.collectionMemos.set(coll, memo);
-  }
+  const memo = memoOf(cache, coll);
   const nodes = memo.nodes;
   const last = nodes[rule.transformNode];
   if (last !== undefined && (!withOffsets || last.offsets !== undefined)) return memo;
@@ -66,6 +57,28 @@ export function collectionMemo(cache: EvaluationCache, rule: Rule, coll: Collect
     parent = node;
   }
   return memo;
+}
+
+/** The collection's memo, with its node 0 (the values as they are), made if the call has none yet. */
+function memoOf(cache: EvaluationCache, coll: Collection): CollectionMemo {
+  let memo = cache.collectionMemos.get(coll);
+  if (memo === undefined || memo.version !== coll.version) {
+    const raw = coll.entries.map((e) => e.value);
+    const classes: number[] = [];
+    let all = 0;
+    for (const v of raw) all |= classes[classes.length] = charClasses(v);
+    memo = { version: coll.version, nodes: new Array<NodeValues | undefined>(cache.nodeCount) };
+    memo.nodes[0] = nodeOf(raw, classes, all);
+    cache.collectionMemos.set(coll, memo);
+  }
+  return memo;
+}
+
+/** The collection's values as they are (node 0), with their verdicts' offsets. */
+export function rawNode(cache: EvaluationCache, coll: Collection): NodeValues {
+  const node = memoOf(cache, coll).nodes[0]!;
+  node.offsets ??= offsetsOf(cache, node.values, undefined, undefined);
+  return node;
 }
 
 /**

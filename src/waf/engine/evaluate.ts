@@ -6,7 +6,8 @@ import { applySetVar } from './setvar.js';
 import { compare, toInt } from '../operators/index.js';
 import { hasAllBits } from './prefilter.js';
 import { collectionMemo, type CollectionMemo } from './collection-memo.js';
-import { selectionMayMatch, stepValue, transformedValue, verdictOf, wholeCollection } from './values.js';
+import { stepValue, transformedValue, verdictOf, wholeCollection } from './values.js';
+import { selectionMayMatch } from './unions.js';
 
 /** Thrown when a transaction spends its operator budget: the caller decides (block or let through). */
 export class BudgetExceededError extends Error {

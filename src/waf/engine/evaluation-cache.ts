@@ -1,9 +1,16 @@
 import type { Collection } from '../variables/collection.js';
 import type { CollectionMemo } from './collection-memo.js';
 import type { Prefilter } from './prefilter.js';
+import type { RuleSet } from '../compile/ruleset.js';
+import type { UnionSources } from '../compile/prefilter-plan.js';
 
 /** `unionOffsets` entry of a union not computed yet in this phase (-1: it selects nothing). */
 export const UNION_UNKNOWN = -2;
+
+/** `sourceStates` entries: not looked at yet in this phase, selects nothing, selects values. */
+export const SOURCE_UNKNOWN = 0;
+export const SOURCE_ABSENT = 1;
+export const SOURCE_PRESENT = 2;
 
 /**
  * What one evaluation call (`evaluateRequest`: phases 1 and 2; `evaluateResponse`: 3 and 4)
@@ -28,15 +35,29 @@ export class EvaluationCache {
   collectionMemos = new Map<Collection, CollectionMemo>();
   /** Offsets in `verdicts` of the unions by Rule.unionIds (-1: no values; UNION_UNKNOWN); reset at each phase. */
   readonly unionOffsets: Int32Array;
+  /**
+   * Per union source (UnionSources index), reset at each phase: whether it selects anything
+   * (SOURCE_*), and once known present, the union of its values' own verdicts (UNION_UNKNOWN for
+   * a count) and of their char classes (engine/unions.ts).
+   */
+  readonly sourceStates: Uint8Array;
+  readonly sourceUnions: Int32Array;
+  readonly sourceClasses: Int32Array;
+  readonly prefilter: Prefilter;
+  readonly unionSources: UnionSources;
+  /** Transformation-prefix nodes in the rule set, the untransformed one (0) included. */
+  readonly nodeCount: number;
 
-  constructor(
-    readonly prefilter: Prefilter,
-    unionCount: number,
-    /** Transformation-prefix nodes in the rule set, the untransformed one (0) included. */
-    readonly nodeCount: number,
-  ) {
-    this.verdicts = new Uint32Array(INITIAL_VERDICTS * prefilter.words);
-    this.unionOffsets = new Int32Array(unionCount).fill(UNION_UNKNOWN);
+  constructor(ruleSet: Pick<RuleSet, 'prefilter' | 'unionCount' | 'unionSources' | 'nodeCount'>) {
+    this.prefilter = ruleSet.prefilter;
+    this.unionSources = ruleSet.unionSources;
+    this.nodeCount = ruleSet.nodeCount;
+    this.verdicts = new Uint32Array(INITIAL_VERDICTS * this.prefilter.words);
+    this.unionOffsets = new Int32Array(ruleSet.unionCount).fill(UNION_UNKNOWN);
+    const sources = ruleSet.unionSources.selectors.length;
+    this.sourceStates = new Uint8Array(sources);
+    this.sourceUnions = new Int32Array(sources);
+    this.sourceClasses = new Int32Array(sources);
   }
 
   /** Forgets everything: called when each evaluation call ends. */
@@ -54,12 +75,13 @@ export class EvaluationCache {
     if (this.transformed.length !== 0) this.transformed = [];
     if (this.transformedMaps.length !== 0) this.transformedMaps = [];
     if (this.collectionMemos.size !== 0) this.collectionMemos = new Map();
-    this.unionOffsets.fill(UNION_UNKNOWN);
+    this.resetUnions();
   }
 
   /** The populate step before each phase changes the values unions were built from. */
   resetUnions(): void {
     this.unionOffsets.fill(UNION_UNKNOWN);
+    this.sourceStates.fill(SOURCE_UNKNOWN);
   }
 
   /**

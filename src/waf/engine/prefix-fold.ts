@@ -70,7 +70,7 @@ export function planPrefixFold(ruleSet: RuleSet, evaluate: (tx: Transaction, ind
   const rules = ruleSet.phases[FOLD_PHASE] ?? [];
   const start = rules.findIndex((rule) => rule.marker === undefined && foldable(rule));
   if (start < 0) return undefined;
-  const tx = new Transaction(ruleSet.engineMode, PLAN_BUDGET, new EvaluationCache(ruleSet.prefilter, ruleSet.unionCount, ruleSet.nodeCount));
+  const tx = new Transaction(ruleSet.engineMode, PLAN_BUDGET, new EvaluationCache(ruleSet));
   let i = start;
   while (i < rules.length && foldable(rules[i]!)) {
     const next = evaluate(tx, i);

@@ -4,6 +4,7 @@ import { evaluateLink, onMatch } from './evaluate.js';
 import { applyFold, canApplyFold, type PrefixFold } from './prefix-fold.js';
 import { takeDecision } from './tx-decisions.js';
 import { presentBits } from './values.js';
+import { unionFromSource } from './unions.js';
 import { hasAllBits } from './prefilter.js';
 import { UNION_UNKNOWN } from './evaluation-cache.js';
 import type { UnionPlan } from '../compile/union-plan.js';
@@ -25,14 +26,17 @@ export function foldStep(tx: Transaction, ruleSet: RuleSet, phase: number, i: nu
 }
 
 /**
- * True when every union of rule `i` is known in this phase and holds none of its literals: what
- * selectionMayMatch would say (engine/values.ts), without reading the rule. An unknown union is
- * left to evaluateLink, which computes it.
+ * True when every union of rule `i` is known in this phase (or decided by its selector's values
+ * alone, see unionFromSource) and holds none of its literals: what selectionMayMatch would say
+ * (engine/unions.ts), without reading the rule. An unknown union is left to evaluateLink.
  */
 function unionsRuleOut(tx: Transaction, plan: UnionPlan, i: number): boolean {
   const { unionOffsets, verdicts } = tx.cache;
   for (let s = plan.unionStart[i]!; s < plan.unionStart[i + 1]!; s++) {
-    const offset = unionOffsets[plan.unionIds[s]!]!;
+    const u = plan.unionIds[s]!;
+    let offset = unionOffsets[u]!;
+    // Unknown, but decided by its selector's values alone (empty, or untouched by the chain).
+    if (offset === UNION_UNKNOWN) offset = unionFromSource(tx, u);
     if (offset === UNION_UNKNOWN) return false;
     if (offset >= 0 && hasAllBits(verdicts, offset, plan.bits, plan.bitStart[i]!, plan.bitStart[i + 1]!)) return false;
   }

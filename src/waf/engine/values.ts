@@ -2,9 +2,7 @@ import type { Rule, Selector, TransformStep } from '../types.js';
 import type { MaskSource } from '../compile/target-masks.js';
 import type { Collection } from '../variables/collection.js';
 import type { Transaction } from './transaction.js';
-import { hasAllBits } from './prefilter.js';
-import { UNION_UNKNOWN, type EvaluationCache } from './evaluation-cache.js';
-import { collectionMemo, type NodeValues } from './collection-memo.js';
+import type { EvaluationCache } from './evaluation-cache.js';
 
 /**
  * A value after the rule's transformations, memoized per evaluation call by transformation-prefix
@@ -76,111 +74,6 @@ export function wholeCollection(tx: Transaction, sel: Selector): Collection | un
   const coll = tx.collections.get(sel.collection);
   // A scalar of the same name wins, as in Transaction.entriesOf; most names are no collection at all.
   return coll === undefined || tx.scalars.has(sel.collection) ? undefined : coll;
-}
-
-/**
- * False when no value the rule selects (before exclusions: a superset) can match its operator, so
- * the rule is skipped without walking its values. The union of the verdicts over one selector's
- * values after one transformation chain is cached for the phase (Rule.unionIds): CRS rules share
- * a few dozen such pairs (`ARGS` after the XSS chain, ...).
- */
-export function selectionMayMatch(tx: Transaction, rule: Rule): boolean {
-  const cache = tx.cache;
-  const ids = rule.unionIds;
-  for (let s = 0; s < ids.length; s++) {
-    let offset = cache.unionOffsets[ids[s]!]!;
-    if (offset === UNION_UNKNOWN) cache.unionOffsets[ids[s]!] = offset = unionOf(tx, rule, rule.targets[s]!);
-    if (offset >= 0 && hasAllBits(cache.verdicts, offset, rule.prefilterBits)) return true;
-  }
-  return false;
-}
-
-/** Offset of the union of the selector's values' verdicts in the pool, or -1 when it selects nothing. */
-function unionOf(tx: Transaction, rule: Rule, sel: Selector): number {
-  const cache = tx.cache;
-  const coll = wholeCollection(tx, sel);
-  if (coll !== undefined) {
-    if (coll.entries.length === 0) return -1;
-    const memo = collectionMemo(cache, rule, coll, true);
-    let node = memo.nodes[0]!;
-    if (node.union === UNION_UNKNOWN) node.union = orOffsets(cache, node.offsets!);
-    // A multiMatch rule tests the values after every node of its chain: each value at a node is a
-    // candidate or equals its value at the node before, so these values are exactly its candidates.
-    const unions = rule.multiMatch ? [node.union] : undefined;
-    for (const step of rule.transformSteps) {
-      const next = memo.nodes[step.node]!;
-      if (next.union === UNION_UNKNOWN) next.union = derivedUnion(cache, node, next);
-      // A step that changed no value shares its parent's node: its union is already in.
-      if (unions !== undefined && next !== node) unions.push(next.union);
-      node = next;
-    }
-    return unions === undefined ? node.union : orOffsets(cache, unions);
-  }
-  const entries = tx.select(sel);
-  if (entries.length === 0) return -1;
-  // One value (a header by name, a scalar): its verdict is the union.
-  if (entries.length === 1 && !rule.multiMatch) return verdictOf(cache, transformedValue(cache, rule, entries[0]!.value));
-  const offsets: number[] = [];
-  for (const entry of entries) {
-    if (!rule.multiMatch) {
-      offsets.push(verdictOf(cache, transformedValue(cache, rule, entry.value)));
-      continue;
-    }
-    // The candidates evaluate.ts tests, through the same node memos.
-    let v = entry.value;
-    offsets.push(verdictOf(cache, v));
-    for (const step of rule.transformSteps) {
-      const next = stepValue(cache, step, entry.value, v);
-      if (next !== v) offsets.push(verdictOf(cache, next));
-      v = next;
-    }
-  }
-  return orOffsets(cache, offsets);
-}
-
-/**
- * A node's union: its parent's, with the verdicts of the values its step changed ORed in. That is
- * a superset of the union of its own values' verdicts (a changed value's old literals stay in),
- * and a superset is all ruling a rule out needs: what it lacks, no value has. Most steps change
- * few values, so a node costs a copy and a few ORs instead of one OR per value (~400 in a 4 KB JSON body).
- */
-function derivedUnion(cache: EvaluationCache, parent: NodeValues, node: NodeValues): number {
-  if (node === parent) return parent.union;
-  const words = cache.prefilter.words;
-  const union = cache.allocVerdict();
-  // Read the pool only now: allocVerdict may have replaced it.
-  const pool = cache.verdicts;
-  pool.copyWithin(union, parent.union, parent.union + words);
-  const { values, offsets } = node;
-  for (let i = 0; i < values.length; i++) {
-    if (values[i] === parent.values[i]) continue;
-    const offset = offsets![i]!;
-    for (let k = 0; k < words; k++) pool[union + k]! |= pool[offset + k]!;
-  }
-  return union;
-}
-
-/** The union of verdicts at `offsets`: one of them when all are equal, else a new bitset in the pool; -1 for none. */
-function orOffsets(cache: EvaluationCache, offsets: ArrayLike<number>): number {
-  const words = cache.prefilter.words;
-  let union = -1;
-  let owned = false;
-  for (let i = 0; i < offsets.length; i++) {
-    const offset = offsets[i]!;
-    if (union === -1 || union === offset) {
-      union = offset;
-      continue;
-    }
-    if (!owned) {
-      const copy = cache.allocVerdict();
-      cache.verdicts.copyWithin(copy, union, union + words);
-      union = copy;
-      owned = true;
-    }
-    const pool = cache.verdicts;
-    for (let k = 0; k < words; k++) pool[union + k]! |= pool[offset + k]!;
-  }
-  return union;
 }
 
 /**

@@ -79,7 +79,7 @@ export class WafEngine {
     readonly ruleSet: RuleSet,
     readonly options: WafEngineOptions = DEFAULT_ENGINE_OPTIONS,
   ) {
-    this.cache = new EvaluationCache(ruleSet.prefilter, ruleSet.unionCount, ruleSet.nodeCount);
+    this.cache = new EvaluationCache(ruleSet);
     this.responseReads = responseReads(ruleSet);
     this.unreadNames = unreadNames(ruleSet);
     this.prefixFold = planPrefixFold(ruleSet, (tx, i) => foldStep(tx, ruleSet, 1, i));
