@@ -23,12 +23,19 @@ export const HASH = 1 << 11;
 export const SHELL = 1 << 12; // " ' ^ , ; : what cmdLine drops or spaces besides whitespace and \
 /** The other ASCII control chars (1-8, 14-31, 127): what `@validateByteRange` ranges usually leave out. */
 export const CONTROL = 1 << 13;
+/**
+ * NBSP (0xa0), besides HIGH: the one byte above 0x7f the whitespace steps act on. A base64-decoded
+ * value is mostly bytes above 0x7f; with HIGH as their trigger, 934100's last `t:removeWhitespace`
+ * ran on every decoded argument and name of a JSON body.
+ */
+export const NBSP = 1 << 14;
 /** Set for every value, the empty one too: only ALWAYS includes it. */
-const ANY = 1 << 14;
+const ANY = 1 << 15;
 /** The trigger of a transformation that may change any value (base64Decode, length); as a class gate, none. */
-export const ALWAYS = (1 << 15) - 1;
+export const ALWAYS = (1 << 16) - 1;
 
-const CLASS_OF = new Uint16Array(128);
+/** By byte (every engine value is a latin1 string: its chars are bytes). */
+const CLASS_OF = new Uint16Array(256);
 const mark = (chars: string, cls: number) => {
   for (const ch of chars) CLASS_OF[ch.charCodeAt(0)] = cls;
 };
@@ -45,13 +52,15 @@ mark('#', HASH);
 mark('"\'^,;', SHELL);
 for (let c = 1; c < 32; c++) if (CLASS_OF[c] === 0) CLASS_OF[c] = CONTROL;
 CLASS_OF[127] = CONTROL;
+CLASS_OF.fill(HIGH, 128);
+CLASS_OF[0xa0] = HIGH | NBSP;
 
 /** The classes of the chars `s` holds (an OR of the constants above). */
 export function charClasses(s: string): number {
   let classes = ANY;
   for (let i = 0; i < s.length; i++) {
     const c = s.charCodeAt(i);
-    classes |= c >= 128 ? HIGH : CLASS_OF[c]!;
+    classes |= c < 256 ? CLASS_OF[c]! : HIGH;
   }
   return s === '.' ? classes | LONE_DOT : classes;
 }
@@ -63,8 +72,8 @@ export function charClasses(s: string): number {
  */
 const TRIGGERS: Record<string, number> = {
   lowercase: UPPER,
-  compresswhitespace: SPACE | HIGH,
-  removewhitespace: SPACE | HIGH,
+  compresswhitespace: SPACE | NBSP,
+  removewhitespace: SPACE | NBSP,
   removenulls: NUL,
   replacenulls: NUL,
   replacecomments: SLASH,
@@ -99,7 +108,7 @@ const TRIGGERS: Record<string, number> = {
 export function classesOfBytes(bytes: Iterable<number>): number {
   let gate = 0;
   for (const b of bytes) {
-    const cls = b >= 128 ? HIGH : CLASS_OF[b]!;
+    const cls = CLASS_OF[b]!;
     if (cls === 0) return ALWAYS;
     gate |= cls;
   }
