@@ -185,15 +185,32 @@ export class Pipeline {
   /**
    * Runs the planned body hooks in turn. A denial becomes the response unless the step monitors;
    * a fault skips the step with failureMode open and fails the response (502-class) with closed.
+   * Synchronous while every hook returns a Buffer (the waf's and openapi's do): no promise hops
+   * between the upstream's last byte and the response. May throw (a denial) instead of rejecting.
    */
-  async runResponseBody(ctx: RequestContext, plan: ResponseBodyPlan, body: Buffer, head: HeaderList, status: number): Promise<Buffer> {
+  runResponseBody(ctx: RequestContext, plan: ResponseBodyPlan, body: Buffer, head: HeaderList, status: number, start = 0): Buffer | Promise<Buffer> {
     let current = body;
-    for (const step of plan.steps) {
+    for (let i = start; i < plan.steps.length; i++) {
+      const step = plan.steps[i]!;
+      let result: Buffer | Promise<Buffer>;
       try {
-        current = await step.instance.onResponseBody!(ctx, current, head, status);
+        result = step.instance.onResponseBody!(ctx, current, head, status);
       } catch (error) {
         this.onStepError(ctx, step, error);
+        continue;
       }
+      if (Buffer.isBuffer(result)) {
+        current = result;
+        continue;
+      }
+      const before = current;
+      return Promise.resolve(result).then(
+        (next) => this.runResponseBody(ctx, plan, next, head, status, i + 1),
+        (error: unknown) => {
+          this.onStepError(ctx, step, error);
+          return this.runResponseBody(ctx, plan, before, head, status, i + 1);
+        },
+      );
     }
     return current;
   }

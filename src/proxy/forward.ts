@@ -193,17 +193,27 @@ export class ForwardCall implements Dispatcher.DispatchHandler {
 
   /** The held-back body is whole: the response policies read or rewrite it, then it goes out in one write. */
   private completeBuffered(buffered: BufferedResponse): void {
-    const { ctx } = this;
-    buffered.complete(ctx, this.request.pipeline).then(
-      (body) => {
-        if (this.done) return;
-        this.finish();
-        ctx.bytesOut = body.length;
-        ctx.res.writeHead(buffered.status, buffered.head.entries);
-        ctx.res.end(body);
-      },
+    let body: Buffer | Promise<Buffer>;
+    try {
+      body = buffered.complete(this.ctx, this.request.pipeline);
+    } catch (error) {
+      return this.settle(asGatewayError(error));
+    }
+    // Synchronous hooks (the usual case): the response goes out now, without a promise hop.
+    if (Buffer.isBuffer(body)) return this.sendBuffered(buffered, body);
+    body.then(
+      (b) => this.sendBuffered(buffered, b),
       (error: unknown) => this.settle(asGatewayError(error)),
     );
+  }
+
+  private sendBuffered(buffered: BufferedResponse, body: Buffer): void {
+    if (this.done) return;
+    const { ctx } = this;
+    this.finish();
+    ctx.bytesOut = body.length;
+    ctx.res.writeHead(buffered.status, buffered.head.entries);
+    ctx.res.end(body);
   }
 
   onError(error: Error): void {

@@ -50,14 +50,22 @@ export class BufferedResponse {
   /**
    * Decodes the whole body, runs the policies' body hooks, and fixes the head to match what is
    * sent: identity coding, the new length, byte validators dropped when the bytes changed.
-   * Resolves to the body to send; rejects with a GatewayError to answer with instead.
+   * Gives the body to send, synchronously when the body needs no decoding and every hook is
+   * synchronous; throws or rejects with a GatewayError to answer with instead.
    */
-  async complete(ctx: RequestContext, pipeline: Pipeline): Promise<Buffer> {
+  complete(ctx: RequestContext, pipeline: Pipeline): Buffer | Promise<Buffer> {
     const raw = Buffer.concat(this.chunks, this.size);
     this.chunks = [];
-    const decoded = await this.decode(raw, ctx);
-    if (decoded === undefined) return raw; // overflow: pass, sent as the upstream sent it
-    const body = await pipeline.runResponseBody(ctx, this.plan, decoded, this.head, this.status);
+    if (this.head.get('content-encoding') === undefined) return this.runHooks(ctx, pipeline, raw, raw);
+    return this.decode(raw, ctx).then((decoded) => (decoded === undefined ? raw : this.runHooks(ctx, pipeline, raw, decoded)));
+  }
+
+  private runHooks(ctx: RequestContext, pipeline: Pipeline, raw: Buffer, decoded: Buffer): Buffer | Promise<Buffer> {
+    const body = pipeline.runResponseBody(ctx, this.plan, decoded, this.head, this.status);
+    return Buffer.isBuffer(body) ? this.fixHead(raw, decoded, body) : body.then((b) => this.fixHead(raw, decoded, b));
+  }
+
+  private fixHead(raw: Buffer, decoded: Buffer, body: Buffer): Buffer {
     if (decoded !== raw) this.head.delete('content-encoding');
     if (body !== decoded || decoded !== raw) for (const name of BYTE_VALIDATORS) this.head.delete(name);
     this.head.set('content-length', String(body.length));

@@ -12,6 +12,8 @@ const ProbeSchema = Type.Object(
     action: Type.Union([Type.Literal('remove-secret'), Type.Literal('deny'), Type.Literal('fault'), Type.Literal('ignore'), Type.Literal('wants-fault')]),
     maxBytes: Type.Integer({ default: 1024 }),
     overflow: Type.Union([Type.Literal('block'), Type.Literal('pass')], { default: 'block' }),
+    // The hook answers through a promise (the gateway also runs synchronous hooks without one).
+    async: Type.Boolean({ default: false }),
   },
   { additionalProperties: false },
 );
@@ -31,11 +33,15 @@ const probe = definePolicy<Static<typeof ProbeSchema>>({
     },
     onResponseBody: (_ctx, body) => {
       bodyCalls++;
-      if (config.action === 'deny') throw new GatewayError('GW_FORBIDDEN', { reason: 'probe denied the response' });
-      if (config.action === 'fault') throw new Error('probe broke');
-      const parsed = JSON.parse(body.toString('utf8')) as Record<string, unknown>;
-      delete parsed.secret;
-      return Buffer.from(JSON.stringify(parsed));
+      const filter = (): Buffer => {
+        if (config.action === 'deny') throw new GatewayError('GW_FORBIDDEN', { reason: 'probe denied the response' });
+        if (config.action === 'fault') throw new Error('probe broke');
+        const parsed = JSON.parse(body.toString('utf8')) as Record<string, unknown>;
+        delete parsed.secret;
+        return Buffer.from(JSON.stringify(parsed));
+      };
+      if (!config.async) return filter();
+      return new Promise<Buffer>((resolve) => setImmediate(resolve)).then(filter);
     },
   }),
 });
@@ -103,22 +109,44 @@ describe('response body hook', () => {
     expect(bodyCalls).toBe(0);
   });
 
-  it('answers with the policy denial instead of the upstream body', async () => {
-    await start('{ action: deny }');
-    const res = await fetch(`${gw.url}/x`);
-    expect(res.status).toBe(403);
-    const text = await res.text();
-    expect(JSON.parse(text).code).toBe('GW_FORBIDDEN');
-    expect(text).not.toContain('hunter2');
-  });
+  for (const mode of ['sync', 'async'] as const) {
+    const asyncConfig = mode === 'async' ? ', async: true' : '';
 
-  it('fails closed when a body hook faults: 503 and nothing of the unfiltered body', async () => {
-    await start('{ action: fault }');
-    const res = await fetch(`${gw.url}/x`);
-    expect(res.status).toBe(503);
+    it(`answers with the policy denial instead of the upstream body (${mode} hook)`, async () => {
+      await start(`{ action: deny${asyncConfig} }`);
+      const res = await fetch(`${gw.url}/x`);
+      expect(res.status).toBe(403);
+      const text = await res.text();
+      expect(JSON.parse(text).code).toBe('GW_FORBIDDEN');
+      expect(text).not.toContain('hunter2');
+      expect(bodyCalls).toBe(1);
+    });
+
+    it(`fails closed when a body hook faults: 503 and nothing of the unfiltered body (${mode} hook)`, async () => {
+      await start(`{ action: fault${asyncConfig} }`);
+      const res = await fetch(`${gw.url}/x`);
+      expect(res.status).toBe(503);
+      const text = await res.text();
+      expect(JSON.parse(text).code).toBe('GW_POLICY_UNAVAILABLE');
+      expect(text).not.toContain('hunter2');
+    });
+
+    it(`lets a denial through in monitor mode, the body unchanged (${mode} hook)`, async () => {
+      await start(`{ action: deny${asyncConfig} }`, PAYLOAD, {}, '        mode: monitor\n');
+      const res = await fetch(`${gw.url}/x`);
+      expect(res.status).toBe(200);
+      expect(await res.text()).toBe(PAYLOAD);
+      expect(bodyCalls).toBe(1);
+    });
+  }
+
+  it('rewrites through a hook that answers with a promise, a gzip body too', async () => {
+    await start('{ action: remove-secret, async: true }', gzipSync(PAYLOAD), { 'content-encoding': 'gzip' });
+    const res = await fetch(`${gw.url}/x`, { headers: { 'accept-encoding': 'gzip' } });
     const text = await res.text();
-    expect(JSON.parse(text).code).toBe('GW_POLICY_UNAVAILABLE');
-    expect(text).not.toContain('hunter2');
+    expect(JSON.parse(text)).toEqual({ name: 'alice' });
+    expect(res.headers.get('content-length')).toBe(String(Buffer.byteLength(text)));
+    expect(res.headers.get('etag')).toBeNull();
   });
 
   it('still filters the body when deciding whether to read it faults and the policy fails closed; not when it fails open', async () => {
