@@ -41,7 +41,7 @@ const probe = definePolicy<Static<typeof ProbeSchema>>({
         return Buffer.from(JSON.stringify(parsed));
       };
       if (!config.async) return filter();
-      return new Promise<Buffer>((resolve) => setImmediate(resolve)).then(filter);
+      return new Promise<void>((resolve) => setImmediate(resolve)).then(filter);
     },
   }),
 });
