@@ -3,6 +3,7 @@ import type { RuleSet } from '../compile/ruleset.js';
 import { EvaluationCache } from './evaluation-cache.js';
 import { Transaction } from './transaction.js';
 import { planDecisions, type Decisions } from './tx-decisions.js';
+import { TxBase } from './tx-variables.js';
 
 /**
  * The CRS's setup at the start of phase 1 (crs-setup's SecActions, the 901 defaults: `&TX:x "@eq 0"
@@ -27,6 +28,8 @@ export interface PrefixFold {
   readonly end: number;
   /** TX at the end, by lower-cased name. */
   readonly tx: readonly (readonly [string, VarEntry])[];
+  /** The same, as the base a transaction that takes the fold starts its TX from (engine/tx-variables.ts). */
+  readonly txBase: TxBase;
   /** MATCHED_VAR after the stretch, when one of its rules matched. */
   readonly matchedVar: VarEntry | undefined;
   /** Operator calls the stretch spends (the transaction's budget is charged the same). */
@@ -84,6 +87,7 @@ export function planPrefixFold(ruleSet: RuleSet, evaluate: (tx: Transaction, ind
     start,
     end: i,
     tx: [...tx.tx],
+    txBase: new TxBase(tx.tx),
     matchedVar: tx.matchedVar,
     budget: PLAN_BUDGET - tx.budget,
     startMode: ruleSet.engineMode,
@@ -114,7 +118,7 @@ export function canApplyFold(tx: Transaction, fold: PrefixFold): boolean {
 
 /** Puts the stretch's effect on the transaction; returns the index evaluation goes on from. */
 export function applyFold(tx: Transaction, fold: PrefixFold): number {
-  for (const [name, entry] of fold.tx) tx.tx.set(name, entry);
+  tx.tx.startFrom(fold.txBase);
   if (fold.matchedVar !== undefined) tx.matchedVar = fold.matchedVar;
   tx.removedIds.push(...fold.removedIds);
   for (const tag of fold.removedTags) tx.removedTags.add(tag);

@@ -3,6 +3,7 @@ import { Collection, NO_ENTRIES } from '../variables/collection.js';
 import { Scalars } from '../variables/scalars.js';
 import { inRanges } from '../compile/targets.js';
 import type { EvaluationCache } from './evaluation-cache.js';
+import { TxVariables } from './tx-variables.js';
 
 export interface Interruption {
   readonly ruleId: number;
@@ -24,7 +25,7 @@ export class Transaction implements OperatorContext {
   collections = new Map<string, Collection>();
   readonly scalars = new Scalars();
   /** TX by lower-cased name; the entry keeps the name as first written. */
-  readonly tx = new Map<string, VarEntry>();
+  readonly tx = new TxVariables();
   /** Other persistent collections (IP, GLOBAL, SESSION): kept per transaction only. */
   readonly other = new Map<string, string>();
   readonly matches: RuleMatch[] = [];
@@ -145,10 +146,8 @@ export class Transaction implements OperatorContext {
     if (collection === 'TX') {
       // `TX:/^header_name_920450_/` (run per request header) and 922110's: no copy of ~50 entries to filter.
       // A snapshot: the rule's actions may change TX while its values are walked.
-      if (keyRegex === undefined) return [...this.tx.values()];
-      let out: VarEntry[] | undefined;
-      for (const e of this.tx.values()) if (keyRegex.test(e.key)) (out ??= []).push(e);
-      return out ?? NO_ENTRIES;
+      if (keyRegex === undefined) return this.tx.list();
+      return this.tx.matching(keyRegex) ?? NO_ENTRIES;
     }
     // `matchedVars` is already a copy.
     if (collection === 'MATCHED_VARS' && key === undefined && keyRegex === undefined) return this.matchedVars;
