@@ -3,6 +3,7 @@ import type { CollectionMemo } from './collection-memo.js';
 import type { Prefilter } from './prefilter.js';
 import type { RuleSet } from '../compile/ruleset.js';
 import type { UnionSources } from '../compile/prefilter-plan.js';
+import { forgetPresence } from '../regex/branch-prune.js';
 
 /** `unionOffsets` entry of a union not computed yet in this phase (-1: it selects nothing). */
 export const UNION_UNKNOWN = -2;
@@ -75,6 +76,7 @@ export class EvaluationCache {
     if (this.transformed.length !== 0) this.transformed = [];
     if (this.transformedMaps.length !== 0) this.transformedMaps = [];
     if (this.collectionMemos.size !== 0) this.collectionMemos = new Map();
+    forgetPresence();
     this.resetUnions();
   }
 

@@ -9,8 +9,8 @@ import { compileByteRange, invalidUrlEncoding, invalidUtf8 } from './validate.js
 import { HIGH, PERCENT } from '../transforms/triggers.js';
 import { detectSqli } from '../detect/sqli.js';
 import { detectXss } from '../detect/xss.js';
-import { guardedExec } from '../regex/budget.js';
 import { selectiveLiteralSets } from '../regex/escape-literals.js';
+import { prunedExec } from '../regex/branch-prune.js';
 
 export interface OperatorSource {
   /** Folder of the rule file, where `@pmFromFile` lists live. */
@@ -82,8 +82,10 @@ function phraseOperator(phrases: string[]): OperatorFn {
 
 function rxOperator(pattern: string): OperatorFn {
   const re = compilePcre(pattern);
+  // A long value is matched without the branches it cannot match (regex/branch-prune.ts).
+  const exec = prunedExec(re);
   const fn: OperatorFn = (ctx, input, capture) => {
-    const m = guardedExec(re, input);
+    const m = exec(input);
     if (m === null) return false;
     if (capture) ctx.setCaptures(m);
     return true;

@@ -11,30 +11,21 @@
  * that can never be the leftmost match are removed; captures are unchanged.
  */
 
+import { scanOutside } from './source-scan.js';
+
 /** Splits a JavaScript pattern source at its top-level `|`. */
 function topLevelAlternatives(src: string): string[] {
   const out: string[] = [];
   let depth = 0;
-  let inClass = false;
   let start = 0;
-  for (let i = 0; i < src.length; i++) {
-    const ch = src[i];
-    if (ch === '\\') {
-      i++;
-      continue;
-    }
-    if (inClass) {
-      if (ch === ']') inClass = false;
-      continue;
-    }
-    if (ch === '[') inClass = true;
-    else if (ch === '(') depth++;
+  scanOutside(src, (i, ch) => {
+    if (ch === '(') depth++;
     else if (ch === ')') depth--;
     else if (ch === '|' && depth === 0) {
       out.push(src.slice(start, i));
       start = i + 1;
     }
-  }
+  });
   out.push(src.slice(start));
   return out;
 }
