@@ -1,7 +1,7 @@
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { MIN_LENGTH, branchSpans, cutSource, pruneCandidates, prunedExec } from './branch-prune.js';
+import { MIN_LENGTH, branchSpans, cutSource, pruneCandidates, prunedExec, singleCharSets } from './branch-prune.js';
 import { compilePcre } from './translate.js';
 import { guardedExec } from './budget.js';
 import { WafEngine } from '../engine/waf-engine.js';
@@ -28,10 +28,10 @@ describe('branch pruning', () => {
   });
 
   it('cuts only branches with an unbounded repeat, no capturing group and required literals', () => {
-    const src = compilePcre(`"(?:[^a-z]+[a-z]+=\\d|(x+)y|[0-9]+|ab)`).source;
+    const src = compilePcre(`"(?:[^a-z]+[a-z]+=\\d|(x+)y|[a-z]+|ab)`).source;
     const cut = pruneCandidates(src).map((c) => src.slice(c.start, c.end));
     expect(cut).toEqual(['[^a-z]+[a-z]+=\\d']);
-    expect(cutSource(src, pruneCandidates(src))).toBe(`"(?:(?!)|(x+)y|[0-9]+|ab)`);
+    expect(cutSource(src, pruneCandidates(src))).toBe(`"(?:(?!)|(x+)y|[a-z]+|ab)`);
   });
 
   it('matches a long value as the full pattern does, cutting the branch it cannot match', () => {
@@ -48,9 +48,13 @@ describe('branch pruning', () => {
     expect(exec(neither)).toBeNull();
   });
 
-  it('cuts on single chars only, whatever their case in the value', () => {
-    // `select\s+\w+` needs ` select`-like literals, not single chars: never a candidate.
-    expect(pruneCandidates(compilePcre('a|select\\s+\\w+').source)).toEqual([]);
+  it('checks single chars, from longer literals their first and last, whatever their case in the value', () => {
+    // `select\s+\w+` needs `select` and a whitespace char after it: its first char `s`, and that
+    // whitespace. `\d` counts as its ten digits.
+    const sets = pruneCandidates(compilePcre('a|select\\s+\\w+').source)[0]!.sets.map((set) => String.fromCharCode(...set));
+    expect(sets).toContain('s');
+    expect(sets).toContain('\t\n\v\f\r ');
+    expect(singleCharSets(compilePcre('x\\W*\\d').source).map((set) => String.fromCharCode(...set))).toEqual(['x', '0123456789']);
     const re = compilePcre('(?i)x|[^;]+;[a-z]+#');
     const exec = prunedExec(re);
     const long = 'q'.repeat(MIN_LENGTH);

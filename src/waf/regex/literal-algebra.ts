@@ -190,7 +190,7 @@ export function isCaselessByte(c: number): boolean {
 }
 
 /** Chars a class may have and still count as literals: `[\n\r;`{]` (CRS 932125's command separators) has 5. */
-const MAX_CLASS = 8;
+export const MAX_CLASS = 8;
 
 /**
  * One character set (a class or an escape), ASCII lower-cased, less the `excluded` chars (ASCII
@@ -199,7 +199,7 @@ const MAX_CLASS = 8;
  * Latin-1 symbols (`\xbc`, CRS 941310's evasion) are literals like ASCII ones. A set of excluded
  * chars only cannot match: NEVER.
  */
-export function charsInfo(chars: Set<number> | undefined, excluded?: ReadonlySet<number>): Info {
+export function charsInfo(chars: Set<number> | undefined, excluded?: ReadonlySet<number>, maxClass = MAX_CLASS): Info {
   if (chars === undefined) return ANY;
   const folded = new Set<string>();
   for (const c of chars) {
@@ -208,5 +208,5 @@ export function charsInfo(chars: Set<number> | undefined, excluded?: ReadonlySet
     folded.add(String.fromCharCode(c >= 65 && c <= 90 ? c + 32 : c));
   }
   if (folded.size === 0) return NEVER;
-  return folded.size <= MAX_CLASS ? { exact: [...folded], req: undefined } : ANY;
+  return folded.size <= maxClass ? { exact: [...folded], req: undefined } : ANY;
 }

@@ -13,20 +13,24 @@
  */
 
 import { escapeChars, parseClass } from './char-sets.js';
-import { ANY, EMPTY, NEVER, Unsupported, allReqs, alternate, better, charsInfo, acrossJoint, concat, isNever, jointAffixes, reqOf, repeat, type Info } from './literal-algebra.js';
+import { ANY, EMPTY, MAX_CLASS, NEVER, Unsupported, allReqs, alternate, better, charsInfo, acrossJoint, concat, isNever, jointAffixes, reqOf, repeat, type Info } from './literal-algebra.js';
 
 class Parser {
   i = 0;
-  /** `excluded`: chars assumed absent from the input; `mentioned` collects the chars of every small char set parsed (see allLiteralSets). */
+  /**
+   * `excluded`: chars assumed absent from the input; `mentioned` collects the chars of every small
+   * char set parsed (see allLiteralSets); `maxClass`: the largest class kept as its chars.
+   */
   constructor(
     readonly src: string,
     readonly excluded: ReadonlySet<number> | undefined,
     readonly mentioned: Set<number> | undefined,
+    readonly maxClass = MAX_CLASS,
   ) {}
 
   private chars(set: Set<number> | undefined): Info {
     if (set !== undefined && this.mentioned !== undefined) for (const c of set) this.mentioned.add(c);
-    return charsInfo(set, this.excluded);
+    return charsInfo(set, this.excluded, this.maxClass);
   }
 
   parseAlternation(): Info {
@@ -213,11 +217,12 @@ export function withoutImplied(sorted: readonly (readonly string[])[]): (readonl
  * those chars as one-char literals too: the parse assumes they are absent from the input, so what
  * it proves holds only for inputs without them, and an input with one passes any set. When no
  * input without them can match, that is the one set. `mentioned`, when given, receives the chars
- * of every literal char and small class: excluding any other char changes nothing.
+ * of every literal char and small class: excluding any other char changes nothing. `maxClass`:
+ * classes up to this many chars (ASCII case folded) count as their chars (`\d` needs 10).
  */
-export function allLiteralSets(source: string, excluded: ReadonlySet<number> | undefined, mentioned?: Set<number>): (readonly string[])[] | undefined {
+export function allLiteralSets(source: string, excluded: ReadonlySet<number> | undefined, mentioned?: Set<number>, maxClass = MAX_CLASS): (readonly string[])[] | undefined {
   try {
-    const parser = new Parser(source, excluded, mentioned);
+    const parser = new Parser(source, excluded, mentioned, maxClass);
     const info = parser.parseAlternation();
     if (parser.i !== source.length) return undefined;
     const escapes = [...(excluded ?? [])].map((c) => String.fromCharCode(c));
