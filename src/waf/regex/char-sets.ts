@@ -2,7 +2,7 @@
  * The chars a regex escape or class stands for, in the JavaScript source regex/literals.ts parses
  * (non-`u` mode): a set of char codes, or undefined when there are too many to be literals.
  */
-import { Unsupported } from './literal-algebra.js';
+import { MAX_CLASS, Unsupported } from './literal-algebra.js';
 
 /** Where the parser is in the source. */
 export interface Cursor {
@@ -12,7 +12,6 @@ export interface Cursor {
   readonly maxClass?: number;
 }
 
-const DEFAULT_MAX_CLASS = 8;
 const DIGITS = new Set(Array.from({ length: 10 }, (_, k) => 48 + k));
 
 /** The chars one escape stands for (at `cur.i`, the backslash); undefined when many. */
@@ -41,7 +40,7 @@ export function escapeChars(cur: Cursor, inClass: boolean): Set<number> | undefi
   const controls: Record<string, number> = { n: 10, r: 13, t: 9, f: 12, v: 11 };
   if (controls[next] !== undefined) return single(controls[next]!);
   if (next === '0' && !/\d/.test(src[cur.i] ?? '')) return single(0);
-  if (next === 'd' && (cur.maxClass ?? DEFAULT_MAX_CLASS) >= DIGITS.size) return new Set(DIGITS);
+  if (next === 'd' && (cur.maxClass ?? MAX_CLASS) >= DIGITS.size) return new Set(DIGITS);
   if (/[dDwWsS]/.test(next)) return undefined;
   if (inClass && next === 'b') return single(8);
   if (/[A-Za-z0-9]/.test(next)) throw new Unsupported(`\\${next}`);
@@ -75,5 +74,5 @@ export function parseClass(cur: Cursor): Set<number> | undefined {
     else if (chars !== undefined) for (const c of one) chars.add(c);
   }
   cur.i++;
-  return negated || chars === undefined || chars.size > (cur.maxClass ?? DEFAULT_MAX_CLASS) ? undefined : chars;
+  return negated || chars === undefined || chars.size > (cur.maxClass ?? MAX_CLASS) ? undefined : chars;
 }
