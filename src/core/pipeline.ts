@@ -188,7 +188,12 @@ export class Pipeline {
    * Synchronous while every hook returns a Buffer (the waf's and openapi's do): no promise hops
    * between the upstream's last byte and the response. May throw (a denial) instead of rejecting.
    */
-  runResponseBody(ctx: RequestContext, plan: ResponseBodyPlan, body: Buffer, head: HeaderList, status: number, start = 0): Buffer | Promise<Buffer> {
+  runResponseBody(ctx: RequestContext, plan: ResponseBodyPlan, body: Buffer, head: HeaderList, status: number): Buffer | Promise<Buffer> {
+    return this.runResponseBodyFrom(0, ctx, plan, body, head, status);
+  }
+
+  /** runResponseBody from step `start` on: where an asynchronous hook's answer picks up. */
+  private runResponseBodyFrom(start: number, ctx: RequestContext, plan: ResponseBodyPlan, body: Buffer, head: HeaderList, status: number): Buffer | Promise<Buffer> {
     let current = body;
     for (let i = start; i < plan.steps.length; i++) {
       const step = plan.steps[i]!;
@@ -205,10 +210,10 @@ export class Pipeline {
       }
       const before = current;
       return Promise.resolve(result).then(
-        (next) => this.runResponseBody(ctx, plan, next, head, status, i + 1),
+        (next) => this.runResponseBodyFrom(i + 1, ctx, plan, next, head, status),
         (error: unknown) => {
           this.onStepError(ctx, step, error);
-          return this.runResponseBody(ctx, plan, before, head, status, i + 1);
+          return this.runResponseBodyFrom(i + 1, ctx, plan, before, head, status);
         },
       );
     }

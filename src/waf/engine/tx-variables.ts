@@ -54,10 +54,9 @@ const NO_SLOTS: VarEntry[] = [];
  * everything into one plain map, so that a name written again afterwards goes last, as in a Map.
  */
 export class TxVariables {
+  /** Set in slot mode: its index names the slots. */
   private base: TxBase | undefined = undefined;
-  private index: ReadonlyMap<string, number> | undefined = undefined;
-  private names: readonly string[] = [];
-  /** Every slot is set while `index` is: a delete leaves slot mode. */
+  /** Every slot is set while `base` is: a delete leaves slot mode. */
   private slots: VarEntry[] = NO_SLOTS;
   private added = new Map<string, VarEntry>();
 
@@ -69,14 +68,12 @@ export class TxVariables {
   startFrom(base: TxBase): void {
     if (this.size !== 0) throw new Error('TX must be empty to start from a base');
     this.base = base;
-    this.index = base.index;
-    this.names = base.names;
     this.slots = base.slots.slice();
   }
 
   get(name: string): VarEntry | undefined {
-    if (this.index !== undefined) {
-      const slot = this.index.get(name);
+    if (this.base !== undefined) {
+      const slot = this.base.index.get(name);
       if (slot !== undefined) return this.slots[slot];
     }
     return this.added.get(name);
@@ -87,8 +84,8 @@ export class TxVariables {
   }
 
   set(name: string, entry: VarEntry): void {
-    if (this.index !== undefined) {
-      const slot = this.index.get(name);
+    if (this.base !== undefined) {
+      const slot = this.base.index.get(name);
       if (slot !== undefined) {
         this.slots[slot] = entry;
         return;
@@ -98,14 +95,12 @@ export class TxVariables {
   }
 
   delete(name: string): boolean {
-    if (this.index?.has(name)) this.leaveSlotMode();
+    if (this.base?.index.has(name)) this.leaveSlotMode();
     return this.added.delete(name);
   }
 
   clear(): void {
     this.base = undefined;
-    this.index = undefined;
-    this.names = [];
     this.slots = NO_SLOTS;
     this.added.clear();
   }
@@ -133,13 +128,13 @@ export class TxVariables {
   }
 
   *[Symbol.iterator](): IterableIterator<[string, VarEntry]> {
-    for (let i = 0; i < this.slots.length; i++) yield [this.names[i]!, this.slots[i]!];
+    for (let i = 0; i < this.slots.length; i++) yield [this.base!.names[i]!, this.slots[i]!];
     yield* this.added;
   }
 
   private leaveSlotMode(): void {
     const all = new Map<string, VarEntry>();
-    for (let i = 0; i < this.slots.length; i++) all.set(this.names[i]!, this.slots[i]!);
+    for (let i = 0; i < this.slots.length; i++) all.set(this.base!.names[i]!, this.slots[i]!);
     for (const [name, entry] of this.added) all.set(name, entry);
     this.clear();
     this.added = all;
