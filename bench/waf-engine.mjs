@@ -6,6 +6,7 @@
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { benchCrsDir } from './lib/waf-scenario.mjs';
+import { fourKbJson } from './lib/waf-requests.mjs';
 
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const load = (p) => import(pathToFileURL(path.join(repoRoot, 'dist', p)).href);
@@ -27,11 +28,7 @@ const evaluate = (req, tx = engine.newTransaction()) => {
 };
 
 const headers = [['Host', 'api.test'], ['User-Agent', 'Mozilla/5.0 (X11; Linux x86_64) Firefox/120.0'], ['Accept', 'application/json'], ['Accept-Encoding', 'gzip']];
-// The issue's 4 KB JSON body: as many order items as fit in 4,096 bytes (57: 4,055 bytes).
-const item = (i) => ({ id: i, name: `item number ${i}`, note: 'a short description', qty: i % 5 });
-const items = [];
-while (JSON.stringify({ order: 'A-1001', items: [...items, item(items.length)] }).length <= 4096) items.push(item(items.length));
-const body = Buffer.from(JSON.stringify({ order: 'A-1001', items }));
+const body = fourKbJson();
 const requests = {
   'GET, no body': { method: 'GET', uri: '/api/items?page=2&sort=price', protocol: 'HTTP/1.1', headers, body: undefined, remoteAddr: '10.0.0.1' },
   [`JSON body, ${body.length} bytes`]: {

@@ -101,6 +101,7 @@ describe('the CRS setup folded at load', () => {
 // Paranoia-style skips on a name only the setup writes, decided at load for folded transactions.
 const DECIDED = `${SETUP}
 SecRule ARGS:rm "@rx ." "id:28,phase:1,pass,nolog,ctl:ruleRemoveById=26"
+SecRule ARGS:rm24 "@rx ." "id:32,phase:1,pass,nolog,ctl:ruleRemoveById=24"
 SecRule TX:level "@lt 2" "id:23,phase:2,pass,nolog,skipAfter:END-PL2"
 SecRule ARGS "@rx pl2" "id:24,phase:2,pass,log"
 SecMarker "END-PL2"
@@ -128,7 +129,7 @@ describe('TX checks decided at load', () => {
     expect(decidedIds(1)).toEqual([]);
   });
 
-  it.each(['/?q=pl2', '/?q=pl3', '/?q=pl2&rm=1', '/?q=pl3&rm=1', '/?q=attack', '/?q=chained'])('%s: the same TX, matches and verdict as evaluating every rule', (uri) => {
+  it.each(['/?q=pl2', '/?q=pl3', '/?q=pl2&rm=1', '/?q=pl3&rm=1', '/?q=pl2&rm24=1', '/?q=pl3&rm24=1', '/?q=attack', '/?q=chained'])('%s: the same TX, matches and verdict as evaluating every rule', (uri) => {
     const folded = outcome(engine, request(uri), true);
     expect(folded).toEqual(outcome(engine, request(uri), false));
   });
@@ -161,6 +162,23 @@ describe('TX checks decided at load', () => {
     expect(result(true)).toEqual(result(false));
   });
 
+  it('stand when a ctl removed a rule no jump passes over (as CRS 920539 does in every JSON request)', () => {
+    /** The ids evaluateLink ran on: a decided check is jumped over, not evaluated. */
+    const evaluated = (uri: string) => {
+      const tx = engine.newTransaction();
+      tx.profile = new Map();
+      engine.evaluateRequest(request(uri), tx);
+      return [...tx.profile.keys()];
+    };
+    expect(evaluated('/?q=pl2')).not.toContain(26);
+    // 24 is a rule on the request, not a check on a jump's way: 23 and 26 stay decided.
+    expect(evaluated('/?q=pl2&rm24=1')).not.toContain(23);
+    expect(evaluated('/?q=pl2&rm24=1')).not.toContain(26);
+    // 26 removed: the jump over it is set aside; the one over 23, which does not pass 26, stands.
+    expect(evaluated('/?q=pl3&rm=1')).not.toContain(23);
+    expect(outcome(engine, request('/?q=pl3&rm=1'), true).ids).toContain(27);
+  });
+
   it('go where evaluation would: the skip taken, or set aside by a rule removal at run time', () => {
     expect(outcome(engine, request('/?q=pl3'), true).ids).not.toContain(27);
     // With rule 26 removed by a ctl, its decided skip must not be taken: 27 runs.
@@ -176,7 +194,10 @@ describe.skipIf(CRS_DIR === undefined)('the fold on the CRS', () => {
     const engine = WafEngine.fromCrs({ crsDir: CRS_DIR!, settings: CRS_TEST_SETTINGS });
     const fold = engine.prefixFold!;
     expect(fold.end - fold.start).toBeGreaterThan(20);
-    for (const req of [request('/'), request('/?id=1%27%20or%201=1--', [['User-Agent', 'sqlmap/1.0']])]) {
+    // A JSON body: CRS 920539 removes 920540 with a ctl, and the decisions after it must still hold.
+    const json = Buffer.from('{"order":"A-1","items":[{"id":1,"note":"x\' or 1=1--"}]}');
+    const post: WafRequest = { ...request('/api', [['Content-Type', 'application/json'], ['Content-Length', String(json.length)]]), method: 'POST', body: json };
+    for (const req of [request('/'), request('/?id=1%27%20or%201=1--', [['User-Agent', 'sqlmap/1.0']]), post]) {
       expect(outcome(engine, req, true)).toEqual(outcome(engine, req, false));
     }
   });

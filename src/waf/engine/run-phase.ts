@@ -71,7 +71,7 @@ export function runPhase(tx: Transaction, ruleSet: RuleSet, phase: number, fold?
     if (decisions !== undefined) {
       // A run of TX checks on names only the setup writes, and markers: where it leads was known
       // at load (tx-decisions.ts).
-      const next = takeDecision(tx, decisions, i);
+      const next = takeDecision(tx, decisions, i, rules);
       if (next >= 0) {
         i = next;
         continue;

@@ -21,6 +21,8 @@ import type { Transaction } from './transaction.js';
 export interface Decisions {
   /** Per rule index: the index evaluation goes on from (past the checks and markers that follow), or -1 when the rule is evaluated. */
   readonly next: Int32Array;
+  /** The same, one rule at a time (before the runs were joined): the path `next` jumps over, for pathRemoved. */
+  readonly step: Int32Array;
   /** Operator calls evaluating the checks on the way would charge. */
   readonly cost: Uint16Array;
   /** The entry the last matching check on the way makes MATCHED_VAR. */
@@ -102,8 +104,9 @@ export function planDecisions(ruleSet: RuleSet, stretch: { start: number; end: n
     rules.forEach((rule, i) => {
       if (rule.marker !== undefined && !(phase === 1 && i < stretch.end)) next[i] = i + 1;
     });
+    const step = next.slice();
     collapsePaths(next, cost, matchedVar);
-    return { next, cost, matchedVar };
+    return { next, step, cost, matchedVar };
   });
 }
 
@@ -127,14 +130,31 @@ function collapsePaths(next: Int32Array, cost: Uint16Array, matchedVar: (VarEntr
 const PROBE_BUDGET = 1_000;
 
 /**
- * Where evaluation goes on from rule `i` when its check is decided and nothing at run time set the
- * decision aside (a rule removal, a TX target removal, a budget about to run out); -1 otherwise.
+ * True when a `ctl` removed one of the checks the jump from `i` passes over: evaluation would skip
+ * that check instead of taking its outcome. Markers do nothing either way.
  */
-export function takeDecision(tx: Transaction, decisions: Decisions, i: number): number {
+function pathRemoved(tx: Transaction, decisions: Decisions, rules: readonly Rule[], i: number): boolean {
+  const step = decisions.step;
+  for (let j = i; j < step.length && step[j]! >= 0; j = step[j]!) {
+    const rule = rules[j]!;
+    if (rule.marker === undefined && tx.isRuleRemoved(rule)) return true;
+  }
+  return false;
+}
+
+/**
+ * Where evaluation goes on from rule `i` (of `rules`, the phase's list) when its check is decided
+ * and nothing at run time set the decision aside (the removal of a check on its way, a TX target
+ * removal, a budget about to run out); -1 otherwise. A removal elsewhere leaves it standing: every
+ * JSON request removes 920540 (CRS 920539), and setting all decisions aside for that made such a
+ * request evaluate ~45 more paranoia-level checks in phase 2, and in its response phases.
+ */
+export function takeDecision(tx: Transaction, decisions: Decisions, i: number, rules: readonly Rule[]): number {
   const next = decisions.next[i]!;
   if (next < 0) return -1;
   const cost = decisions.cost[i]!;
-  if (tx.removedIds.length !== 0 || tx.removedTags.size !== 0 || tx.txTargetsRemoved || tx.budget < cost) return -1;
+  if (tx.txTargetsRemoved || tx.budget < cost) return -1;
+  if ((tx.removedIds.length !== 0 || tx.removedTags.size !== 0) && pathRemoved(tx, decisions, rules, i)) return -1;
   tx.budget -= cost;
   const entry = decisions.matchedVar[i];
   if (entry !== undefined) tx.matchedVar = entry;

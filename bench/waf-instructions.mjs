@@ -1,0 +1,132 @@
+#!/usr/bin/env node
+// Machine instructions per request through the WAF engine, counted by valgrind's callgrind (build
+// first; needs valgrind): `node bench/waf-instructions.mjs [--crs DIR] [--runs N] [--root DIR]... [--without ID,...] [--repeat N]`.
+//
+// CPU time on a shared machine moves by more than one optimization saves (the same build measured
+// 47-83 us a GET within minutes here, and A/A comparisons in one process spread +-4%). An
+// instruction count does not move with what else the machine runs: three processes of one build
+// counted within 0.4% of each other (with STEADY_HEAP below; up to 8% apart without it).
+// `--repeat N` counts in N processes and reports the median and range. It misses what
+// instructions hide (cache misses, branch mispredictions): it complements time, it does not
+// replace it. Several --root DIRs (other
+// checkouts, built) are counted in turn for a comparison; `--without ID,ID` counts without those
+// rules as well (what they cost, with what they cause).
+// See docs/waf.md, "Cost per request".
+import { spawn, spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { benchCrsDir } from './lib/waf-scenario.mjs';
+import { benchEngine, wafBenchRequests } from './lib/waf-requests.mjs';
+
+const self = fileURLToPath(import.meta.url);
+const repoRoot = path.resolve(path.dirname(self), '..');
+const args = process.argv.slice(2);
+const opt = (n) => (args.includes(n) ? args[args.indexOf(n) + 1] : undefined);
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+const waitFor = async (file, seconds) => {
+  for (let i = 0; i < seconds * 5; i++) {
+    if (existsSync(file)) return;
+    await sleep(200);
+  }
+  throw new Error(`timed out waiting for ${file}`);
+};
+
+/**
+ * Under callgrind, with counting off: warm the engine up (the JIT must have settled), then for
+ * each request let the parent switch counting on, run it `runs` times, and wait for the count to
+ * be dumped. Files in `dir` are the handshake (valgrind's client requests are not reachable from JS).
+ */
+async function child(dir, root, crsDir, runs, without) {
+  const engine = await benchEngine(root, crsDir, without);
+  const requests = Object.entries(wafBenchRequests());
+  const once = ({ request, response }) => {
+    const tx = engine.newTransaction();
+    engine.evaluateRequest(request(), tx);
+    if (tx.interruption !== undefined) throw new Error(`the bench request was blocked by rule ${tx.interruption.ruleId}`);
+    if (response === undefined) return;
+    engine.parkForResponse(tx);
+    engine.evaluateResponse(tx, response());
+  };
+  for (let i = 0; i < 400; i++) for (const [, r] of requests) once(r);
+  for (let k = 0; k < requests.length; k++) {
+    writeFileSync(path.join(dir, `ready.${k}`), '');
+    await waitFor(path.join(dir, `go.${k}`), 120);
+    for (let i = 0; i < runs; i++) once(requests[k][1]);
+    writeFileSync(path.join(dir, `done.${k}`), '');
+    await waitFor(path.join(dir, `dumped.${k}`), 120);
+  }
+}
+
+/**
+ * Node flags for a steady count: a major GC of the whole heap (the compiled CRS included) falling
+ * inside one count moved it by up to 35% between runs, so the old generation starts large enough
+ * for none to be due, and no idle-time GC (memory reducer) or bytecode flushing runs between
+ * counts. Young-generation collections stay: the requests' own garbage is part of their cost.
+ */
+const STEADY_HEAP = ['--initial-old-space-size=2048', '--no-memory-reducer', '--no-flush-bytecode'];
+
+function control(pid, ...flags) {
+  const r = spawnSync('callgrind_control', [...flags, String(pid)], { encoding: 'utf8' });
+  if (r.status !== 0) throw new Error(`callgrind_control ${flags.join(' ')} failed: ${r.stderr || r.stdout}`);
+}
+
+/** Instructions per request for each bench request, with the build in `root`. */
+async function count(root, crsDir, runs, without = '') {
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'portcullis-instr-'));
+  try {
+    const out = path.join(dir, 'callgrind.out');
+    const proc = spawn('valgrind', ['--tool=callgrind', '--instr-atstart=no', `--callgrind-out-file=${out}`, process.execPath, '--single-threaded', ...STEADY_HEAP, self, '--child', dir, '--root', root, '--crs', crsDir, '--runs', String(runs), '--without', without], { stdio: ['ignore', 'ignore', 'pipe'] });
+    let stderr = '';
+    proc.stderr.on('data', (d) => (stderr = (stderr + d).slice(-2000)));
+    const exited = new Promise((resolve) => proc.on('exit', resolve));
+    const names = Object.keys(wafBenchRequests());
+    const result = {};
+    for (let k = 0; k < names.length; k++) {
+      await Promise.race([waitFor(path.join(dir, `ready.${k}`), 600), exited.then(() => Promise.reject(new Error(`the counted process exited: ${stderr}`)))]);
+      const before = new Set(readdirSync(dir));
+      control(proc.pid, '-z'); // the counts since the last dump (the handshake's idle wait) are dropped
+      control(proc.pid, '-i', 'on');
+      writeFileSync(path.join(dir, `go.${k}`), '');
+      await waitFor(path.join(dir, `done.${k}`), 600);
+      control(proc.pid, '-i', 'off');
+      control(proc.pid, '-d');
+      const dump = readdirSync(dir).find((f) => f.startsWith('callgrind.out.') && !before.has(f));
+      if (dump === undefined) throw new Error('callgrind wrote no dump');
+      const totals = /^totals: (\d+)/m.exec(readFileSync(path.join(dir, dump), 'utf8'));
+      result[names[k]] = Math.round(Number(totals[1]) / runs);
+      writeFileSync(path.join(dir, `dumped.${k}`), '');
+    }
+    await exited;
+    return result;
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+if (args[0] === '--child') {
+  await child(args[1], opt('--root'), opt('--crs'), Number(opt('--runs')), (opt('--without') ?? '').split(',').filter(Boolean).map(Number));
+} else {
+  if (spawnSync('valgrind', ['--version']).status !== 0) throw new Error('valgrind is needed (apt-get install valgrind)');
+  const crsDir = opt('--crs') ?? (await benchCrsDir(repoRoot));
+  const runs = Number(opt('--runs') ?? 300);
+  const roots = args.flatMap((a, i) => (a === '--root' ? [path.resolve(args[i + 1])] : []));
+  const without = opt('--without');
+  const repeat = Math.max(1, Number(opt('--repeat') ?? 1));
+  const fmt = (n) => n.toLocaleString('en');
+  /** Counts in `repeat` processes: per request, the median and (with repeats) the range. */
+  const show = async (root, label, withoutIds) => {
+    const all = [];
+    for (let i = 0; i < repeat; i++) all.push(await count(root, crsDir, runs, withoutIds));
+    const parts = Object.keys(all[0]).map((name) => {
+      const v = all.map((c) => c[name]).sort((a, b) => a - b);
+      return `${name} ${fmt(v[v.length >> 1])}${repeat > 1 ? ` (${fmt(v[0])}-${fmt(v[v.length - 1])})` : ''}`;
+    });
+    console.log(`${label}: ${parts.join('; ')} instructions per request`);
+  };
+  for (const root of roots.length > 0 ? roots : [repoRoot]) {
+    await show(root, root, '');
+    if (without !== undefined) await show(root, `${root} without ${without}`, without);
+  }
+}
