@@ -29,6 +29,8 @@ export interface Selector {
    * are immutable and hold no request data), so counting allocates nothing.
    */
   readonly countLists: readonly (readonly VarEntry[])[];
+  /** The collection's slot among the scalars (variables/scalars.ts), or -1: found at load, not per read. */
+  readonly scalarSlot: number;
 }
 
 /**

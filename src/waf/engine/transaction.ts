@@ -1,6 +1,6 @@
 import type { EngineMode, Exclusion, Macro, OperatorContext, Rule, RuleMatch, Selector, VarEntry } from '../types.js';
 import { Collection, NO_ENTRIES } from '../variables/collection.js';
-import { Scalars } from '../variables/scalars.js';
+import { Scalars, scalarSlot } from '../variables/scalars.js';
 import { inRanges } from '../compile/targets.js';
 import type { EvaluationCache } from './evaluation-cache.js';
 import { TxVariables } from './tx-variables.js';
@@ -125,7 +125,7 @@ export class Transaction implements OperatorContext {
 
   /** Every value a selector names, before exclusions. */
   select(sel: Selector): readonly VarEntry[] {
-    if (sel.kind !== 'count') return this.entriesOf(sel.collection, sel.key, sel.keyRegex);
+    if (sel.kind !== 'count') return this.entriesOf(sel.collection, sel.key, sel.keyRegex, sel.scalarSlot);
     const n = this.countOf(sel);
     return sel.countLists[n] ?? [{ name: sel.countName, key: sel.key ?? '', value: String(n) }];
   }
@@ -133,10 +133,11 @@ export class Transaction implements OperatorContext {
   /** How many values a count selector (`&TX:x`, `&ARGS`) counts, without a list for TX names. */
   private countOf(sel: Selector): number {
     if (sel.collection === 'TX' && sel.key !== undefined && sel.keyRegex === undefined) return this.tx.has(sel.key) ? 1 : 0;
-    return this.entriesOf(sel.collection, sel.key, sel.keyRegex).length;
+    return this.entriesOf(sel.collection, sel.key, sel.keyRegex, sel.scalarSlot).length;
   }
 
-  private entriesOf(collection: string, key: string | undefined, keyRegex: RegExp | undefined): readonly VarEntry[] {
+  /** `slot`: the collection's scalarSlot, when the caller knows it (a selector does). */
+  private entriesOf(collection: string, key: string | undefined, keyRegex: RegExp | undefined, slot = scalarSlot(collection)): readonly VarEntry[] {
     let all: readonly VarEntry[];
     if (collection === 'TX' && key !== undefined && keyRegex === undefined) {
       // The CRS reads TX by name in most of its rules: a map lookup, no copy of the collection.
@@ -156,7 +157,7 @@ export class Transaction implements OperatorContext {
     else if (collection === 'MATCHED_VAR') all = this.matchedVar ? [{ name: 'MATCHED_VAR', key: '', value: this.matchedVar.value }] : [];
     else if (collection === 'MATCHED_VAR_NAME') all = this.matchedVar ? [{ name: 'MATCHED_VAR_NAME', key: '', value: this.matchedVar.name }] : [];
     else {
-      const scalar = this.scalars.selection(collection);
+      const scalar = this.scalars.selectionAt(slot, collection);
       if (scalar !== undefined) return scalar;
       const c = this.collections.get(collection);
       // Most selections name what a request lacks (XML, FILES, a header): the shared empty list.

@@ -73,7 +73,7 @@ export function wholeCollection(tx: Transaction, sel: Selector): Collection | un
   if (sel.kind !== 'whole') return undefined;
   const coll = tx.collections.get(sel.collection);
   // A scalar of the same name wins, as in Transaction.entriesOf; most names are no collection at all.
-  return coll === undefined || tx.scalars.has(sel.collection) ? undefined : coll;
+  return coll === undefined || tx.scalars.selectionAt(sel.scalarSlot, sel.collection) !== undefined ? undefined : coll;
 }
 
 /**
@@ -85,8 +85,8 @@ export function presentBits(tx: Transaction, sources: readonly MaskSource[], wan
   let present = 0;
   for (let b = 0; b < sources.length; b++) {
     if ((wanted & (1 << b)) === 0) continue;
-    const { collection, key } = sources[b]!;
-    if (tx.scalars.has(collection)) present |= 1 << b;
+    const { collection, key, scalarSlot } = sources[b]!;
+    if (tx.scalars.selectionAt(scalarSlot, collection) !== undefined) present |= 1 << b;
     else {
       const coll = tx.collections.get(collection);
       if (coll !== undefined && (key === undefined ? coll.entries : coll.byKey(key)).length > 0) present |= 1 << b;

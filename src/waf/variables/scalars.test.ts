@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { Scalars } from './scalars.js';
+import { Scalars, scalarSlot } from './scalars.js';
+import { toSelector } from '../compile/targets.js';
 
 describe('scalars', () => {
   it('keep one shared one-entry list per variable, listed names and others alike', () => {
@@ -25,5 +26,21 @@ describe('scalars', () => {
     s.retainOnly(new Set(['REQUEST_METHOD', 'MY_OWN']));
     expect(['REQUEST_METHOD', 'REQUEST_URI', 'QUERY_STRING', 'MY_OWN', 'MY_OTHER'].map((n) => s.has(n))).toEqual([true, false, false, true, false]);
     expect(s.get('REQUEST_METHOD')).toBe('request_method');
+  });
+
+  it('read by the slot a selector found at load as by name, listed names and others alike', () => {
+    const s = new Scalars();
+    const names = ['REQUEST_URI', 'RESPONSE_BODY', 'UNIQUE_ID', 'MY_OWN', 'ARGS'];
+    s.set('REQUEST_URI', '/a');
+    s.set('MY_OWN', 'x');
+    for (const name of names) {
+      const slot = toSelector({ collection: name, key: undefined, keyIsRegex: false, count: false, exclude: false }).scalarSlot;
+      expect(slot).toBe(scalarSlot(name));
+      expect(s.selectionAt(slot, name), name).toBe(s.selection(name));
+    }
+    // Listed names have distinct slots; others (and collections) have none.
+    expect(new Set(['REQUEST_URI', 'RESPONSE_BODY', 'UNIQUE_ID'].map(scalarSlot)).size).toBe(3);
+    expect([scalarSlot('MY_OWN'), scalarSlot('ARGS')]).toEqual([-1, -1]);
+    expect(s.selectionAt(-1, 'MY_OWN')).toEqual([{ name: 'MY_OWN', key: '', value: 'x' }]);
   });
 });

@@ -15,6 +15,15 @@ const SLOT_NAMES = [
 const SLOT_OF: ReadonlyMap<string, number> = new Map(SLOT_NAMES.map((name, i) => [name, i]));
 
 /**
+ * The slot of a variable name, or -1 for a name without one: selectors and mask sources keep it
+ * from load on (compile/targets.ts), so reading a scalar costs an array read, not a lookup of its
+ * name (the scalars' map was 139 of a GET's ~500 Map lookups).
+ */
+export function scalarSlot(name: string): number {
+  return SLOT_OF.get(name) ?? -1;
+}
+
+/**
  * Single-valued variables (REQUEST_URI, REQUEST_METHOD, ...). Each is kept as the one-entry list a
  * rule's selection of it returns, built when the value is set (about 20 times a request) rather
  * than at every selection (about 50 in a GET's rules). The lists are shared: never mutated.
@@ -48,6 +57,11 @@ export class Scalars {
   selection(name: string): readonly VarEntry[] | undefined {
     const slot = SLOT_OF.get(name);
     return slot !== undefined ? this.slots[slot] : this.others?.get(name);
+  }
+
+  /** selection(name) when `slot` is scalarSlot(name), known at load. */
+  selectionAt(slot: number, name: string): readonly VarEntry[] | undefined {
+    return slot >= 0 ? this.slots[slot] : this.others?.get(name);
   }
 }
 
