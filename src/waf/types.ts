@@ -31,6 +31,8 @@ export interface Selector {
   readonly countLists: readonly (readonly VarEntry[])[];
   /** The collection's slot among the scalars (variables/scalars.ts), or -1: found at load, not per read. */
   readonly scalarSlot: number;
+  /** Its slot among a transaction's collections (variables/collection.ts COLLECTION_SLOTS), or -1. */
+  readonly collectionSlot: number;
 }
 
 /**

@@ -1,5 +1,6 @@
 import type { Rule } from '../types.js';
 import { scalarSlot } from '../variables/scalars.js';
+import { COLLECTION_SLOTS } from '../variables/collection.js';
 
 /** Variables whose values change while a phase runs (TX, MATCHED_*, REQBODY_PROCESSOR): their presence cannot be decided at a phase's start. */
 export const VOLATILE = new Set(['TX', 'MATCHED_VAR', 'MATCHED_VARS', 'MATCHED_VAR_NAME', 'MATCHED_VARS_NAMES', 'REQBODY_PROCESSOR']);
@@ -12,8 +13,9 @@ export interface MaskSource {
   readonly collection: string;
   /** Lower-cased, as Collection.byKey takes it. */
   readonly key: string | undefined;
-  /** The collection's slot among the scalars, or -1 (Selector.scalarSlot). */
+  /** The collection's slot among the scalars, and among the collections, or -1 (Selector.scalarSlot, .collectionSlot). */
   readonly scalarSlot: number;
+  readonly collectionSlot: number;
 }
 
 export interface TargetMasks {
@@ -59,7 +61,7 @@ export function planTargetMasks(phases: readonly (readonly Rule[])[]): TargetMas
         const name = `${sel.collection}:${sel.key}`;
         const keyBit = bitOf(keyBits, name);
         if (keyBit !== undefined) {
-          if (keys.length === keyBit) keys.push({ collection: sel.collection, key: sel.key, scalarSlot: sel.scalarSlot });
+          if (keys.length === keyBit) keys.push({ collection: sel.collection, key: sel.key, scalarSlot: sel.scalarSlot, collectionSlot: sel.collectionSlot });
           keyMask |= 1 << keyBit;
           continue;
         }
@@ -74,5 +76,5 @@ export function planTargetMasks(phases: readonly (readonly Rule[])[]): TargetMas
   const masks = both.map((list) => Uint32Array.from(list, ([m]) => m));
   const keyMasks = both.map((list) => Uint32Array.from(list, ([, k]) => k));
   const union = (m: Uint32Array) => m.reduce((all, x) => all | x, 0) >>> 0;
-  return { names: [...bits.keys()].map((collection) => ({ collection, key: undefined, scalarSlot: scalarSlot(collection) })), keys, phaseBits: masks.map(union), phaseKeyBits: keyMasks.map(union), masks, keyMasks };
+  return { names: [...bits.keys()].map((collection) => ({ collection, key: undefined, scalarSlot: scalarSlot(collection), collectionSlot: COLLECTION_SLOTS.slotOf(collection) })), keys, phaseBits: masks.map(union), phaseKeyBits: keyMasks.map(union), masks, keyMasks };
 }

@@ -3,6 +3,7 @@ import type { Exclusion, Selector, SelectorKind, VarEntry } from '../types.js';
 import { compilePcre } from '../regex/translate.js';
 import { intern, internOrUndefined } from './intern.js';
 import { scalarSlot } from '../variables/scalars.js';
+import { COLLECTION_SLOTS } from '../variables/collection.js';
 
 /** Key regexes (`ARGS:/^id_/`) are case-insensitive, as ModSecurity matches collection keys. */
 function keyRegex(raw: RawVariable): RegExp | undefined {
@@ -19,7 +20,7 @@ export function toSelector(raw: RawVariable): Selector {
   const countName = `&${raw.collection}${key ? ':' + key : ''}`;
   const countLists: (readonly VarEntry[])[] = [];
   if (raw.count) for (let n = 0; n <= PREBUILT_COUNTS; n++) countLists.push([{ name: countName, key: key ?? '', value: String(n) }]);
-  return { collection, key, keyRegex: re, countName, kind: kindOf(collection, key, re, raw.count), countLists, scalarSlot: scalarSlot(collection) };
+  return { collection, key, keyRegex: re, countName, kind: kindOf(collection, key, re, raw.count), countLists, scalarSlot: scalarSlot(collection), collectionSlot: COLLECTION_SLOTS.slotOf(collection) };
 }
 
 function kindOf(collection: string, key: string | undefined, re: RegExp | undefined, count: boolean): SelectorKind {

@@ -2,7 +2,6 @@ import type { Macro, Rule } from '../types.js';
 import type { RuleSet } from '../compile/ruleset.js';
 import { compileMacro } from './macro.js';
 import type { Transaction } from './transaction.js';
-import { retained } from '../variables/scalars.js';
 
 /**
  * What the response phases (3-5) of a rule set can read, by collection or variable name: their
@@ -55,6 +54,6 @@ function readsOf(ruleSet: RuleSet, phases: readonly number[]): ReadonlySet<strin
  */
 export function trimForResponse(tx: Transaction, reads: ReadonlySet<string>): void {
   tx.forgetMatches();
-  tx.collections = retained(tx.collections, reads);
+  tx.collections.retainOnly(reads);
   tx.scalars.retainOnly(reads);
 }

@@ -1,5 +1,6 @@
 import type { EngineMode, Exclusion, Macro, OperatorContext, Rule, RuleMatch, Selector, VarEntry } from '../types.js';
-import { Collection, NO_ENTRIES } from '../variables/collection.js';
+import { Collection, COLLECTION_SLOTS, NO_ENTRIES } from '../variables/collection.js';
+import { SlotMap } from '../variables/slot-map.js';
 import { Scalars, scalarSlot } from '../variables/scalars.js';
 import { inRanges } from '../compile/targets.js';
 import type { EvaluationCache } from './evaluation-cache.js';
@@ -21,8 +22,8 @@ interface TargetRemoval {
 
 /** Per-request state: collections, TX, what matched, and the `ctl` changes rules made. */
 export class Transaction implements OperatorContext {
-  /** Replaced, not emptied, when the transaction is parked (engine/park.ts). */
-  collections = new Map<string, Collection>();
+  /** By name, populate's in fixed slots (variables/slot-map.ts); trimmed when the transaction is parked (engine/park.ts). */
+  readonly collections = new SlotMap<Collection>(COLLECTION_SLOTS);
   readonly scalars = new Scalars();
   /** TX by lower-cased name; the entry keeps the name as first written. */
   readonly tx = new TxVariables();
@@ -125,7 +126,7 @@ export class Transaction implements OperatorContext {
 
   /** Every value a selector names, before exclusions. */
   select(sel: Selector): readonly VarEntry[] {
-    if (sel.kind !== 'count') return this.entriesOf(sel.collection, sel.key, sel.keyRegex, sel.scalarSlot);
+    if (sel.kind !== 'count') return this.entriesOf(sel.collection, sel.key, sel.keyRegex, sel.scalarSlot, sel.collectionSlot);
     const n = this.countOf(sel);
     return sel.countLists[n] ?? [{ name: sel.countName, key: sel.key ?? '', value: String(n) }];
   }
@@ -133,11 +134,17 @@ export class Transaction implements OperatorContext {
   /** How many values a count selector (`&TX:x`, `&ARGS`) counts, without a list for TX names. */
   private countOf(sel: Selector): number {
     if (sel.collection === 'TX' && sel.key !== undefined && sel.keyRegex === undefined) return this.tx.has(sel.key) ? 1 : 0;
-    return this.entriesOf(sel.collection, sel.key, sel.keyRegex, sel.scalarSlot).length;
+    return this.entriesOf(sel.collection, sel.key, sel.keyRegex, sel.scalarSlot, sel.collectionSlot).length;
   }
 
-  /** `slot`: the collection's scalarSlot, when the caller knows it (a selector does). */
-  private entriesOf(collection: string, key: string | undefined, keyRegex: RegExp | undefined, slot = scalarSlot(collection)): readonly VarEntry[] {
+  /** `slot`, `collSlot`: the collection's scalarSlot and collectionSlot, when the caller knows them (a selector does). */
+  private entriesOf(
+    collection: string,
+    key: string | undefined,
+    keyRegex: RegExp | undefined,
+    slot = scalarSlot(collection),
+    collSlot = COLLECTION_SLOTS.slotOf(collection),
+  ): readonly VarEntry[] {
     let all: readonly VarEntry[];
     if (collection === 'TX' && key !== undefined && keyRegex === undefined) {
       // The CRS reads TX by name in most of its rules: a map lookup, no copy of the collection.
@@ -159,7 +166,7 @@ export class Transaction implements OperatorContext {
     else {
       const scalar = this.scalars.selectionAt(slot, collection);
       if (scalar !== undefined) return scalar;
-      const c = this.collections.get(collection);
+      const c = this.collections.getAt(collSlot, collection);
       // Most selections name what a request lacks (XML, FILES, a header): the shared empty list.
       if (c === undefined) return NO_ENTRIES;
       if (keyRegex !== undefined) return c.byRegex(keyRegex);

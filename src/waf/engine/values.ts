@@ -71,7 +71,7 @@ export function verdictOf(cache: EvaluationCache, value: string): number {
  */
 export function wholeCollection(tx: Transaction, sel: Selector): Collection | undefined {
   if (sel.kind !== 'whole') return undefined;
-  const coll = tx.collections.get(sel.collection);
+  const coll = tx.collections.getAt(sel.collectionSlot, sel.collection);
   // A scalar of the same name wins, as in Transaction.entriesOf; most names are no collection at all.
   return coll === undefined || tx.scalars.selectionAt(sel.scalarSlot, sel.collection) !== undefined ? undefined : coll;
 }
@@ -85,10 +85,10 @@ export function presentBits(tx: Transaction, sources: readonly MaskSource[], wan
   let present = 0;
   for (let b = 0; b < sources.length; b++) {
     if ((wanted & (1 << b)) === 0) continue;
-    const { collection, key, scalarSlot } = sources[b]!;
+    const { collection, key, scalarSlot, collectionSlot } = sources[b]!;
     if (tx.scalars.selectionAt(scalarSlot, collection) !== undefined) present |= 1 << b;
     else {
-      const coll = tx.collections.get(collection);
+      const coll = tx.collections.getAt(collectionSlot, collection);
       if (coll !== undefined && (key === undefined ? coll.entries : coll.byKey(key)).length > 0) present |= 1 << b;
     }
   }

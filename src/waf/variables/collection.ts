@@ -1,4 +1,12 @@
 import type { VarEntry } from '../types.js';
+import { SlotIndex } from './slot-map.js';
+
+/** The collections populate builds (variables/populate.ts), each with a fixed slot in a transaction's SlotMap. */
+export const COLLECTION_SLOTS = new SlotIndex([
+  'REQUEST_HEADERS', 'REQUEST_HEADERS_NAMES', 'REQUEST_COOKIES', 'REQUEST_COOKIES_NAMES', 'ARGS', 'ARGS_NAMES',
+  'ARGS_GET', 'ARGS_GET_NAMES', 'ARGS_POST', 'ARGS_POST_NAMES', 'XML', 'FILES', 'FILES_NAMES', 'FILES_SIZES',
+  'MULTIPART_PART_HEADERS', 'RESPONSE_HEADERS', 'RESPONSE_HEADERS_NAMES',
+]);
 
 /** The list of what a request lacks (a header, XML, FILES): shared, never mutated, so no list is allocated for it. */
 export const NO_ENTRIES: readonly VarEntry[] = [];
