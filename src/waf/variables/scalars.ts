@@ -25,11 +25,12 @@ export function scalarSlot(name: string): number {
 }
 
 /**
- * Single-valued variables (REQUEST_URI, REQUEST_METHOD, ...). Slots of their own rather than a
- * SlotMap (variables/slot-map.ts): built on it, a GET counted 1.1% more instructions (one more
- * object between a rule and its value, and shared code seeing two kinds of values). Each is kept as the one-entry list a
+ * Single-valued variables (REQUEST_URI, REQUEST_METHOD, ...). Each is kept as the one-entry list a
  * rule's selection of it returns, built when the value is set (about 20 times a request) rather
  * than at every selection (about 50 in a GET's rules). The lists are shared: never mutated.
+ * Slots of their own rather than a SlotMap (variables/slot-map.ts): built on one, a GET counted
+ * 1.1% more instructions (one more object between a rule and its value, and shared code seeing
+ * two kinds of values).
  */
 export class Scalars {
   private readonly slots: (readonly VarEntry[] | undefined)[] = new Array<readonly VarEntry[] | undefined>(SLOT_NAMES.length).fill(undefined);
