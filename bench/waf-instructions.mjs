@@ -6,9 +6,11 @@
 // 47-83 us a GET within minutes here, and A/A comparisons in one process spread +-4%). An
 // instruction count does not move with what else the machine runs: three processes of one build
 // counted within 0.4% of each other (with STEADY_HEAP below; up to 8% apart without it).
-// `--repeat N` counts in N processes and reports the median and range. It misses what
-// instructions hide (cache misses, branch mispredictions): it complements time, it does not
-// replace it. Several --root DIRs (other
+// `--repeat N` counts in N processes and reports the median and range. What V8 compiles depends on
+// what ran before, though: another --runs or warm-up (WAF_INSTR_WARM_UP, rounds of every request,
+// default 400) moved one request's count by up to 17%. So compare builds at the same settings
+// only, and trust a small difference when the requests agree on it. It misses what instructions
+// hide (cache misses, branch mispredictions): it complements time, it does not replace it. Several --root DIRs (other
 // checkouts, built) are counted in turn for a comparison; `--without ID,ID` counts without those
 // rules as well (what they cost, with what they cause).
 // See docs/waf.md, "Cost per request".
@@ -33,6 +35,10 @@ const waitFor = async (file, seconds) => {
   throw new Error(`timed out waiting for ${file}`);
 };
 
+/** Rounds of every request before counting: V8 compiles and recompiles hot code for a while, and in
+ * --single-threaded mode that work is counted where it falls. */
+const WARM_UP = Number(process.env.WAF_INSTR_WARM_UP ?? 400);
+
 /**
  * Under callgrind, with counting off: warm the engine up (the JIT must have settled), then for
  * each request let the parent switch counting on, run it `runs` times, and wait for the count to
@@ -49,8 +55,11 @@ async function child(dir, root, crsDir, runs, without) {
     engine.parkForResponse(tx);
     engine.evaluateResponse(tx, response());
   };
-  for (let i = 0; i < 400; i++) for (const [, r] of requests) once(r);
+  for (let i = 0; i < WARM_UP; i++) for (const [, r] of requests) once(r);
   for (let k = 0; k < requests.length; k++) {
+    // Each count starts with an empty young generation: the collections inside it are then the
+    // ones its own runs cause, the same for the same build and --runs, not what the warm-up left.
+    globalThis.gc({ type: 'minor' });
     writeFileSync(path.join(dir, `ready.${k}`), '');
     await waitFor(path.join(dir, `go.${k}`), 120);
     for (let i = 0; i < runs; i++) once(requests[k][1]);
@@ -61,11 +70,11 @@ async function child(dir, root, crsDir, runs, without) {
 
 /**
  * Node flags for a steady count: a major GC of the whole heap (the compiled CRS included) falling
- * inside one count moved it by up to 35% between runs, so the old generation starts large enough
+ * inside one count moved it by up to 8% between runs, so the old generation starts large enough
  * for none to be due, and no idle-time GC (memory reducer) or bytecode flushing runs between
  * counts. Young-generation collections stay: the requests' own garbage is part of their cost.
  */
-const STEADY_HEAP = ['--initial-old-space-size=2048', '--no-memory-reducer', '--no-flush-bytecode'];
+const STEADY_HEAP = ['--initial-old-space-size=2048', '--no-memory-reducer', '--no-flush-bytecode', '--expose-gc'];
 
 function control(pid, ...flags) {
   const r = spawnSync('callgrind_control', [...flags, String(pid)], { encoding: 'utf8' });
@@ -75,9 +84,10 @@ function control(pid, ...flags) {
 /** Instructions per request for each bench request, with the build in `root`. */
 async function count(root, crsDir, runs, without = '') {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'portcullis-instr-'));
+  let proc;
   try {
     const out = path.join(dir, 'callgrind.out');
-    const proc = spawn('valgrind', ['--tool=callgrind', '--instr-atstart=no', `--callgrind-out-file=${out}`, process.execPath, '--single-threaded', ...STEADY_HEAP, self, '--child', dir, '--root', root, '--crs', crsDir, '--runs', String(runs), '--without', without], { stdio: ['ignore', 'ignore', 'pipe'] });
+    proc = spawn('valgrind', ['--tool=callgrind', '--instr-atstart=no', `--callgrind-out-file=${out}`, process.execPath, '--single-threaded', ...STEADY_HEAP, self, '--child', dir, '--root', root, '--crs', crsDir, '--runs', String(runs), '--without', without], { stdio: ['ignore', 'ignore', 'pipe'] });
     let stderr = '';
     proc.stderr.on('data', (d) => (stderr = (stderr + d).slice(-2000)));
     const exited = new Promise((resolve) => proc.on('exit', resolve));
@@ -95,12 +105,15 @@ async function count(root, crsDir, runs, without = '') {
       const dump = readdirSync(dir).find((f) => f.startsWith('callgrind.out.') && !before.has(f));
       if (dump === undefined) throw new Error('callgrind wrote no dump');
       const totals = /^totals: (\d+)/m.exec(readFileSync(path.join(dir, dump), 'utf8'));
+      if (totals === null) throw new Error(`no totals in ${dump}`);
       result[names[k]] = Math.round(Number(totals[1]) / runs);
       writeFileSync(path.join(dir, `dumped.${k}`), '');
     }
     await exited;
     return result;
   } finally {
+    // A count that failed leaves no valgrind behind.
+    if (proc !== undefined && proc.exitCode === null) proc.kill('SIGKILL');
     rmSync(dir, { recursive: true, force: true });
   }
 }
