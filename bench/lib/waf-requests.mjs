@@ -53,7 +53,8 @@ export function wafBenchRequests() {
     [`JSON body, ${body.length} bytes`]: {
       request: request('POST', '/api/orders', [...BROWSER_HEADERS, ['Content-Type', 'application/json'], ['Content-Length', String(body.length)]], body),
     },
-    // The gateway bench's request (wrk: `GET /` with a Host header only) and its upstream's answer.
+    // The gateway bench's request (wrk: `GET /` with a Host header only; from 10.0.0.1 here, not
+    // loopback) and its upstream's answer.
     'gateway GET with its response': { request: request('GET', '/', [['Host', '127.0.0.1:8080']]), response },
   };
 }
