@@ -6,28 +6,24 @@
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { benchCrsDir } from './lib/waf-scenario.mjs';
-import { fourKbJson } from './lib/waf-requests.mjs';
+import { BROWSER_HEADERS as headers, benchEngine, fourKbJson } from './lib/waf-requests.mjs';
 
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const load = (p) => import(pathToFileURL(path.join(repoRoot, 'dist', p)).href);
 // As a gateway process runs (src/runtime/v8-tuning.ts): with V8's default, a process may settle
 // at random into a mode where the engine costs 1.7-2x.
 (await load('runtime/v8-tuning.js')).tuneV8ForGateway();
-const { WafEngine } = await load('waf/engine/waf-engine.js');
-const { compiledCrs } = await load('policies/waf/settings.js');
 const args = process.argv.slice(2);
 const opt = (n) => (args.includes(n) ? args[args.indexOf(n) + 1] : undefined);
 const crsDir = opt('--crs') ?? (await benchCrsDir(repoRoot));
 const runs = Number(opt('--runs') ?? 2000);
-const config = { crsDir, paranoiaLevel: 1, inboundThreshold: 5, exclusions: { ruleIds: [], tags: [], targets: [] } };
-const engine = new WafEngine(compiledCrs(crsDir, config));
+const engine = await benchEngine(repoRoot, crsDir);
 const usePrefilter = !args.includes('--no-prefilter');
 const evaluate = (req, tx = engine.newTransaction()) => {
   tx.usePrefilter = usePrefilter;
   return engine.evaluateRequest(req, tx);
 };
 
-const headers = [['Host', 'api.test'], ['User-Agent', 'Mozilla/5.0 (X11; Linux x86_64) Firefox/120.0'], ['Accept', 'application/json'], ['Accept-Encoding', 'gzip']];
 const body = fourKbJson();
 const requests = {
   'GET, no body': { method: 'GET', uri: '/api/items?page=2&sort=price', protocol: 'HTTP/1.1', headers, body: undefined, remoteAddr: '10.0.0.1' },

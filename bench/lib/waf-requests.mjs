@@ -12,7 +12,8 @@ export async function benchEngine(repoRoot, crsDir, ruleIds = []) {
   return new WafEngine(compiledCrs(crsDir, config));
 }
 
-const BROWSER_HEADERS = [['Host', 'api.test'], ['User-Agent', 'Mozilla/5.0 (X11; Linux x86_64) Firefox/120.0'], ['Accept', 'application/json'], ['Accept-Encoding', 'gzip']];
+/** A browser's headers, as the GET of the WAF benches sends them. */
+export const BROWSER_HEADERS = [['Host', 'api.test'], ['User-Agent', 'Mozilla/5.0 (X11; Linux x86_64) Firefox/120.0'], ['Accept', 'application/json'], ['Accept-Encoding', 'gzip']];
 
 /** The 4 KB JSON body: as many order items as fit in 4,096 bytes (57: 4,055 bytes). */
 export function fourKbJson() {

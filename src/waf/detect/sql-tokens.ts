@@ -20,7 +20,9 @@ export const STRONG_FUNCTIONS = new Set(
   'sleep benchmark pg_sleep extractvalue updatexml load_file xmltype dbms_pipe utl_inaddr utl_http sys_eval sys_exec char chr concat group_concat substring substr ascii version user database schema if ifnull md5 hex unhex ord mid cast convert count name_const make_set elt exp'.split(' '),
 );
 
-const TYPE = new Map<string, string>();
+/** The token type of each word with one (lower-cased); other words are barewords (n). */
+export const WORD_TYPES: ReadonlyMap<string, string> = new Map<string, string>();
+const TYPE = WORD_TYPES as Map<string, string>;
 for (const w of STATEMENTS.split(' ')) TYPE.set(w, 'E');
 for (const w of KEYWORDS.split(' ')) TYPE.set(w, 'k');
 for (const w of LOGIC.split(' ')) TYPE.set(w, '&');
