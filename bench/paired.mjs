@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 // Paired measurement of what one policy adds (build first): `node bench/paired.mjs [--pairs N]
-// [--slice S] [--only apikey,authz,...]`. See docs/benchmarks.md, "Paired slices".
+// [--slice S] [--connections C] [--only apikey,authz,...]`. See docs/benchmarks.md, "Paired slices".
 //
 // The targets "X adds at most N us CPU per request" compare two rows. Run one after the other, a
 // minute apart, they drift on a shared machine by more than the targets themselves (a whole row
@@ -27,6 +27,8 @@ const PAIRS = [
   ['openapi', 'openapi, 1 KB JSON body validated', 'portcullis-openapi-stream', 'portcullis-openapi', 25],
   ['full', 'audit log + anomaly detection', 'portcullis-quickstart', 'portcullis-full', 10],
   ['waf', 'waf, OWASP CRS at paranoia level 1, GET', 'portcullis-bare', 'portcullis-waf', 60],
+  ['waf-unbatched', 'waf as above with `batch: false`, GET', 'portcullis-bare', 'portcullis-waf-unbatched', 60],
+  ['waf-json', 'waf, OWASP CRS at paranoia level 1, 4 KB JSON body', 'portcullis-bare-json-4kb', 'portcullis-waf-json-4kb', 500],
 ];
 
 const benchDir = path.dirname(fileURLToPath(import.meta.url));
@@ -37,7 +39,7 @@ const opt = (name, fallback) => (args.includes(name) ? args[args.indexOf(name) +
 const pairs = Number(opt('--pairs', 10));
 const slice = Math.max(1, Math.round(Number(opt('--slice', 2)))); // wrk takes whole seconds
 const only = opt('--only', PAIRS.map((p) => p[0]).join(',')).split(',');
-const connections = 50;
+const connections = Math.max(1, Number(opt('--connections', 50)));
 
 const median = (v) => {
   const s = [...v].sort((a, b) => a - b);
@@ -84,7 +86,7 @@ async function main() {
   const lines = [
     `## Paired slices, ${new Date().toISOString()}`,
     '',
-    `${pairs} pairs of ${slice} s slices per target (A B, then B A, ...), both gateways up at once on the proxy CPU; load average ${os.loadavg()[0].toFixed(2)} at start.`,
+    `${pairs} pairs of ${slice} s slices per target (A B, then B A, ...), both gateways up at once on the proxy CPU, ${connections} connections; load average ${os.loadavg()[0].toFixed(2)} at start.`,
     '',
     '| target | baseline | with the policy | added: median of pairs | interquartile range | limit | met |',
     '|---|---:|---:|---:|---|---:|---|',

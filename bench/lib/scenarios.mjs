@@ -8,7 +8,7 @@ import { freePort, waitReady } from './net.mjs';
 import { connect } from 'node:net';
 import { runToEnd, start, which } from './procs.mjs';
 import { startIntrospection } from './introspection-scenario.mjs';
-import { startWaf } from './waf-scenario.mjs';
+import { startWaf, WAF_JSON_BODY } from './waf-scenario.mjs';
 import { ANOMALY_POLICY, auditConfig, quickstartPolicies } from './full-scenario.mjs';
 
 export const SCENARIO_NAMES = [
@@ -26,6 +26,9 @@ export const SCENARIO_NAMES = [
   'portcullis-openapi',
   'portcullis-introspection',
   'portcullis-waf',
+  'portcullis-waf-unbatched',
+  'portcullis-bare-json-4kb',
+  'portcullis-waf-json-4kb',
   'portcullis-bare-2-workers',
   'portcullis-ratelimit-memory',
   'portcullis-ratelimit-redis',
@@ -402,6 +405,12 @@ export function scenarios(ctx) {
     'portcullis-openapi': { start: startOpenApi },
     'portcullis-introspection': { authCheck: true, start: startIntrospection },
     'portcullis-waf': { start: (c, port) => startWaf(c, port, startPortcullis) },
+    'portcullis-waf-unbatched': { start: (c, port) => startWaf(c, port, startPortcullis, { name: 'portcullis-waf-unbatched', batch: false }) },
+    // The 4 KB JSON body POSTed to the bare route, and to the waf route (which inspects it).
+    'portcullis-bare-json-4kb': {
+      start: (c, port) => ({ ...startPortcullis(c, port, { name: 'portcullis-bare-json-4kb', workers: 1, policies: [], cpus: L.proxy1 }), body: WAF_JSON_BODY }),
+    },
+    'portcullis-waf-json-4kb': { start: (c, port) => startWaf(c, port, startPortcullis, { name: 'portcullis-waf-json-4kb', body: WAF_JSON_BODY }) },
     'portcullis-bare-2-workers': {
       start: (c, port) =>
         startPortcullis(c, port, { name: 'portcullis-bare-2-workers', workers: 2, policies: [], cpus: L.proxy2 }),

@@ -17,6 +17,12 @@ const routes = `    policies:
     policies:
       - name: waf
         config: { crsDir: "${CRS_DIR}", exclusions: { tags: [attack-sqli] } }
+  - name: unbatched
+    match: { paths: ["/unbatched/*"] }
+    forward: { upstream: up }
+    policies:
+      - name: waf
+        config: { crsDir: "${CRS_DIR}", batch: false }
   - name: watched
     match: { paths: ["/watched/*"] }
     forward: { upstream: up }
@@ -107,6 +113,25 @@ describe.skipIf(CRS_DIR === undefined)('waf policy through a real gateway', () =
   it('a route excluding the attack-sqli tag lets SQL injection through but still blocks XSS', async () => {
     expect((await send(`/lenient/items?id=${encodeURIComponent("1' OR '1'='1")}`)).status).toBe(200);
     expect((await send(`/lenient/items?c=${encodeURIComponent('<script>alert(1)</script>')}`)).status).toBe(403);
+  });
+
+  it('decides each request of a concurrent burst on its own: the attacks of one batch are blocked, the clean requests beside them go through', async () => {
+    const attack = (i: number) => `/api/items?id=${encodeURIComponent(`${i}' OR '1'='1`)}`;
+    const clean = (i: number) => `/api/products?q=shoes+${i}&page=${i}`;
+    const burst = Array.from({ length: 24 }, (_, i) => (i % 3 === 0 ? attack(i) : clean(i)));
+    const before = upstream.seen.length;
+    const results = await Promise.all(burst.map((p) => send(p)));
+    expect(results.map((r) => r.status)).toEqual(burst.map((_, i) => (i % 3 === 0 ? 403 : 200)));
+    // Only the clean ones reached the upstream, each once.
+    const forwarded = upstream.seen.slice(before).map((r) => r.url).sort();
+    expect(forwarded).toEqual(burst.filter((_, i) => i % 3 !== 0).sort());
+  });
+
+  it('with batch off, evaluates each request as it arrives, with the same decisions', async () => {
+    expect((await send(`/unbatched/items?id=${encodeURIComponent("1' OR '1'='1")}`)).status).toBe(403);
+    expect((await send('/unbatched/products?q=red+shoes')).status).toBe(200);
+    const order = await send('/unbatched/orders', { method: 'POST', type: 'application/json', body: JSON.stringify({ q: "x' UNION SELECT password FROM users --" }) });
+    expect(order.status).toBe(403);
   });
 
   it('in monitor mode forwards the attack and records the would-be denial', async () => {

@@ -8,6 +8,7 @@ import { BudgetExceededError } from '../../waf/engine/evaluate.js';
 import type { Transaction } from '../../waf/engine/transaction.js';
 import { WafEngine } from '../../waf/engine/waf-engine.js';
 import type { WafRequest } from '../../waf/request.js';
+import { TurnBatch, type InTurn } from './batch.js';
 import { responseInspection, WAF_TRANSACTION } from './response.js';
 import { compiledCrs } from './settings.js';
 import type { WafConfig } from './schema.js';
@@ -73,12 +74,15 @@ export function createWafPolicy(config: WafConfig, deps: PolicyDeps): PolicyInst
     throw new GatewayError('GW_WAF_BLOCKED', { reason: blockReason(tx), detail: 'The request was blocked by the web application firewall.' });
   }
 
-  const responses = config.responses.inspect ? responseInspection(engine, config.responses.mimeTypes, parseByteSize(config.responses.maxBodyBytes), config.onBudgetExceeded) : {};
+  // One batch for this engine's requests and responses: both phases' code and data stay cached (batch.ts).
+  const batch = config.batch ? new TurnBatch() : undefined;
+  const inTurn: InTurn = batch === undefined ? (job) => job() : (job) => batch.run(job);
+  const responses = config.responses.inspect ? responseInspection(engine, config.responses, config.onBudgetExceeded, inTurn) : {};
   return {
     ...responses,
     handle(ctx) {
-      if (!config.inspectBody || !hasBody(ctx)) return evaluate(ctx, undefined);
-      return bufferBody(ctx, maxBody, 'waf').then((body) => evaluate(ctx, body));
+      if (!config.inspectBody || !hasBody(ctx)) return inTurn(() => evaluate(ctx, undefined));
+      return bufferBody(ctx, maxBody, 'waf').then((body) => inTurn(() => evaluate(ctx, body)));
     },
   };
 }

@@ -53,6 +53,12 @@ export const WafSchema = Type.Object(
       { additionalProperties: false, default: {}, description: 'Response inspection (CRS phases 3 and 4)' },
     ),
     maxBodyBytes: ByteSize('Largest request body buffered for inspection; a larger body is refused with 413', '128kb'),
+    batch: Type.Boolean({
+      default: true,
+      description:
+        'Evaluate the requests and responses that arrive in one event-loop turn back to back, so the engine stays in the CPU caches ' +
+        '(under load it costs a third to half as much); off, each is evaluated as it arrives',
+    }),
     maxOperatorCalls: Type.Integer({
       minimum: 1_000,
       maximum: 10_000_000,
