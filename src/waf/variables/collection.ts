@@ -14,8 +14,13 @@ export const NO_ENTRIES: readonly VarEntry[] = [];
 /** An ordered multi-map with case-insensitive keys, as ModSecurity's collections are. */
 export class Collection {
   readonly entries: VarEntry[] = [];
-  /** `entries[i].key` lower-cased, computed once: rules select by key (`REQUEST_HEADERS:User-Agent`) many times per request. */
-  private readonly lowerKeys: string[] = [];
+  /**
+   * `entries[i].key` lower-cased, computed at the first `byKey` and kept up to date after: rules
+   * select headers by key (`REQUEST_HEADERS:User-Agent`) many times per request, but no CRS rule
+   * selects a JSON body's ~230 arguments by key, and lower-casing each as it was added cost ~70 K
+   * instructions a 4 KB body.
+   */
+  private lowerKeys: string[] | undefined = undefined;
   /** Bumped by every change: what the engine's per-collection memos are checked against (engine/values.ts). */
   version = 0;
 
@@ -23,22 +28,29 @@ export class Collection {
 
   add(key: string, value: string): void {
     this.entries.push({ name: `${this.name}:${key}`, key, value });
-    this.lowerKeys.push(key.toLowerCase());
+    this.lowerKeys?.push(key.toLowerCase());
     this.version++;
   }
 
   /** Empties the collection in place (ARGS is rebuilt before phase 2; the array keeps its identity). */
   clear(): void {
     this.entries.length = 0;
-    this.lowerKeys.length = 0;
+    this.lowerKeys = undefined;
     this.version++;
   }
 
   /** Entries whose key equals `lowerKey` (already lower-cased). */
   byKey(lowerKey: string): readonly VarEntry[] {
     // Rules ask for many headers a request does not have: no list is allocated for them.
+    const entries = this.entries;
+    if (entries.length === 0) return NO_ENTRIES;
+    let lowerKeys = this.lowerKeys;
+    if (lowerKeys === undefined) {
+      lowerKeys = this.lowerKeys = [];
+      for (let i = 0; i < entries.length; i++) lowerKeys.push(entries[i]!.key.toLowerCase());
+    }
     let out: VarEntry[] | undefined;
-    for (let i = 0; i < this.entries.length; i++) if (this.lowerKeys[i] === lowerKey) (out ??= []).push(this.entries[i]!);
+    for (let i = 0; i < entries.length; i++) if (lowerKeys[i] === lowerKey) (out ??= []).push(entries[i]!);
     return out ?? NO_ENTRIES;
   }
 
