@@ -89,6 +89,21 @@ SecRule ARGS_NAMES "@streq json.tags.1" "id:3,phase:2,pass"`);
     expect(byMacro.matches.map((m) => m.msg)).toEqual(['json.id']);
   });
 
+  it('builds ARGS_POST only when a rule reads it or its names, and ARGS holds the body either way', () => {
+    const form = (engine: WafEngine) => engine.evaluateRequest(request('/?q=1', { method: 'POST', headers: [['Content-Type', 'application/x-www-form-urlencoded']], body: 'a=1&b=two' }));
+    const unread = form(WafEngine.fromSecLang('SecRule ARGS "@streq two" "id:1,phase:2,pass"'));
+    expect(unread.matches.map((m) => m.id)).toEqual([1]);
+    expect(unread.collections.has('ARGS_POST')).toBe(false);
+    expect(unread.collection('ARGS').entries.map((e) => [e.name, e.value])).toEqual([['ARGS:q', '1'], ['ARGS:a', '1'], ['ARGS:b', 'two']]);
+    expect(unread.scalars.get('ARGS_COMBINED_SIZE')).toBe(String('q1a1btwo'.length));
+    const byTarget = form(WafEngine.fromSecLang(`SecRule ARGS_POST:b "@streq two" "id:2,phase:2,pass"
+SecRule &ARGS_POST "@eq 2" "id:3,phase:2,pass"`));
+    expect(byTarget.matches.map((m) => m.id)).toEqual([2, 3]);
+    expect(byTarget.collection('ARGS_POST').entries.map((e) => e.name)).toEqual(['ARGS_POST:a', 'ARGS_POST:b']);
+    const byNames = form(WafEngine.fromSecLang('SecRule ARGS_POST_NAMES "@streq b" "id:4,phase:2,pass"'));
+    expect(byNames.matches.map((m) => m.id)).toEqual([4]);
+  });
+
   it('flags a malformed JSON body through REQBODY_ERROR', () => {
     const engine = WafEngine.fromSecLang(`
 SecRule REQUEST_HEADERS:Content-Type "^application/json" "id:1,phase:1,pass,nolog,ctl:requestBodyProcessor=JSON"

@@ -54,8 +54,8 @@ export class Transaction implements OperatorContext {
   currentRule: Rule | undefined = undefined;
   /** The engine's memo of the evaluation call running (engine/evaluation-cache.ts): set at each call. */
   cache: EvaluationCache;
-  /** The `*_NAMES` views no rule of the rule set reads: populate does not build them (WafEngine). */
-  unreadNames: ReadonlySet<string> = NO_NAMES;
+  /** The views (`*_NAMES`, ARGS_POST) no rule of the rule set reads: populate does not build them (WafEngine). */
+  unreadViews: ReadonlySet<string> = NO_NAMES;
   /** False runs every operator on every value (the prefilter's equivalence test, and measurements). */
   usePrefilter = true;
   /** When set, microseconds spent per rule id are added here (bench and `waf:crs --profile`). */

@@ -8,7 +8,7 @@ import { foldStep, runPhase } from './run-phase.js';
 import { planPrefixFold, type PrefixFold } from './prefix-fold.js';
 import { Transaction } from './transaction.js';
 import { EvaluationCache } from './evaluation-cache.js';
-import { responseReads, trimForResponse, unreadNames } from './park.js';
+import { responseReads, trimForResponse, unreadViews } from './park.js';
 
 /**
  * The body-processor rules of ModSecurity's modsecurity.conf-recommended (200000, 200001): the CRS
@@ -70,8 +70,8 @@ export class WafEngine {
   private readonly cache: EvaluationCache;
   /** What the response rules read: all a parked transaction needs to keep (engine/park.ts). */
   private readonly responseReads: ReadonlySet<string>;
-  /** The `*_NAMES` views no rule reads: its transactions do not build them. */
-  private readonly unreadNames: ReadonlySet<string>;
+  /** The views (`*_NAMES`, ARGS_POST) no rule reads: its transactions do not build them. */
+  private readonly unreadViews: ReadonlySet<string>;
   /** The CRS setup's TX, computed once (engine/prefix-fold.ts); undefined when the rules have no such stretch. */
   readonly prefixFold: PrefixFold | undefined;
 
@@ -81,7 +81,7 @@ export class WafEngine {
   ) {
     this.cache = new EvaluationCache(ruleSet);
     this.responseReads = responseReads(ruleSet);
-    this.unreadNames = unreadNames(ruleSet);
+    this.unreadViews = unreadViews(ruleSet);
     this.prefixFold = planPrefixFold(ruleSet, (tx, i) => foldStep(tx, ruleSet, 1, i));
   }
 
@@ -129,7 +129,7 @@ export class WafEngine {
 
   newTransaction(): Transaction {
     const tx = new Transaction(this.ruleSet.engineMode, this.options.maxOperatorCalls, this.cache);
-    tx.unreadNames = this.unreadNames;
+    tx.unreadViews = this.unreadViews;
     return tx;
   }
 }

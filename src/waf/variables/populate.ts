@@ -19,11 +19,11 @@ function uniqueId(): string {
 }
 
 /**
- * A `*_NAMES` view of `source`, unless no rule of the rule set reads it (Transaction.unreadNames):
+ * A `*_NAMES` view of `source`, unless no rule of the rule set reads it (Transaction.unreadViews):
  * a 4 KB JSON body's ARGS_POST_NAMES is ~230 entries that nothing reads (the CRS reads ARGS_NAMES).
  */
 function setNames(tx: Transaction, source: Collection, name: string): void {
-  if (!tx.unreadNames.has(name)) tx.collections.set(name, namesOf(source, name));
+  if (!tx.unreadViews.has(name)) tx.collections.set(name, namesOf(source, name));
 }
 
 /** The request-line and header variables (phase 1), built as ModSecurity v3's processURI and addRequestHeader build them. */
@@ -70,7 +70,7 @@ export function populateRequestHeaders(tx: Transaction, req: WafRequest): void {
   setNames(tx, cookies, 'REQUEST_COOKIES_NAMES');
   const get = tx.collection('ARGS_GET');
   for (const [k, v] of parseUrlEncoded(q === -1 ? '' : uri.slice(q + 1))) get.add(k, v);
-  rebuildArgs(tx);
+  rebuildArgs(tx, []);
   // ModSecurity picks these two processors from Content-Type by itself; JSON and XML are chosen by
   // the rules (modsecurity.conf-recommended 200000/200001, which the engine loads first).
   const type = (headers.byKey('content-type')[0]?.value ?? '').toLowerCase();
@@ -79,16 +79,25 @@ export function populateRequestHeaders(tx: Transaction, req: WafRequest): void {
   s.set('REQBODY_PROCESSOR', tx.bodyProcessor ?? '');
 }
 
-function rebuildArgs(tx: Transaction): void {
+/** ARGS: the query's arguments, then the body's (`posted`, which ARGS_POST holds too when a rule reads it). */
+function rebuildArgs(tx: Transaction, posted: readonly (readonly [string, string])[]): void {
   const args = tx.collection('ARGS');
   args.clear();
   let size = 0;
-  for (const source of ['ARGS_GET', 'ARGS_POST']) {
-    for (const e of tx.collection(source).entries) {
-      args.add(e.key, e.value);
-      size += e.key.length + e.value.length;
-    }
-    setNames(tx, tx.collection(source), `${source}_NAMES`);
+  const get = tx.collection('ARGS_GET');
+  for (const e of get.entries) {
+    args.add(e.key, e.value);
+    size += e.key.length + e.value.length;
+  }
+  for (const [key, value] of posted) {
+    args.add(key, value);
+    size += key.length + value.length;
+  }
+  setNames(tx, get, 'ARGS_GET_NAMES');
+  if (!tx.unreadViews.has('ARGS_POST')) {
+    const post = tx.collection('ARGS_POST');
+    for (const [key, value] of posted) post.add(key, value);
+    setNames(tx, post, 'ARGS_POST_NAMES');
   }
   setNames(tx, args, 'ARGS_NAMES');
   tx.scalars.set('ARGS_COMBINED_SIZE', String(size));
@@ -109,34 +118,35 @@ export function populateRequestBody(tx: Transaction, req: WafRequest): void {
   s.set('REQUEST_BODY_LENGTH', String(body.length));
   s.set('REQBODY_PROCESSOR', tx.bodyProcessor ?? '');
   if (body === '') return;
-  const post = tx.collection('ARGS_POST');
   const type = tx.collection('REQUEST_HEADERS').byKey('content-type')[0]?.value ?? '';
+  // The body's arguments, in order: ARGS_POST's entries, also when no rule reads ARGS_POST itself.
+  let posted: [string, string][] = [];
   try {
-    if (tx.bodyProcessor === 'URLENCODED') for (const [k, v] of parseUrlEncoded(body)) post.add(k, v);
-    else if (tx.bodyProcessor === 'JSON') for (const [k, v] of flattenJson(body)) post.add(k, v);
+    if (tx.bodyProcessor === 'URLENCODED') posted = parseUrlEncoded(body);
+    else if (tx.bodyProcessor === 'JSON') posted = flattenJson(body);
     else if (tx.bodyProcessor === 'XML') {
       if (!looksLikeXml(body)) bodyError(tx, 'XML parsing error');
       const xml = tx.collection('XML');
       const { texts, attributes } = xmlTexts(body);
       for (const text of texts) xml.add('/*', text);
       for (const value of attributes) xml.add('//@*', value);
-    } else if (tx.bodyProcessor === 'MULTIPART') populateMultipart(tx, body, type);
+    } else if (tx.bodyProcessor === 'MULTIPART') populateMultipart(tx, body, type, posted);
   } catch (error) {
     bodyError(tx, (error as Error).message);
   }
-  rebuildArgs(tx);
+  rebuildArgs(tx, posted);
 }
 
-function populateMultipart(tx: Transaction, body: string, type: string): void {
+/** The multipart variables; the parts without a filename go to `posted`. */
+function populateMultipart(tx: Transaction, body: string, type: string, posted: [string, string][]): void {
   const result = parseMultipart(body, type);
-  const post = tx.collection('ARGS_POST');
   const files = tx.collection('FILES');
   const sizes = tx.collection('FILES_SIZES');
   const partHeaders = tx.collection('MULTIPART_PART_HEADERS');
   let combined = 0;
   for (const part of result.parts) {
     for (const h of part.headers) partHeaders.add(part.name, h);
-    if (part.filename === undefined) post.add(part.name, part.value);
+    if (part.filename === undefined) posted.push([part.name, part.value]);
     else {
       files.add(part.name, part.filename);
       sizes.add(part.name, String(part.value.length));
