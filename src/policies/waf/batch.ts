@@ -5,7 +5,7 @@
  * Why: in a loaded gateway the WAF engine cost 2.5-3x what the same request costs in a loop
  * (docs/waf.md, the twelfth pass). Between two requests the HTTP work evicts the engine's code and
  * data from the CPU caches: under callgrind's cache simulation, with a 1 MB second-level cache
- * emptied between requests, the bench's GET missed it ~3,300 times for code and ~2,800 times for
+ * emptied between requests, the bench's GET missed it ~3,300 times for code and ~3,200 times for
  * data, where a warm run misses it almost never. Node's poll phase handles every socket that is
  * ready before the check phase runs, so under load the requests of one turn (about 10 at 50
  * connections on the bench) are evaluated one after the other, and all but the first find the
