@@ -176,9 +176,9 @@ if (args[0] === '--child') {
   /** Counts in `repeat` processes: per request, the median and (with repeats) the range. */
   const show = async (root, label, withoutIds) => {
     const all = [];
-    for (let i = 0; i < repeat; i++) all.push(await count(root, crsDir, runs, withoutIds, cold));
+    // --repeat applies to the instruction counts: a cold count is one process's.
+    for (let i = 0; i < (cold ? 1 : repeat); i++) all.push(await count(root, crsDir, runs, withoutIds, cold));
     if (cold) {
-      // One process's counts (--repeat applies to the instruction counts only).
       const parts = Object.entries(all[0]).map(([name, c]) => `${name} ${fmt(c.ir)} instructions, ${fmt(c.codeMisses)} code and ${fmt(c.dataMisses)} data misses`);
       console.log(`${label} (cold, last level 1 MB): ${parts.join('; ')} per request`);
       return;
