@@ -43,10 +43,11 @@ function blockReason(tx: Transaction): string {
 
 export function createWafPolicy(config: WafConfig, deps: PolicyDeps): PolicyInstance {
   const crsDir = path.resolve(deps.configDir, config.crsDir);
+  const responseBodyLimit = parseByteSize(config.responses.maxBodyBytes);
   let engine: WafEngine;
   try {
     const ruleSet = compiledCrs(crsDir, config);
-    engine = new WafEngine(ruleSet, { maxOperatorCalls: config.maxOperatorCalls, responseBodyLimit: parseByteSize(config.responses.maxBodyBytes) });
+    engine = new WafEngine(ruleSet, { maxOperatorCalls: config.maxOperatorCalls, responseBodyLimit });
     for (const problem of ruleSet.problems) deps.logger.warn({ policy: 'waf', route: deps.routeName, problem }, 'waf: rule not loaded');
   } catch (error) {
     throw new Error(`waf: cannot load the Core Rule Set from ${crsDir}: ${(error as Error).message}`, { cause: error });
@@ -77,7 +78,7 @@ export function createWafPolicy(config: WafConfig, deps: PolicyDeps): PolicyInst
   // One batch for this engine's requests and responses: both phases' code and data stay cached (batch.ts).
   const batch = config.batch ? new TurnBatch() : undefined;
   const inTurn: InTurn = batch === undefined ? (job) => job() : (job) => batch.run(job);
-  const responses = config.responses.inspect ? responseInspection(engine, config.responses, config.onBudgetExceeded, inTurn) : {};
+  const responses = config.responses.inspect ? responseInspection(engine, config.responses.mimeTypes, responseBodyLimit, config.onBudgetExceeded, inTurn) : {};
   return {
     ...responses,
     handle(ctx) {

@@ -5,9 +5,7 @@ import { GatewayError } from '../../errors/index.js';
 import { BudgetExceededError } from '../../waf/engine/evaluate.js';
 import type { Transaction } from '../../waf/engine/transaction.js';
 import type { WafEngine } from '../../waf/engine/waf-engine.js';
-import { parseByteSize } from '../../config/units.js';
 import type { InTurn } from './batch.js';
-import type { WafConfig } from './schema.js';
 
 /** Where `handle` leaves the request's transaction: CRS response rules read the TX variables the request phases set. */
 export const WAF_TRANSACTION = 'waf:transaction';
@@ -26,9 +24,9 @@ function mediaType(head: HeaderList): string {
  * would inspect its start; we say so in the decision line rather than pretend). `inTurn` runs the
  * inspection now or with the turn's other evaluations (batch.ts).
  */
-export function responseInspection(engine: WafEngine, settings: WafConfig['responses'], onBudgetExceeded: 'block' | 'allow', inTurn: InTurn) {
-  const types = new Set(settings.mimeTypes);
-  const request: ResponseBodyRequest = { maxBytes: parseByteSize(settings.maxBodyBytes), overflow: 'pass' };
+export function responseInspection(engine: WafEngine, mimeTypes: readonly string[], maxBytes: number, onBudgetExceeded: 'block' | 'allow', inTurn: InTurn) {
+  const types = new Set(mimeTypes);
+  const request: ResponseBodyRequest = { maxBytes, overflow: 'pass' };
 
   function inspect(ctx: RequestContext, body: Buffer, head: HeaderList, status: number): Buffer {
     const tx = ctx.state.get(WAF_TRANSACTION) as Transaction;

@@ -1,6 +1,5 @@
 import type { Rule } from '../types.js';
-import { scalarSlot } from '../variables/scalars.js';
-import { COLLECTION_SLOTS } from '../variables/collection.js';
+import { variableSlots } from './targets.js';
 
 /** Variables whose values change while a phase runs (TX, MATCHED_*, REQBODY_PROCESSOR): their presence cannot be decided at a phase's start. */
 export const VOLATILE = new Set(['TX', 'MATCHED_VAR', 'MATCHED_VARS', 'MATCHED_VAR_NAME', 'MATCHED_VARS_NAMES', 'REQBODY_PROCESSOR']);
@@ -76,5 +75,5 @@ export function planTargetMasks(phases: readonly (readonly Rule[])[]): TargetMas
   const masks = both.map((list) => Uint32Array.from(list, ([m]) => m));
   const keyMasks = both.map((list) => Uint32Array.from(list, ([, k]) => k));
   const union = (m: Uint32Array) => m.reduce((all, x) => all | x, 0) >>> 0;
-  return { names: [...bits.keys()].map((collection) => ({ collection, key: undefined, scalarSlot: scalarSlot(collection), collectionSlot: COLLECTION_SLOTS.slotOf(collection) })), keys, phaseBits: masks.map(union), phaseKeyBits: keyMasks.map(union), masks, keyMasks };
+  return { names: [...bits.keys()].map((collection) => ({ collection, key: undefined, ...variableSlots(collection) })), keys, phaseBits: masks.map(union), phaseKeyBits: keyMasks.map(union), masks, keyMasks };
 }

@@ -5,6 +5,11 @@ import { intern, internOrUndefined } from './intern.js';
 import { scalarSlot } from '../variables/scalars.js';
 import { COLLECTION_SLOTS } from '../variables/collection.js';
 
+/** A variable's slots among the scalars and among a transaction's collections (-1: none), found at load. */
+export function variableSlots(collection: string): { readonly scalarSlot: number; readonly collectionSlot: number } {
+  return { scalarSlot: scalarSlot(collection), collectionSlot: COLLECTION_SLOTS.slotOf(collection) };
+}
+
 /** Key regexes (`ARGS:/^id_/`) are case-insensitive, as ModSecurity matches collection keys. */
 function keyRegex(raw: RawVariable): RegExp | undefined {
   return raw.keyIsRegex && raw.key !== undefined ? compilePcre(raw.key, 'i') : undefined;
@@ -20,7 +25,7 @@ export function toSelector(raw: RawVariable): Selector {
   const countName = `&${raw.collection}${key ? ':' + key : ''}`;
   const countLists: (readonly VarEntry[])[] = [];
   if (raw.count) for (let n = 0; n <= PREBUILT_COUNTS; n++) countLists.push([{ name: countName, key: key ?? '', value: String(n) }]);
-  return { collection, key, keyRegex: re, countName, kind: kindOf(collection, key, re, raw.count), countLists, scalarSlot: scalarSlot(collection), collectionSlot: COLLECTION_SLOTS.slotOf(collection) };
+  return { collection, key, keyRegex: re, countName, kind: kindOf(collection, key, re, raw.count), countLists, ...variableSlots(collection) };
 }
 
 function kindOf(collection: string, key: string | undefined, re: RegExp | undefined, count: boolean): SelectorKind {

@@ -130,16 +130,17 @@ export function populateRequestBody(tx: Transaction, req: WafRequest): void {
       const { texts, attributes } = xmlTexts(body);
       for (const text of texts) xml.add('/*', text);
       for (const value of attributes) xml.add('//@*', value);
-    } else if (tx.bodyProcessor === 'MULTIPART') populateMultipart(tx, body, type, posted);
+    } else if (tx.bodyProcessor === 'MULTIPART') posted = populateMultipart(tx, body, type);
   } catch (error) {
     bodyError(tx, (error as Error).message);
   }
   rebuildArgs(tx, posted);
 }
 
-/** The multipart variables; the parts without a filename go to `posted`. */
-function populateMultipart(tx: Transaction, body: string, type: string, posted: [string, string][]): void {
+/** The multipart variables; returns the parts without a filename, as the body's arguments. */
+function populateMultipart(tx: Transaction, body: string, type: string): [string, string][] {
   const result = parseMultipart(body, type);
+  const posted: [string, string][] = [];
   const files = tx.collection('FILES');
   const sizes = tx.collection('FILES_SIZES');
   const partHeaders = tx.collection('MULTIPART_PART_HEADERS');
@@ -158,6 +159,7 @@ function populateMultipart(tx: Transaction, body: string, type: string, posted: 
   tx.scalars.set('MULTIPART_STRICT_ERROR', result.strictError ? '1' : '0');
   tx.scalars.set('MULTIPART_UNMATCHED_BOUNDARY', result.unmatchedBoundary ? '1' : '0');
   if (result.error !== undefined) bodyError(tx, result.error);
+  return posted;
 }
 
 /** Response variables (phases 3 and 4). */
