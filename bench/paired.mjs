@@ -1,6 +1,8 @@
 #!/usr/bin/env node
 // Paired measurement of what one policy adds (build first): `node bench/paired.mjs [--pairs N]
-// [--slice S] [--connections C] [--only apikey,authz,...]`. See docs/benchmarks.md, "Paired slices".
+// [--slice S] [--connections C] [--only apikey,authz,...] [--against DIR]`. See docs/benchmarks.md, "Paired slices".
+// `--against DIR` compares two builds instead of two rows: each target's measured row runs from
+// DIR (another checkout, built) as the baseline and from this one, in the same paired slices.
 //
 // The targets "X adds at most N us CPU per request" compare two rows. Run one after the other, a
 // minute apart, they drift on a shared machine by more than the targets themselves (a whole row
@@ -40,6 +42,7 @@ const pairs = Number(opt('--pairs', 10));
 const slice = Math.max(1, Math.round(Number(opt('--slice', 2)))); // wrk takes whole seconds
 const only = opt('--only', PAIRS.map((p) => p[0]).join(',')).split(',');
 const connections = Math.max(1, Number(opt('--connections', 50)));
+const against = opt('--against', undefined) && path.resolve(opt('--against'));
 
 const median = (v) => {
   const s = [...v].sort((a, b) => a - b);
@@ -87,17 +90,21 @@ async function main() {
     `## Paired slices, ${new Date().toISOString()}`,
     '',
     `${pairs} pairs of ${slice} s slices per target (A B, then B A, ...), both gateways up at once on the proxy CPU, ${connections} connections; load average ${os.loadavg()[0].toFixed(2)} at start.`,
+    ...(against ? ['', `Builds compared: the baseline is each target's measured row built from ${against}, the other from ${repoRoot}.`] : []),
     '',
     '| target | baseline | with the policy | added: median of pairs | interquartile range | limit | met |',
     '|---|---:|---:|---:|---|---:|---|',
   ];
   try {
     for (const [id, what, baseName, rowName, limit] of PAIRS.filter((p) => only.includes(p[0]))) {
-      log(`> ${id}: ${baseName} vs ${rowName}`);
+      log(against ? `> ${id}: ${rowName}, ${against} vs this build` : `> ${id}: ${baseName} vs ${rowName}`);
       // Each pair gets its own folder: a row set up twice (api-key as a baseline, then measured) needs a fresh store.
       const pairCtx = { ...ctx, tmpDir: mkdtempSync(path.join(tmpDir, `${id}-`)) };
       const pairDefs = scenarios(pairCtx);
-      const rows = [await startRow(pairCtx, pairDefs, baseName), await startRow(pairCtx, pairDefs, rowName)];
+      const againstCtx = { ...pairCtx, repoRoot: against, tmpDir: against && mkdtempSync(path.join(tmpDir, `${id}-against-`)) };
+      const rows = against
+        ? [await startRow(againstCtx, scenarios(againstCtx), rowName), await startRow(pairCtx, pairDefs, rowName)]
+        : [await startRow(pairCtx, pairDefs, baseName), await startRow(pairCtx, pairDefs, rowName)];
       try {
         for (const row of rows) await sliceOf(ctx, row, 2, hz); // warm-up
         const cpu = [[], []];
@@ -109,7 +116,9 @@ async function main() {
         const [q1, q3] = quartiles(added);
         const m = median(added);
         log(`  added per pair: ${added.map((a) => a.toFixed(1)).join(', ')}`);
-        lines.push(`| ${what} | ${median(cpu[0]).toFixed(1)} us | ${median(cpu[1]).toFixed(1)} us | **${m >= 0 ? '+' : ''}${m.toFixed(1)} us** | ${q1.toFixed(1)} to ${q3.toFixed(1)} | ${limit} us | ${m <= limit ? 'yes' : 'no'} |`);
+        // Against another build, the difference is the change's, not the policy's: no limit applies.
+        const [limitCell, metCell] = against ? ['n/a', 'n/a'] : [`${limit} us`, m <= limit ? 'yes' : 'no'];
+        lines.push(`| ${what} | ${median(cpu[0]).toFixed(1)} us | ${median(cpu[1]).toFixed(1)} us | **${m >= 0 ? '+' : ''}${m.toFixed(1)} us** | ${q1.toFixed(1)} to ${q3.toFixed(1)} | ${limitCell} | ${metCell} |`);
       } finally {
         for (const row of rows) {
           await stop(row.handle);

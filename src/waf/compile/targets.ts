@@ -4,6 +4,7 @@ import { compilePcre } from '../regex/translate.js';
 import { intern, internOrUndefined } from './intern.js';
 import { scalarSlot } from '../variables/scalars.js';
 import { COLLECTION_SLOTS } from '../variables/collection.js';
+import { namedEntry } from '../variables/entry.js';
 
 /** A variable's slots among the scalars and among a transaction's collections (-1: none), found at load. */
 export function variableSlots(collection: string): { readonly scalarSlot: number; readonly collectionSlot: number } {
@@ -24,7 +25,7 @@ export function toSelector(raw: RawVariable): Selector {
   const collection = intern(raw.collection);
   const countName = `&${raw.collection}${key ? ':' + key : ''}`;
   const countLists: (readonly VarEntry[])[] = [];
-  if (raw.count) for (let n = 0; n <= PREBUILT_COUNTS; n++) countLists.push([{ name: countName, key: key ?? '', value: String(n) }]);
+  if (raw.count) for (let n = 0; n <= PREBUILT_COUNTS; n++) countLists.push([namedEntry(countName, key ?? '', String(n))]);
   return { collection, key, keyRegex: re, countName, kind: kindOf(collection, key, re, raw.count), countLists, ...variableSlots(collection) };
 }
 

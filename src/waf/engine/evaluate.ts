@@ -8,6 +8,7 @@ import { hasAllBits } from './prefilter.js';
 import { collectionMemo, type CollectionMemo } from './collection-memo.js';
 import { stepValue, transformedValue, verdictOf, wholeCollection } from './values.js';
 import { selectionMayMatch } from './unions.js';
+import { namedEntry } from '../variables/entry.js';
 
 /** Thrown when a transaction spends its operator budget: the caller decides (block or let through). */
 export class BudgetExceededError extends Error {
@@ -33,7 +34,7 @@ function testValue(tx: Transaction, rule: Rule, entry: VarEntry, value: string):
   if (--tx.budget < 0) throw new BudgetExceededError(rule.id);
   if (rule.operator(tx, value, rule.capture) === rule.negated) return false;
   // Entries are immutable: an untransformed value's hit is the entry itself (no copy to allocate).
-  valueMatched(tx, rule, value === entry.value ? entry : { name: entry.name, key: entry.key, value });
+  valueMatched(tx, rule, value === entry.value ? entry : namedEntry(entry.name, entry.key, value));
   return true;
 }
 

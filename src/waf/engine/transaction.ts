@@ -5,6 +5,7 @@ import { Scalars, scalarSlot } from '../variables/scalars.js';
 import { inRanges } from '../compile/targets.js';
 import type { EvaluationCache } from './evaluation-cache.js';
 import { TxVariables } from './tx-variables.js';
+import { Entry, namedEntry } from '../variables/entry.js';
 
 export interface Interruption {
   readonly ruleId: number;
@@ -105,9 +106,8 @@ export class Transaction implements OperatorContext {
    * knows them (setvar names are folded at compile time).
    */
   setTx(name: string, value: string, lower = name.toLowerCase(), entryName?: string): void {
-    const old = this.tx.get(lower);
-    // The CRS sets ~50 variables a request, several times some: no `TX:name` string built per set.
-    this.tx.set(lower, { name: entryName ?? (old !== undefined && old.key === name ? old.name : `TX:${name}`), key: name, value });
+    // The CRS sets ~50 variables a request, several times some: the `TX:name` string is built when read.
+    this.tx.set(lower, new Entry('TX', name, value, entryName));
   }
 
   getTx(name: string): string | undefined {
@@ -128,7 +128,7 @@ export class Transaction implements OperatorContext {
   select(sel: Selector): readonly VarEntry[] {
     if (sel.kind !== 'count') return this.entriesOf(sel.collection, sel.key, sel.keyRegex, sel.scalarSlot, sel.collectionSlot);
     const n = this.countOf(sel);
-    return sel.countLists[n] ?? [{ name: sel.countName, key: sel.key ?? '', value: String(n) }];
+    return sel.countLists[n] ?? [namedEntry(sel.countName, sel.key ?? '', String(n))];
   }
 
   /** How many values a count selector (`&TX:x`, `&ARGS`) counts, without a list for TX names. */
@@ -160,9 +160,9 @@ export class Transaction implements OperatorContext {
     // `matchedVars` is already a copy.
     if (collection === 'MATCHED_VARS' && key === undefined && keyRegex === undefined) return this.matchedVars;
     if (collection === 'MATCHED_VARS') all = this.matchedVars;
-    else if (collection === 'MATCHED_VARS_NAMES') all = this.matchedVars.map((e) => ({ name: `MATCHED_VARS_NAMES:${e.name}`, key: e.name, value: e.name }));
-    else if (collection === 'MATCHED_VAR') all = this.matchedVar ? [{ name: 'MATCHED_VAR', key: '', value: this.matchedVar.value }] : [];
-    else if (collection === 'MATCHED_VAR_NAME') all = this.matchedVar ? [{ name: 'MATCHED_VAR_NAME', key: '', value: this.matchedVar.name }] : [];
+    else if (collection === 'MATCHED_VARS_NAMES') all = this.matchedVars.map((e) => new Entry('MATCHED_VARS_NAMES', e.name, e.name));
+    else if (collection === 'MATCHED_VAR') all = this.matchedVar ? [namedEntry('MATCHED_VAR', '', this.matchedVar.value)] : [];
+    else if (collection === 'MATCHED_VAR_NAME') all = this.matchedVar ? [namedEntry('MATCHED_VAR_NAME', '', this.matchedVar.name)] : [];
     else {
       const scalar = this.scalars.selectionAt(slot, collection);
       if (scalar !== undefined) return scalar;

@@ -1,5 +1,6 @@
 import type { VarEntry } from '../types.js';
 import { SlotIndex } from './slot-map.js';
+import { Entry } from './entry.js';
 
 /** The collections populate builds (variables/populate.ts), each with a fixed slot in a transaction's SlotMap. */
 export const COLLECTION_SLOTS = new SlotIndex([
@@ -27,7 +28,7 @@ export class Collection {
   constructor(readonly name: string) {}
 
   add(key: string, value: string): void {
-    this.entries.push({ name: `${this.name}:${key}`, key, value });
+    this.entries.push(new Entry(this.name, key, value));
     this.lowerKeys?.push(key.toLowerCase());
     this.version++;
   }

@@ -1,5 +1,6 @@
 import type { VarEntry } from '../types.js';
 import { retained } from './slot-map.js';
+import { namedEntry } from './entry.js';
 
 /**
  * The single-valued variables populate sets (variables/populate.ts): each has a fixed slot, so a
@@ -37,7 +38,7 @@ export class Scalars {
   private others: Map<string, readonly VarEntry[]> | undefined = undefined;
 
   set(name: string, value: string): void {
-    const list = [{ name, key: '', value }];
+    const list = [namedEntry(name, '', value)];
     const slot = SLOT_OF.get(name);
     if (slot !== undefined) this.slots[slot] = list;
     else (this.others ??= new Map()).set(name, list);
