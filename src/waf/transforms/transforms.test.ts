@@ -6,15 +6,21 @@ const t = (name: string, input: string) => lookupTransform(name)!(input);
 describe('transformations (ModSecurity v3 semantics on bytes)', () => {
   it('base64Decode decodes the alphabet prefix exactly as Buffer does, short and long', () => {
     const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/=-_. %\xe9';
-    let seed = 3;
+    const random = mulberry32(3);
     for (let n = 0; n < 3000; n++) {
       let s = '';
       const len = n < 2900 ? n % 23 : 300 + n;
-      for (let k = 0; k < len; k++) s += alphabet[(seed = (seed * 1103515245 + 12345) & 0x7fffffff) % (k < len - 3 ? 64 : alphabet.length)];
+      for (let k = 0; k < len; k++) s += alphabet[Math.floor(random() * (k < len - 3 ? 64 : alphabet.length))];
       const prefix = /^[A-Za-z0-9+/]*/.exec(s)![0];
       expect(t('base64Decode', s)).toBe(Buffer.from(prefix, 'base64').toString('latin1'));
     }
     expect(t('base64Decode', 'PHNjcmlwdD4=')).toBe('<script>');
+  });
+
+  it('base64Decode gives each value its own decoding when consecutive values share a prefix or a length', () => {
+    // The last short decoding is reused for an equal alphabet prefix: the values around a reuse must not get it.
+    const values = ['json.items.0.id', 'json.items.1.id', 'jsoN.x', 'json', 'jso', 'json5', 'YWJj', 'YWJk', 'YWJj.', 'json.q'];
+    for (const v of values) expect(t('base64Decode', v)).toBe(Buffer.from(/^[A-Za-z0-9+/]*/.exec(v)![0], 'base64').toString('latin1'));
   });
 
   it('urlDecodeUni decodes %XX, %uHHHH (full-width to ASCII) and +, and keeps bad escapes', () => {
@@ -32,6 +38,18 @@ describe('transformations (ModSecurity v3 semantics on bytes)', () => {
 
   it('cmdLine removes quoting tricks and normalises separators', () => {
     expect(t('cmdLine', "C^at  '/etc/pa\"ss\"wd' ; ls")).toBe('cat/etc/passwd ls');
+  });
+
+  it('cmdLine returns ordinary text as it is and agrees with its char-by-char definition everywhere', () => {
+    expect(t('cmdLine', 'item number 12')).toBe('item number 12');
+    expect(t('cmdLine', 'a /b')).toBe('a/b');
+    const alphabet = 'ab Z\\"\'^,;\t\r\n/(\xe9';
+    const random = mulberry32(7);
+    for (let n = 0; n < 20000; n++) {
+      let s = '';
+      for (let k = n % 9; k > 0; k--) s += alphabet[Math.floor(random() * alphabet.length)];
+      expect(t('cmdLine', s)).toBe(cmdLineByDefinition(s));
+    }
   });
 
   it('replaceComments, compressWhitespace, removeWhitespace, removeNulls, lowercase', () => {
@@ -72,3 +90,31 @@ describe('lowercase and removeWhitespace against their byte-by-byte definitions'
     }
   });
 });
+
+/** ModSecurity's cmdLine one char at a time, as its documentation defines it: the oracle for the fast paths. */
+function cmdLineByDefinition(s: string): string {
+  let out = '';
+  let space = false;
+  for (const ch of s) {
+    if ('\\"\'^'.includes(ch)) continue;
+    if (',; \t\r\n'.includes(ch)) {
+      if (!space) out += ' ';
+      space = true;
+      continue;
+    }
+    if ((ch === '/' || ch === '(') && space) out = out.slice(0, -1);
+    space = false;
+    out += ch >= 'A' && ch <= 'Z' ? ch.toLowerCase() : ch;
+  }
+  return out;
+}
+
+/** A seeded generator (mulberry32): the low bits of a power-of-two LCG cycle too soon to mix chars. */
+function mulberry32(seed: number): () => number {
+  return () => {
+    seed = (seed + 0x6d2b79f5) | 0;
+    let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
+    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}

@@ -12,9 +12,19 @@ export const COLLECTION_SLOTS = new SlotIndex([
 /** The list of what a request lacks (a header, XML, FILES): shared, never mutated, so no list is allocated for it. */
 export const NO_ENTRIES: readonly VarEntry[] = [];
 
+/**
+ * A body's or query's arguments in order, as two parallel lists: a 4 KB JSON body has ~230, and a
+ * `[key, value]` array for each was 7 KB of the request's garbage.
+ */
+export interface Arguments {
+  readonly keys: string[];
+  readonly values: string[];
+}
+
 /** An ordered multi-map with case-insensitive keys, as ModSecurity's collections are. */
 export class Collection {
-  readonly entries: VarEntry[] = [];
+  /** Replaced whole by `assign` and `clear`: a list in use (a rule walking it) is never changed under it by them. */
+  entries: VarEntry[] = [];
   /**
    * `entries[i].key` lower-cased, computed at the first `byKey` and kept up to date after: rules
    * select headers by key (`REQUEST_HEADERS:User-Agent`) many times per request, but no CRS rule
@@ -33,9 +43,21 @@ export class Collection {
     this.version++;
   }
 
-  /** Empties the collection in place (ARGS is rebuilt before phase 2; the array keeps its identity). */
+  /** Empties the collection (ARGS is rebuilt before phase 2). */
   clear(): void {
-    this.entries.length = 0;
+    this.entries = [];
+    this.lowerKeys = undefined;
+    this.version++;
+  }
+
+  /**
+   * Replaces the entries with `keys[i]` = `values[i]`, in one list of the final size: a list grown by
+   * pushes allocates about twice its size on the way (~230 entries each in a JSON body's ARGS and
+   * ARGS_NAMES).
+   */
+  assign(keys: readonly string[], values: readonly string[]): void {
+    const name = this.name;
+    this.entries = keys.map((key, i) => new Entry(name, key, values[i]!));
     this.lowerKeys = undefined;
     this.version++;
   }
@@ -66,7 +88,7 @@ export class Collection {
 /** A `*_NAMES` view: one entry per key whose value is the key itself. */
 export function namesOf(source: Collection, name: string): Collection {
   const names = new Collection(name);
-  for (const e of source.entries) names.add(e.key, e.key);
+  names.entries = source.entries.map((e) => new Entry(name, e.key, e.key));
   return names;
 }
 
@@ -76,14 +98,15 @@ export function decodeArg(s: string): string {
   return s.replace(/\+/g, ' ').replace(/%([0-9a-fA-F]{2})/g, (_m, h: string) => String.fromCharCode(parseInt(h, 16)));
 }
 
-/** Splits `a=1&b=2` into decoded pairs; a part without `=` is a name with an empty value. */
-export function parseUrlEncoded(text: string): [string, string][] {
-  const out: [string, string][] = [];
+/** Splits `a=1&b=2` into decoded arguments; a part without `=` is a name with an empty value. */
+export function parseUrlEncoded(text: string): Arguments {
+  const out: Arguments = { keys: [], values: [] };
   if (text === '') return out;
   for (const part of text.split('&')) {
     if (part === '') continue;
     const eq = part.indexOf('=');
-    out.push(eq === -1 ? [decodeArg(part), ''] : [decodeArg(part.slice(0, eq)), decodeArg(part.slice(eq + 1))]);
+    out.keys.push(decodeArg(eq === -1 ? part : part.slice(0, eq)));
+    out.values.push(eq === -1 ? '' : decodeArg(part.slice(eq + 1)));
   }
   return out;
 }

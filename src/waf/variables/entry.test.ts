@@ -15,7 +15,7 @@ describe('Entry', () => {
     expect(new Entry('TX', 'score', '5', 'TX:Score').name).toBe('TX:Score');
   });
 
-  it('names each entry of a collection after the collection and the entry's key', () => {
+  it('names each entry of a collection after the collection and its key', () => {
     const c = new Collection('ARGS_NAMES');
     c.add('a', 'a');
     c.add('b.c', 'b.c');

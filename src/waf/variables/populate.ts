@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import type { WafRequest, WafResponse } from '../request.js';
 import type { Transaction } from '../engine/transaction.js';
-import { decodeUri, namesOf, parseUrlEncoded, type Collection } from './collection.js';
+import { decodeUri, namesOf, parseUrlEncoded, type Arguments, type Collection } from './collection.js';
 import { flattenJson } from './json.js';
 import { parseMultipart } from './multipart.js';
 import { looksLikeXml, xmlTexts } from './xml.js';
@@ -68,9 +68,9 @@ export function populateRequestHeaders(tx: Transaction, req: WafRequest): void {
   }
   setNames(tx, headers, 'REQUEST_HEADERS_NAMES');
   setNames(tx, cookies, 'REQUEST_COOKIES_NAMES');
-  const get = tx.collection('ARGS_GET');
-  for (const [k, v] of parseUrlEncoded(q === -1 ? '' : uri.slice(q + 1))) get.add(k, v);
-  rebuildArgs(tx, []);
+  const query = parseUrlEncoded(q === -1 ? '' : uri.slice(q + 1));
+  tx.collection('ARGS_GET').assign(query.keys, query.values);
+  rebuildArgs(tx, NO_ARGUMENTS);
   // ModSecurity picks these two processors from Content-Type by itself; JSON and XML are chosen by
   // the rules (modsecurity.conf-recommended 200000/200001, which the engine loads first).
   const type = (headers.byKey('content-type')[0]?.value ?? '').toLowerCase();
@@ -79,24 +79,22 @@ export function populateRequestHeaders(tx: Transaction, req: WafRequest): void {
   s.set('REQBODY_PROCESSOR', tx.bodyProcessor ?? '');
 }
 
+const NO_ARGUMENTS: Arguments = { keys: [], values: [] };
+
 /** ARGS: the query's arguments, then the body's (`posted`, which ARGS_POST holds too when a rule reads it). */
-function rebuildArgs(tx: Transaction, posted: readonly (readonly [string, string])[]): void {
+function rebuildArgs(tx: Transaction, posted: Arguments): void {
   const args = tx.collection('ARGS');
-  args.clear();
-  let size = 0;
   const get = tx.collection('ARGS_GET');
-  for (const e of get.entries) {
-    args.add(e.key, e.value);
-    size += e.key.length + e.value.length;
-  }
-  for (const [key, value] of posted) {
-    args.add(key, value);
-    size += key.length + value.length;
-  }
+  // concat, not push(...): a body's arguments can outnumber what a call's arguments may hold.
+  const keys = get.entries.map((e) => e.key).concat(posted.keys);
+  const values = get.entries.map((e) => e.value).concat(posted.values);
+  args.assign(keys, values);
+  let size = 0;
+  for (let i = 0; i < keys.length; i++) size += keys[i]!.length + values[i]!.length;
   setNames(tx, get, 'ARGS_GET_NAMES');
   if (!tx.unreadViews.has('ARGS_POST')) {
     const post = tx.collection('ARGS_POST');
-    for (const [key, value] of posted) post.add(key, value);
+    post.assign(posted.keys, posted.values);
     setNames(tx, post, 'ARGS_POST_NAMES');
   }
   setNames(tx, args, 'ARGS_NAMES');
@@ -120,7 +118,7 @@ export function populateRequestBody(tx: Transaction, req: WafRequest): void {
   if (body === '') return;
   const type = tx.collection('REQUEST_HEADERS').byKey('content-type')[0]?.value ?? '';
   // The body's arguments, in order: ARGS_POST's entries, also when no rule reads ARGS_POST itself.
-  let posted: [string, string][] = [];
+  let posted = NO_ARGUMENTS;
   try {
     if (tx.bodyProcessor === 'URLENCODED') posted = parseUrlEncoded(body);
     else if (tx.bodyProcessor === 'JSON') posted = flattenJson(body);
@@ -138,17 +136,19 @@ export function populateRequestBody(tx: Transaction, req: WafRequest): void {
 }
 
 /** The multipart variables; returns the parts without a filename, as the body's arguments. */
-function populateMultipart(tx: Transaction, body: string, type: string): [string, string][] {
+function populateMultipart(tx: Transaction, body: string, type: string): Arguments {
   const result = parseMultipart(body, type);
-  const posted: [string, string][] = [];
+  const posted: Arguments = { keys: [], values: [] };
   const files = tx.collection('FILES');
   const sizes = tx.collection('FILES_SIZES');
   const partHeaders = tx.collection('MULTIPART_PART_HEADERS');
   let combined = 0;
   for (const part of result.parts) {
     for (const h of part.headers) partHeaders.add(part.name, h);
-    if (part.filename === undefined) posted.push([part.name, part.value]);
-    else {
+    if (part.filename === undefined) {
+      posted.keys.push(part.name);
+      posted.values.push(part.value);
+    } else {
       files.add(part.name, part.filename);
       sizes.add(part.name, String(part.value.length));
       combined += part.value.length;
