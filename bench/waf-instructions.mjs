@@ -8,7 +8,7 @@
 // counted within 0.4% of each other (with STEADY_HEAP below; up to 8% apart without it).
 // `--repeat N` counts in N processes and reports the median and range. What V8 compiles depends on
 // what ran before, though: another --runs or warm-up (WAF_INSTR_WARM_UP, rounds of every request,
-// default 400) moved one request's count by up to 17%. So compare builds at the same settings
+// default 3000) moved one request's count by up to 17%. So compare builds at the same settings
 // only, and trust a small difference when the requests agree on it. It misses what instructions
 // hide (cache misses, branch mispredictions): it complements time, it does not replace it. Several --root DIRs (other
 // checkouts, built) are counted in turn for a comparison; `--without ID,ID` counts without those
@@ -43,8 +43,12 @@ const waitFor = async (file, seconds) => {
 };
 
 /** Rounds of every request before counting: V8 compiles and recompiles hot code for a while, and in
- * --single-threaded mode that work is counted where it falls. */
-const WARM_UP = Number(process.env.WAF_INSTR_WARM_UP ?? 400);
+ * --single-threaded mode that work is counted where it falls. At 400 rounds (the default until the
+ * thirteenth pass) it still did: the GET counted 770 K at 400, 676 K at 1,200, 535 K at 3,000 and
+ * 535 K at 6,000, TurboFan's graph reduction among the counted functions until 3,000. Counts taken
+ * at 400 held compilation, and two builds that tiered up at different times differed by 48% on the
+ * same code. */
+const WARM_UP = Number(process.env.WAF_INSTR_WARM_UP ?? 3000);
 
 /**
  * Under callgrind, with counting off: warm the engine up (the JIT must have settled), then for
