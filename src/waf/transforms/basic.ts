@@ -171,7 +171,9 @@ export function base64Decode(s: string): string {
     n++;
   }
   if (n > 256) return Buffer.from(s.slice(0, n), 'base64').toString('latin1');
-  if (n === lastBase64Length && samePrefix(s, lastBase64Input, n)) return lastBase64Output;
+  const slot = n & 31;
+  const earlier = base64Inputs[slot]!;
+  if (earlier.length >= n && samePrefix(s, earlier, n) && base64Lengths[slot] === n) return base64Outputs[slot]!;
   // A group of 4 chars gives 3 bytes: one string per group, not one per byte.
   let out = '';
   let i = 0;
@@ -184,20 +186,22 @@ export function base64Decode(s: string): string {
     const v = (B64[s.charCodeAt(i)]! << 18) | (B64[s.charCodeAt(i + 1)]! << 12) | (tail === 3 ? B64[s.charCodeAt(i + 2)]! << 6 : 0);
     out += tail === 2 ? String.fromCharCode(v >> 16) : String.fromCharCode(v >> 16, (v >> 8) & 0xff);
   }
-  lastBase64Input = s;
-  lastBase64Length = n;
-  lastBase64Output = out;
+  base64Inputs[slot] = s;
+  base64Lengths[slot] = n;
+  base64Outputs[slot] = out;
   return out;
 }
 
 /**
- * The last short value decoded. The CRS base64-decodes every argument name (934100 and others), and
- * a JSON body's names share their prefix up to the first `.`: `json.items.0.id` decodes `json` like
- * the ~230 others. Strings are immutable, so handing out the same result is safe.
+ * The last short value decoded, per length of its alphabet prefix (mod 32). The CRS base64-decodes
+ * every argument name and value (934100 and others), and a JSON body's repeat their prefix up to
+ * the first char outside the alphabet: `json.items.0.id` decodes `json` like the ~230 other names,
+ * and every item's `item number N` decodes `item`, with other lengths (`a short description`, `0`)
+ * between them. Strings are immutable, so handing out the same result is safe.
  */
-let lastBase64Input = '';
-let lastBase64Length = -1;
-let lastBase64Output = '';
+const base64Inputs: string[] = new Array<string>(32).fill('');
+const base64Lengths = new Int32Array(32).fill(-1);
+const base64Outputs: string[] = new Array<string>(32).fill('');
 
 /** True when `a` and `b` have the same first `n` chars (both are at least that long). */
 function samePrefix(a: string, b: string, n: number): boolean {

@@ -19,7 +19,8 @@ describe('transformations (ModSecurity v3 semantics on bytes)', () => {
 
   it('base64Decode gives each value its own decoding when consecutive values share a prefix or a length', () => {
     // The last short decoding is reused for an equal alphabet prefix: the values around a reuse must not get it.
-    const values = ['json.items.0.id', 'json.items.1.id', 'jsoN.x', 'json', 'jso', 'json5', 'YWJj', 'YWJk', 'YWJj.', 'json.q'];
+    // Decodings are kept per prefix length mod 32: 'YWJj' x 9 (36 chars) and 'YWJj' share a slot.
+    const values = ['json.items.0.id', 'a', 'json.items.1.id', 'jsoN.x', 'json', 'jso', 'json5', 'YWJj', 'YWJk', 'YWJj.', 'json.q', 'YWJj'.repeat(9), 'YWJj.x', 'YWJj'.repeat(9) + '-'];
     for (const v of values) expect(t('base64Decode', v)).toBe(Buffer.from(/^[A-Za-z0-9+/]*/.exec(v)![0], 'base64').toString('latin1'));
   });
 
