@@ -21,9 +21,10 @@ describe('Collection', () => {
     ]);
   });
 
-  it('finds entries added after a selection and forgets cleared ones (random adds, selections and clears against a filter)', () => {
+  it('finds entries added after a selection and forgets replaced ones (random adds, selections and assignments against a filter)', () => {
     let seed = 7;
-    const random = (n: number) => ((seed = (seed * 1103515245 + 12345) >>> 0) % n);
+    // The high bits: an LCG's low bits repeat with a short period.
+    const random = (n: number) => Math.floor(((seed = (Math.imul(seed, 1103515245) + 12345) >>> 0) / 2 ** 32) * n);
     const keys = ['a', 'A', 'b', 'Content-Type', 'content-type', 'CONTENT-TYPE', 'x'];
     const c = new Collection('ARGS');
     for (let step = 0; step < 3_000; step++) {
@@ -32,7 +33,11 @@ describe('Collection', () => {
       else if (op < 9) {
         const key = keys[random(keys.length)]!.toLowerCase();
         expect(c.byKey(key)).toEqual(byKeyOracle(c, key));
-      } else c.clear();
+      } else {
+        const assigned = Array.from({ length: random(4) }, () => keys[random(keys.length)]!);
+        c.assign(assigned, assigned.map((_k, i) => `assigned ${step}.${i}`));
+        expect(c.entries.map((e) => [e.name, e.key, e.value])).toEqual(assigned.map((k, i) => [`ARGS:${k}`, k, `assigned ${step}.${i}`]));
+      }
     }
   });
 });

@@ -17,13 +17,13 @@ export const NO_ENTRIES: readonly VarEntry[] = [];
  * `[key, value]` array for each was 7 KB of the request's garbage.
  */
 export interface Arguments {
-  readonly keys: string[];
-  readonly values: string[];
+  readonly keys: readonly string[];
+  readonly values: readonly string[];
 }
 
 /** An ordered multi-map with case-insensitive keys, as ModSecurity's collections are. */
 export class Collection {
-  /** Replaced whole by `assign` and `clear`: a list in use (a rule walking it) is never changed under it by them. */
+  /** Replaced whole by `assign`: a list in use (a rule walking it) is never changed under it by that. */
   entries: VarEntry[] = [];
   /**
    * `entries[i].key` lower-cased, computed at the first `byKey` and kept up to date after: rules
@@ -40,13 +40,6 @@ export class Collection {
   add(key: string, value: string): void {
     this.entries.push(new Entry(this.name, key, value));
     this.lowerKeys?.push(key.toLowerCase());
-    this.version++;
-  }
-
-  /** Empties the collection (ARGS is rebuilt before phase 2). */
-  clear(): void {
-    this.entries = [];
-    this.lowerKeys = undefined;
     this.version++;
   }
 
@@ -100,15 +93,17 @@ export function decodeArg(s: string): string {
 
 /** Splits `a=1&b=2` into decoded arguments; a part without `=` is a name with an empty value. */
 export function parseUrlEncoded(text: string): Arguments {
-  const out: Arguments = { keys: [], values: [] };
-  if (text === '') return out;
-  for (const part of text.split('&')) {
-    if (part === '') continue;
-    const eq = part.indexOf('=');
-    out.keys.push(decodeArg(eq === -1 ? part : part.slice(0, eq)));
-    out.values.push(eq === -1 ? '' : decodeArg(part.slice(eq + 1)));
+  const keys: string[] = [];
+  const values: string[] = [];
+  if (text !== '') {
+    for (const part of text.split('&')) {
+      if (part === '') continue;
+      const eq = part.indexOf('=');
+      keys.push(decodeArg(eq === -1 ? part : part.slice(0, eq)));
+      values.push(eq === -1 ? '' : decodeArg(part.slice(eq + 1)));
+    }
   }
-  return out;
+  return { keys, values };
 }
 
 /** `%XX` only (ModSecurity's uri_decode for REQUEST_URI and REQUEST_FILENAME: `+` stays). */

@@ -25,7 +25,8 @@ export function flattenJson(text: string): Arguments {
   } catch (error) {
     throw new JsonBodyError(`JSON parsing error: ${(error as Error).message}`);
   }
-  const out: Arguments = { keys: [], values: [] };
+  const keys: string[] = [];
+  const values: string[] = [];
   const toBinary = ascii ? (s: string) => s : (s: string) => Buffer.from(s, 'utf8').toString('latin1');
   const walk = (value: unknown, name: string, depth: number) => {
     if (depth > MAX_DEPTH) throw new JsonBodyError('JSON nesting too deep');
@@ -40,10 +41,10 @@ export function flattenJson(text: string): Arguments {
       const prefix = name + '.';
       for (const k of Object.keys(record)) walk(record[k], prefix + toBinary(k), depth + 1);
     } else {
-      out.keys.push(name);
-      out.values.push(value === null ? '' : typeof value === 'string' ? toBinary(value) : String(value));
+      keys.push(name);
+      values.push(value === null ? '' : typeof value === 'string' ? toBinary(value) : String(value));
     }
   };
   walk(root, 'json', 0);
-  return out;
+  return { keys, values };
 }

@@ -79,7 +79,7 @@ export function populateRequestHeaders(tx: Transaction, req: WafRequest): void {
   s.set('REQBODY_PROCESSOR', tx.bodyProcessor ?? '');
 }
 
-const NO_ARGUMENTS: Arguments = { keys: [], values: [] };
+const NO_ARGUMENTS: Arguments = Object.freeze({ keys: Object.freeze([]), values: Object.freeze([]) });
 
 /** ARGS: the query's arguments, then the body's (`posted`, which ARGS_POST holds too when a rule reads it). */
 function rebuildArgs(tx: Transaction, posted: Arguments): void {
@@ -139,7 +139,8 @@ export function populateRequestBody(tx: Transaction, req: WafRequest): void {
 /** The multipart variables; returns the parts without a filename, as the body's arguments. */
 function populateMultipart(tx: Transaction, body: string, type: string): Arguments {
   const result = parseMultipart(body, type);
-  const posted: Arguments = { keys: [], values: [] };
+  const keys: string[] = [];
+  const values: string[] = [];
   const files = tx.collection('FILES');
   const sizes = tx.collection('FILES_SIZES');
   const partHeaders = tx.collection('MULTIPART_PART_HEADERS');
@@ -147,8 +148,8 @@ function populateMultipart(tx: Transaction, body: string, type: string): Argumen
   for (const part of result.parts) {
     for (const h of part.headers) partHeaders.add(part.name, h);
     if (part.filename === undefined) {
-      posted.keys.push(part.name);
-      posted.values.push(part.value);
+      keys.push(part.name);
+      values.push(part.value);
     } else {
       files.add(part.name, part.filename);
       sizes.add(part.name, String(part.value.length));
@@ -160,7 +161,7 @@ function populateMultipart(tx: Transaction, body: string, type: string): Argumen
   tx.scalars.set('MULTIPART_STRICT_ERROR', result.strictError ? '1' : '0');
   tx.scalars.set('MULTIPART_UNMATCHED_BOUNDARY', result.unmatchedBoundary ? '1' : '0');
   if (result.error !== undefined) bodyError(tx, result.error);
-  return posted;
+  return { keys, values };
 }
 
 /** Response variables (phases 3 and 4). */
