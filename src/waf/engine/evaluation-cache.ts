@@ -4,6 +4,7 @@ import type { Prefilter } from './prefilter.js';
 import type { RuleSet } from '../compile/ruleset.js';
 import type { UnionSources } from '../compile/prefilter-plan.js';
 import { forgetPresence } from '../regex/branch-prune.js';
+import { forgetDecodings } from '../transforms/basic.js';
 
 /** `unionOffsets` entry of a union not computed yet in this phase (-1: it selects nothing). */
 export const UNION_UNKNOWN = -2;
@@ -77,6 +78,7 @@ export class EvaluationCache {
     if (this.transformedMaps.length !== 0) this.transformedMaps = [];
     if (this.collectionMemos.size !== 0) this.collectionMemos = new Map();
     forgetPresence();
+    forgetDecodings();
     this.resetUnions();
   }
 

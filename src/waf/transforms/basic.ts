@@ -197,11 +197,20 @@ export function base64Decode(s: string): string {
  * every argument name and value (934100 and others), and a JSON body's repeat their prefix up to
  * the first char outside the alphabet: `json.items.0.id` decodes `json` like the ~230 other names,
  * and every item's `item number N` decodes `item`, with other lengths (`a short description`, `0`)
- * between them. Strings are immutable, so handing out the same result is safe.
+ * between them. Strings are immutable, so handing out the same result is safe. The engine forgets
+ * them when each evaluation call ends (forgetDecodings), as its other per-call memos: no request's
+ * values stay in memory after it.
  */
 const base64Inputs: string[] = new Array<string>(32).fill('');
 const base64Lengths = new Int32Array(32).fill(-1);
 const base64Outputs: string[] = new Array<string>(32).fill('');
+
+/** Drops the remembered decodings (engine/evaluation-cache.ts reset). */
+export function forgetDecodings(): void {
+  base64Inputs.fill('');
+  base64Lengths.fill(-1);
+  base64Outputs.fill('');
+}
 
 /** True when `a` and `b` have the same first `n` chars (both are at least that long). */
 function samePrefix(a: string, b: string, n: number): boolean {
