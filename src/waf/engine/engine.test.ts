@@ -102,6 +102,11 @@ SecRule &ARGS_POST "@eq 2" "id:3,phase:2,pass"`));
     expect(byTarget.collection('ARGS_POST').entries.map((e) => e.name)).toEqual(['ARGS_POST:a', 'ARGS_POST:b']);
     const byNames = form(WafEngine.fromSecLang('SecRule ARGS_POST_NAMES "@streq b" "id:4,phase:2,pass"'));
     expect(byNames.matches.map((m) => m.id)).toEqual([4]);
+    // The query's names, built in phase 1, are still there in phase 2 beside the body's.
+    const queryNames = form(WafEngine.fromSecLang(`SecRule ARGS_GET_NAMES "@streq q" "id:5,phase:1,pass"
+SecRule ARGS_GET_NAMES "@streq q" "id:6,phase:2,pass"
+SecRule ARGS_GET_NAMES "@streq a" "id:7,phase:2,pass"`));
+    expect(queryNames.matches.map((m) => m.id)).toEqual([5, 6]);
   });
 
   it('flags a malformed JSON body through REQBODY_ERROR', () => {

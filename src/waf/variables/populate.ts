@@ -69,7 +69,9 @@ export function populateRequestHeaders(tx: Transaction, req: WafRequest): void {
   setNames(tx, headers, 'REQUEST_HEADERS_NAMES');
   setNames(tx, cookies, 'REQUEST_COOKIES_NAMES');
   const query = parseUrlEncoded(q === -1 ? '' : uri.slice(q + 1));
-  tx.collection('ARGS_GET').assign(query.keys, query.values);
+  const get = tx.collection('ARGS_GET');
+  get.assign(query.keys, query.values);
+  setNames(tx, get, 'ARGS_GET_NAMES');
   rebuildArgs(tx, NO_ARGUMENTS);
   // ModSecurity picks these two processors from Content-Type by itself; JSON and XML are chosen by
   // the rules (modsecurity.conf-recommended 200000/200001, which the engine loads first).
@@ -81,7 +83,11 @@ export function populateRequestHeaders(tx: Transaction, req: WafRequest): void {
 
 const NO_ARGUMENTS: Arguments = Object.freeze({ keys: Object.freeze([]), values: Object.freeze([]) });
 
-/** ARGS: the query's arguments, then the body's (`posted`, which ARGS_POST holds too when a rule reads it). */
+/**
+ * ARGS: the query's arguments, then the body's (`posted`, which ARGS_POST holds too when a rule
+ * reads it). Run in phase 1 and again in phase 2 for a body; ARGS_GET and its names are the
+ * query's, built once in phase 1.
+ */
 function rebuildArgs(tx: Transaction, posted: Arguments): void {
   const args = tx.collection('ARGS');
   const get = tx.collection('ARGS_GET');
@@ -92,7 +98,6 @@ function rebuildArgs(tx: Transaction, posted: Arguments): void {
   args.assign(keys, values);
   let size = 0;
   for (let i = 0; i < keys.length; i++) size += keys[i]!.length + values[i]!.length;
-  setNames(tx, get, 'ARGS_GET_NAMES');
   if (!tx.unreadViews.has('ARGS_POST')) {
     const post = tx.collection('ARGS_POST');
     post.assign(posted.keys, posted.values);
