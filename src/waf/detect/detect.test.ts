@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { detectSqli, detectSqliUngated } from './sqli.js';
 import { mayHoldUnquotedSqli } from './sqli-gate.js';
+import { SHAPE_WORDS } from './sql-tokens.js';
 import { detectXss } from './xss.js';
 
 describe('@detectSQLi tokenizer', () => {
@@ -46,6 +47,21 @@ describe('@detectSQLi pre-check', () => {
     // Both sides are exercised: many injections, and many values the tokenizer never reads.
     expect(flagged).toBeGreaterThan(500);
     expect(gated).toBeGreaterThan(5000);
+  });
+
+  // The gate's definition: a trigger char, or a maximal run of word chars that lower-cases to a word
+  // of SHAPE_WORDS (what the gate computed by slicing each run until it walked a trie instead).
+  const byDefinition = (value: string): boolean =>
+    /[;()|&]/.test(value) || (value.match(/[A-Za-z0-9_$.\x80-\x9f\xa1-\xff]+/g) ?? []).some((run) => SHAPE_WORDS.has(run.toLowerCase()));
+
+  it('agrees with its definition on 30,000 random mixes and on every keyword in any case, glued or cut', () => {
+    for (const s of samples) expect(mayHoldUnquotedSqli(s), JSON.stringify(s)).toBe(byDefinition(s));
+    for (const word of SHAPE_WORDS) {
+      const upper = word.toUpperCase();
+      for (const v of [word, upper, `x ${upper} y`, `1.${word}`, `${word}x`, `x${word}`, word.slice(0, -1), `${word}\u0100`, `${word}\xe9`, `\xe9${word}`]) {
+        expect(mayHoldUnquotedSqli(v), JSON.stringify(v)).toBe(byDefinition(v));
+      }
+    }
   });
 
   it('lets ordinary values skip the tokenizer, but not a keyword, a call or a `;`', () => {

@@ -23,22 +23,48 @@ for (let c = 0; c < 256; c++) {
 }
 for (const ch of ';()|&') CLASS[ch.charCodeAt(0)] = TRIGGER;
 
-const LONGEST = Math.max(...[...SHAPE_WORDS].map((w) => w.length));
+/*
+ * SHAPE_WORDS as a trie over the letters a-z, walked as a run is read: `state * 26 + letter` gives
+ * the next state, 0 none (a run with any other char, or no word's prefix, can be no keyword). A
+ * run is a keyword when it ends in an accepting state. Looking each run up as a lower-cased slice
+ * in the set cost a slice, a lower-casing and a hash per word: ~12 us of a 4 KB JSON body's
+ * ~230 values (`item number 7`). Only ASCII letters lower-case into a keyword's letters: the
+ * Latin-1 chars above 0x7f lower-case to chars above 0x7f, and chars above 0xff end a run.
+ */
+const ROOT = 1;
+const trie: number[] = [0, 0];
+const accepting: boolean[] = [false, false];
+for (const word of SHAPE_WORDS) {
+  let state = ROOT;
+  for (let i = 0; i < word.length; i++) {
+    const slot = state * 26 + word.charCodeAt(i) - 97;
+    if ((trie[slot] ?? 0) === 0) {
+      trie[slot] = accepting.length;
+      accepting.push(false);
+    }
+    state = trie[slot]!;
+  }
+  accepting[state] = true;
+}
+const NEXT = Int16Array.from({ length: accepting.length * 26 }, (_, k) => trie[k] ?? 0);
+const ACCEPTS = Uint8Array.from(accepting, (a) => (a ? 1 : 0));
 
 /** False when detectSqli's unquoted reading cannot flag `value`. */
 export function mayHoldUnquotedSqli(value: string): boolean {
-  let start = -1; // start of the current run of WORD chars
+  let state = ROOT; // where the current run of WORD chars is in the trie (0: no keyword)
   for (let i = 0; i <= value.length; i++) {
     const c = i < value.length ? value.charCodeAt(i) : 0;
     // Above 0xff the tokenizer reads a char of its own (`?`): it ends a word, as here.
     const cls = c < 256 ? CLASS[c]! : 0;
     if (cls === TRIGGER) return true;
     if (cls === WORD) {
-      if (start < 0) start = i;
+      // Only A-Z and a-z land in 0..25 (digits, `_`, `$`, `.` and bytes above 0x7f do not).
+      const letter = (c | 0x20) - 97;
+      if (state !== 0) state = letter >= 0 && letter < 26 ? NEXT[state * 26 + letter]! : 0;
       continue;
     }
-    if (start >= 0 && i - start >= 2 && i - start <= LONGEST && SHAPE_WORDS.has(value.slice(start, i).toLowerCase())) return true;
-    start = -1;
+    if (ACCEPTS[state] === 1) return true;
+    state = ROOT;
   }
   return false;
 }

@@ -140,6 +140,11 @@ function unionOf(tx: Transaction, rule: Rule, sel: Selector): number {
  * a superset of the union of its own values' verdicts (a changed value's old literals stay in),
  * and a superset is all ruling a rule out needs: what it lacks, no value has. Most steps change
  * few values, so a node costs a copy and a few ORs instead of one OR per value (~400 in a 4 KB JSON body).
+ *
+ * Offsets, not values, tell what changed: a value keeps its parent's verdict when its step left it
+ * as it was (collection-memo.ts offsetsOf), and that verdict is in the parent's union already; equal
+ * changed values share one verdict. Comparing two strings that differ compares their chars, and
+ * `t:base64Decode` turns a JSON body's ~230 names into one string (`json` decoded): one OR, not 230.
  */
 function derivedUnion(cache: EvaluationCache, parent: NodeValues, node: NodeValues): number {
   if (node === parent) return parent.union;
@@ -148,26 +153,35 @@ function derivedUnion(cache: EvaluationCache, parent: NodeValues, node: NodeValu
   // Read the pool only now: allocVerdict may have replaced it.
   const pool = cache.verdicts;
   pool.copyWithin(union, parent.union, parent.union + words);
-  const { values, offsets } = node;
-  for (let i = 0; i < values.length; i++) {
-    if (values[i] === parent.values[i]) continue;
-    const offset = offsets![i]!;
+  const offsets = node.offsets!;
+  const parentOffsets = parent.offsets!;
+  let last = -1;
+  for (let i = 0; i < offsets.length; i++) {
+    const offset = offsets[i]!;
+    if (offset === parentOffsets[i] || offset === last) continue;
+    last = offset;
     for (let k = 0; k < words; k++) pool[union + k]! |= pool[offset + k]!;
   }
   return union;
 }
 
-/** The union of verdicts at `offsets`: one of them when all are equal, else a new bitset in the pool; -1 for none. */
+/**
+ * The union of verdicts at `offsets`: one of them when all are equal, else a new bitset in the pool;
+ * -1 for none. A verdict equal to the one before it is not ORed again (equal values share theirs).
+ */
 function orOffsets(cache: EvaluationCache, offsets: ArrayLike<number>): number {
   const words = cache.prefilter.words;
   let union = -1;
   let owned = false;
+  let last = -1;
   for (let i = 0; i < offsets.length; i++) {
     const offset = offsets[i]!;
     if (union === -1 || union === offset) {
       union = offset;
       continue;
     }
+    if (offset === last) continue;
+    last = offset;
     if (!owned) {
       const copy = cache.allocVerdict();
       cache.verdicts.copyWithin(copy, union, union + words);
