@@ -15,6 +15,18 @@ export class JsonBodyError extends Error {}
  */
 const HIGH_BYTE = /[^\x00-\x7f]/;
 
+/**
+ * `a + b` as one flat string. `+` makes a string of 13 chars or more a rope (V8's ConsString) that
+ * points at its parts, and `json.items.12.name` is a rope of ropes: its first char read flattens
+ * it, and every later read of a char goes through the rope to the flat copy. The engine reads each
+ * name char by char several times (char classes, the prefilter's scan, the SQLi pre-check,
+ * base64Decode): in a loop, a rope name cost ~85 ns a pass and a flat one ~30. `join` writes the
+ * chars into one new string.
+ */
+function flatConcat(a: string, b: string): string {
+  return a === '' ? b : [a, b].join('');
+}
+
 export function flattenJson(text: string): Arguments {
   // `text` holds the body's bytes, one char each. An ASCII body without `\u` escapes reads the
   // same as UTF-8 and as bytes: no decoding before the parse, no re-encoding of each string after.
@@ -28,23 +40,24 @@ export function flattenJson(text: string): Arguments {
   const keys: string[] = [];
   const values: string[] = [];
   const toBinary = ascii ? (s: string) => s : (s: string) => Buffer.from(s, 'utf8').toString('latin1');
-  const walk = (value: unknown, name: string, depth: number) => {
+  // A member's name is `prefix` + `key`, made into a string only for a leaf (an argument).
+  const walk = (value: unknown, prefix: string, key: string, depth: number) => {
     if (depth > MAX_DEPTH) throw new JsonBodyError('JSON nesting too deep');
     // Index loops and Object.keys, not forEach and Object.entries: no closure or [key, value]
     // pair per member (the walk of a 4 KB body took 25 us, now 10). Own keys only, as entries().
     // The `name.` prefix is built once per container, not once per member.
     if (Array.isArray(value)) {
-      const prefix = name + '.';
-      for (let i = 0; i < value.length; i++) walk(value[i], prefix + i, depth + 1);
+      const inner = prefix + key + '.';
+      for (let i = 0; i < value.length; i++) walk(value[i], inner, String(i), depth + 1);
     } else if (value !== null && typeof value === 'object') {
       const record = value as Record<string, unknown>;
-      const prefix = name + '.';
-      for (const k of Object.keys(record)) walk(record[k], prefix + toBinary(k), depth + 1);
+      const inner = prefix + key + '.';
+      for (const k of Object.keys(record)) walk(record[k], inner, toBinary(k), depth + 1);
     } else {
-      keys.push(name);
+      keys.push(flatConcat(prefix, key));
       values.push(value === null ? '' : typeof value === 'string' ? toBinary(value) : String(value));
     }
   };
-  walk(root, 'json', 0);
+  walk(root, '', 'json', 0);
   return { keys, values };
 }
