@@ -3,6 +3,7 @@ import { detectSqli, detectSqliUngated } from './sqli.js';
 import { mayHoldUnquotedSqli } from './sqli-gate.js';
 import { SHAPE_WORDS } from './sql-tokens.js';
 import { detectXss } from './xss.js';
+import { mulberry32 } from '../../../test/helpers/seeded-random.js';
 
 describe('@detectSQLi tokenizer', () => {
   const attacks = [
@@ -25,14 +26,7 @@ describe('@detectSQLi pre-check', () => {
     'by', 'abc', 'x', '_', '$', '.', ' ', '\t', '\0', '\xa0', '(', ')', ';', '|', '||', '&', '&&', "'", '"', '`', '-', '--',
     '#', '/*', '*/', '=', '<', '+', '!', '@', '@@', ',', '\xe9', '\u0100', 'unionx', 'xor1', '1or',
   ];
-  // mulberry32: an LCG's low bits repeat too soon to mix 58 pieces freely.
-  let seed = 5;
-  const next = () => {
-    seed = (seed + 0x6d2b79f5) | 0;
-    let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return (t ^ (t >>> 14)) >>> 0;
-  };
+  const next = mulberry32(5);
   const samples = Array.from({ length: 30_000 }, () => Array.from({ length: 1 + (next() % 7) }, () => pieces[next() % pieces.length]).join(''));
 
   it('changes no verdict on 30,000 random mixes of SQL fragments', () => {

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { STRONG_FUNCTIONS, WORD_TYPES as TYPE, tokenizeSql, type SqlToken } from './sql-tokens.js';
+import { mulberry32 } from '../../../test/helpers/seeded-random.js';
 
 /*
  * The tokenizer reads chars by table since it was rewritten for speed; the regex-per-char version
@@ -111,15 +112,6 @@ const PIECES = [
   '\u3000', '\ufeff', '\ud83d', '(', ')', ',', ';', '|', '||', '&', '&&', "'", "''", '"', '""', '`', '\\', '-', '--', '#',
   '/*', '*/', '/', '=', '<', '+', '!', '^', '~', '%', ':', '@', '@@', '?', '[', '\xe9', '\xff', '\u0100', 'Mozilla/5.0', 'x86_64',
 ];
-
-function mulberry32(seed: number): () => number {
-  return () => {
-    seed = (seed + 0x6d2b79f5) | 0;
-    let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return (t ^ (t >>> 14)) >>> 0;
-  };
-}
 
 describe('the SQL tokenizer', () => {
   const next = mulberry32(11);

@@ -2,6 +2,8 @@ import type { Rule, TransformStep, Transform } from '../types.js';
 import type { Collection } from '../variables/collection.js';
 import { UNION_UNKNOWN, type EvaluationCache } from './evaluation-cache.js';
 import { charClasses } from '../transforms/triggers.js';
+import { earlierEqual, forgetLengths } from './walk-equal.js';
+import { rawOffsets, rawValues } from './raw-node.js';
 
 /**
  * A whole collection's values after one transformation-prefix node (compile/prefilter-plan.ts).
@@ -14,6 +16,8 @@ export interface NodeValues {
   readonly classes: Int32Array;
   /** The union of `classes`: a step no value has the trigger of is skipped whole. */
   readonly all: number;
+  /** Node 0 only: how many leading chars each value shares with the next (raw-node.ts), else undefined. */
+  readonly marks: Int32Array | undefined;
   /** Each value's verdict offset in the pool, once a prefiltered rule read the node. */
   offsets: Int32Array | undefined;
   /** Offset of a superset of the union of the values' verdicts (values.ts, derivedUnion); UNION_UNKNOWN until computed. */
@@ -35,8 +39,8 @@ export interface CollectionMemo {
   readonly nodes: (NodeValues | undefined)[];
 }
 
-function nodeOf(values: readonly string[], classes: Int32Array, all: number): NodeValues {
-  return { values, classes, all, offsets: undefined, union: UNION_UNKNOWN, derived: undefined };
+function nodeOf(values: readonly string[], classes: Int32Array, all: number, marks: Int32Array | undefined): NodeValues {
+  return { values, classes, all, marks, offsets: undefined, union: UNION_UNKNOWN, derived: undefined };
 }
 
 /**
@@ -50,10 +54,10 @@ export function collectionMemo(cache: EvaluationCache, rule: Rule, coll: Collect
   const last = nodes[rule.transformNode];
   if (last !== undefined && (!withOffsets || last.offsets !== undefined)) return memo;
   let parent = nodes[0]!;
-  if (withOffsets) parent.offsets ??= offsetsOf(cache, parent.values, undefined, undefined);
+  if (withOffsets) parent.offsets ??= rawOffsets(cache, parent.values, parent.marks!);
   for (const step of rule.transformSteps) {
     const node = (nodes[step.node] ??= transformAll(parent, step));
-    if (withOffsets && node.offsets === undefined) node.offsets = offsetsOf(cache, node.values, parent.values, parent.offsets);
+    if (withOffsets && node.offsets === undefined) node.offsets = offsetsOf(cache, node.values, parent.values, parent.offsets!);
     parent = node;
   }
   return memo;
@@ -63,12 +67,9 @@ export function collectionMemo(cache: EvaluationCache, rule: Rule, coll: Collect
 function memoOf(cache: EvaluationCache, coll: Collection): CollectionMemo {
   let memo = cache.collectionMemos.get(coll);
   if (memo === undefined || memo.version !== coll.version) {
-    const raw = coll.entries.map((e) => e.value);
-    const classes = new Int32Array(raw.length);
-    let all = 0;
-    for (let i = 0; i < raw.length; i++) all |= classes[i] = charClasses(raw[i]!);
+    const raw = rawValues(coll);
     memo = { version: coll.version, nodes: new Array<NodeValues | undefined>(cache.nodeCount) };
-    memo.nodes[0] = nodeOf(raw, classes, all);
+    memo.nodes[0] = nodeOf(raw.values, raw.classes, raw.all, raw.marks);
     cache.collectionMemos.set(coll, memo);
   }
   return memo;
@@ -77,31 +78,8 @@ function memoOf(cache: EvaluationCache, coll: Collection): CollectionMemo {
 /** The collection's values as they are (node 0), with their verdicts' offsets. */
 export function rawNode(cache: EvaluationCache, coll: Collection): NodeValues {
   const node = memoOf(cache, coll).nodes[0]!;
-  node.offsets ??= offsetsOf(cache, node.values, undefined, undefined);
+  node.offsets ??= rawOffsets(cache, node.values, node.marks!);
   return node;
-}
-
-/**
- * Per value length (mod 32), the index of the last value the current walk computed: an equal value
- * later in the same walk reuses that result. Arrays of JSON objects repeat values every few
- * entries (`"note": "a short description"` in each item), and steps make distinct values equal
- * (`t:base64Decode` turns every `json.items.N.x` name into the bytes of `json`). A slot by length
- * costs one read and, mostly, a compare that fails on the first chars; a Map would hash every value.
- * Walks are synchronous and do not nest, so one scratch array serves them all.
- */
-const lastByLength = new Int32Array(32);
-
-/** Index of an earlier value of this walk equal to `values[i]`, or -1; else remembers `i` for its length. */
-function earlierEqual(values: readonly string[], i: number): number {
-  const slot = values[i]!.length & 31;
-  const j = lastByLength[slot]!;
-  if (j >= 0 && values[j] === values[i]) return j;
-  lastByLength[slot] = i;
-  return -1;
-}
-
-function forgetLengths(): void {
-  for (let k = 0; k < 32; k++) lastByLength[k] = -1;
 }
 
 /**
@@ -145,23 +123,23 @@ function transformAll(parent: NodeValues, step: TransformStep): NodeValues {
     out[i] = v;
     outClasses![i] = cls;
   }
-  const node = out === undefined ? parent : nodeOf(out, outClasses!, outAll);
+  const node = out === undefined ? parent : nodeOf(out, outClasses!, outAll, undefined);
   (parent.derived ??= new Map()).set(step.fn, node);
   return node;
 }
 
 /**
- * Verdict offsets of `vals`; a value its step left unchanged keeps its parent's verdict, and a value
- * equal to one scanned earlier in the walk shares its verdict. A changed value is scanned without
- * looking it up in the call's verdict map first: nearly all are new strings, whose hashing and
- * lookup cost about what the scan does.
+ * Verdict offsets of a node's values after its step; a value the step left unchanged keeps its
+ * parent's verdict, and a value equal to one scanned earlier in the walk shares its verdict. A
+ * changed value is scanned without looking it up in the call's verdict map first: nearly all are
+ * new strings, whose hashing and lookup cost about what the scan does.
  */
-function offsetsOf(cache: EvaluationCache, vals: readonly string[], before: readonly string[] | undefined, parentOffsets: Int32Array | undefined): Int32Array {
+function offsetsOf(cache: EvaluationCache, vals: readonly string[], before: readonly string[], parentOffsets: Int32Array): Int32Array {
   const out = new Int32Array(vals.length);
   forgetLengths();
   for (let i = 0; i < vals.length; i++) {
-    if (before !== undefined && before[i] === vals[i]) {
-      out[i] = parentOffsets![i]!;
+    if (before[i] === vals[i]) {
+      out[i] = parentOffsets[i]!;
       continue;
     }
     const j = earlierEqual(vals, i);

@@ -46,6 +46,8 @@ export class EvaluationCache {
   readonly sourceUnions: Int32Array;
   readonly sourceClasses: Int32Array;
   readonly prefilter: Prefilter;
+  /** Scratch for collection-memo.ts rawOffsets: the bits after the start a value shares with the next. */
+  readonly sharedStartBits: Uint32Array;
   readonly unionSources: UnionSources;
   /** Transformation-prefix nodes in the rule set, the untransformed one (0) included. */
   readonly nodeCount: number;
@@ -55,6 +57,7 @@ export class EvaluationCache {
     this.unionSources = ruleSet.unionSources;
     this.nodeCount = ruleSet.nodeCount;
     this.verdicts = new Uint32Array(INITIAL_VERDICTS * this.prefilter.words);
+    this.sharedStartBits = new Uint32Array(this.prefilter.words);
     this.unionOffsets = new Int32Array(ruleSet.unionCount).fill(UNION_UNKNOWN);
     const sources = ruleSet.unionSources.selectors.length;
     this.sourceStates = new Uint8Array(sources);

@@ -116,16 +116,26 @@ export class Prefilter {
 
   /** Writes `words` words at `offset`: bit `k` set, rule `k` may match `value`; clear, it cannot. */
   scanInto(value: string, bits: Uint32Array, offset: number): void {
-    const { delta, column, columns, outStart, outPairs, words } = this;
     // A loop, not bits.fill: a builtin call costs more than the ~15 words it clears.
-    for (let w = 0; w < words; w++) bits[offset + w] = 0;
-    let state = 0;
-    for (let i = 0; i < value.length; i++) {
+    for (let w = 0; w < this.words; w++) bits[offset + w] = 0;
+    this.scanRange(value, 0, value.length, 0, bits, offset);
+  }
+
+  /**
+   * Reads `value[from..to)` from automaton state `state`, ORing what it finds into the words at
+   * `offset`, and returns the state it ends in. Reading a value in two ranges, the second from the
+   * state the first returned, finds what one read of the whole finds: what a char reports depends
+   * only on the state after it, and that state only on the chars before.
+   */
+  scanRange(value: string, from: number, to: number, state: number, bits: Uint32Array, offset: number): number {
+    const { delta, column, columns, outStart, outPairs } = this;
+    for (let i = from; i < to; i++) {
       const c = value.charCodeAt(i);
       state = c >= 256 ? 0 : delta[state * columns + column[c]!]!;
       const end = outStart[state + 1]!;
       for (let k = outStart[state]!; k < end; k += 2) bits[offset + outPairs[k]!]! |= outPairs[k + 1]!;
     }
+    return state;
   }
 
   scan(value: string): Uint32Array {

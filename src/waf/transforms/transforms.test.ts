@@ -1,12 +1,13 @@
 import { describe, expect, it } from 'vitest';
 import { lookupTransform } from './index.js';
+import { mulberry32 } from '../../../test/helpers/seeded-random.js';
 
 const t = (name: string, input: string) => lookupTransform(name)!(input);
 
 describe('transformations (ModSecurity v3 semantics on bytes)', () => {
   it('base64Decode decodes the alphabet prefix exactly as Buffer does, short and long', () => {
     const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/=-_. %\xe9';
-    const random = mulberry32(3);
+    const random = seededFloats(3);
     for (let n = 0; n < 3000; n++) {
       let s = '';
       const len = n < 2900 ? n % 23 : 300 + n;
@@ -45,7 +46,7 @@ describe('transformations (ModSecurity v3 semantics on bytes)', () => {
     expect(t('cmdLine', 'item number 12')).toBe('item number 12');
     expect(t('cmdLine', 'a /b')).toBe('a/b');
     const alphabet = 'ab Z\\"\'^,;\t\r\n/(\xe9';
-    const random = mulberry32(7);
+    const random = seededFloats(7);
     for (let n = 0; n < 20000; n++) {
       let s = '';
       for (let k = n % 9; k > 0; k--) s += alphabet[Math.floor(random() * alphabet.length)];
@@ -110,12 +111,8 @@ function cmdLineByDefinition(s: string): string {
   return out;
 }
 
-/** A seeded generator (mulberry32): the low bits of a power-of-two LCG cycle too soon to mix chars. */
-function mulberry32(seed: number): () => number {
-  return () => {
-    seed = (seed + 0x6d2b79f5) | 0;
-    let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
+/** A seeded generator of floats in [0, 1) (mulberry32, test/helpers/seeded-random.ts). */
+function seededFloats(seed: number): () => number {
+  const next = mulberry32(seed);
+  return () => next() / 4294967296;
 }
