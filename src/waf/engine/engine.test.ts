@@ -76,6 +76,25 @@ SecRule ARGS_NAMES "@streq json.tags.1" "id:3,phase:2,pass"`);
     expect(ids(engine, req)).toEqual([1, 2, 3]);
   });
 
+  it('reads a JSON body of UTF-8 bytes as those bytes, and one of ASCII bytes as is', () => {
+    const engine = WafEngine.fromSecLang(`
+SecRule REQUEST_HEADERS:Content-Type "^application/json" "id:1,phase:1,pass,nolog,ctl:requestBodyProcessor=JSON"
+SecRule ARGS_NAMES "@streq json.caf\xc3\xa9" "id:2,phase:2,pass"
+SecRule ARGS "@streq \xc3\xa9<" "id:3,phase:2,pass"
+SecRule ARGS "@streq plain" "id:4,phase:2,pass"`);
+    const json = (body: string) => engine.evaluateRequest(request('/', { method: 'POST', headers: [['Content-Type', 'application/json']], body })).matches.map((m) => m.id);
+    // The body's bytes as the engine gets them: `café` and `é` in UTF-8 (latin1 here, one char a byte).
+    expect(json('{"caf\xc3\xa9":"\xc3\xa9<"}')).toEqual([2, 3]);
+    expect(json('{"caf\\u00e9":"\\u00e9\\u003c"}')).toEqual([2, 3]);
+    expect(json('{"name":"plain"}')).toEqual([4]);
+    // A byte that is no UTF-8 is decoded as U+FFFD (its UTF-8 bytes); read as ASCII, it would stay.
+    const replaced = WafEngine.fromSecLang(`
+SecRule REQUEST_HEADERS:Content-Type "^application/json" "id:1,phase:1,pass,nolog,ctl:requestBodyProcessor=JSON"
+SecRule ARGS "@streq x\xef\xbf\xbd" "id:5,phase:2,pass"`);
+    const body = '{"a":"x\xff"}';
+    expect(replaced.evaluateRequest(request('/', { method: 'POST', headers: [['Content-Type', 'application/json']], body })).matches.map((m) => m.id)).toEqual([5]);
+  });
+
   it('builds a *_NAMES view only when a rule reads it, by target or by macro', () => {
     const json = (engine: WafEngine) => engine.evaluateRequest(request('/', { method: 'POST', headers: [['Content-Type', 'application/json']], body: '{"id":1}' }));
     const select = 'SecRule REQUEST_HEADERS:Content-Type "^application/json" "id:1,phase:1,pass,nolog,ctl:requestBodyProcessor=JSON"';

@@ -20,4 +20,9 @@ describe('JSON bodies into arguments', () => {
     // An escape of an ASCII char in an otherwise ASCII body.
     expect(flattenJson('{"q":"\\u0027 or 1=1"}')).toEqual({ keys: ['json.q'], values: ["' or 1=1"] });
   });
+
+  it("take the caller's word on whether the bytes are ASCII, and decode when they are not", () => {
+    expect(flattenJson(bytes('{"café":"é<"}'), false)).toEqual({ keys: ['json.caf\xc3\xa9'], values: ['\xc3\xa9<'] });
+    expect(flattenJson('{"a":"b"}', true)).toEqual(flattenJson('{"a":"b"}'));
+  });
 });

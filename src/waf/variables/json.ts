@@ -27,10 +27,15 @@ function flatConcat(a: string, b: string): string {
   return a === '' ? b : [a, b].join('');
 }
 
-export function flattenJson(text: string): Arguments {
-  // `text` holds the body's bytes, one char each. An ASCII body without `\u` escapes reads the
-  // same as UTF-8 and as bytes: no decoding before the parse, no re-encoding of each string after.
-  const ascii = !HIGH_BYTE.test(text) && !text.includes('\\u');
+/**
+ * `text` holds the body's bytes, one char each; `asciiBytes`, when the caller knows, whether they
+ * are all below 0x80 (node:buffer's isAscii reads the 4 KB body's bytes in ~0.3 us, the regex its
+ * chars in ~5).
+ */
+export function flattenJson(text: string, asciiBytes = !HIGH_BYTE.test(text)): Arguments {
+  // An ASCII body without `\u` escapes reads the same as UTF-8 and as bytes: no decoding before
+  // the parse, no re-encoding of each string after.
+  const ascii = asciiBytes && !text.includes('\\u');
   let root: unknown;
   try {
     root = JSON.parse(ascii ? text : Buffer.from(text, 'latin1').toString('utf8'));

@@ -1,3 +1,4 @@
+import { isAscii } from 'node:buffer';
 import { randomBytes } from 'node:crypto';
 import type { WafRequest, WafResponse } from '../request.js';
 import type { Transaction } from '../engine/transaction.js';
@@ -127,7 +128,7 @@ export function populateRequestBody(tx: Transaction, req: WafRequest): void {
   let posted = NO_ARGUMENTS;
   try {
     if (tx.bodyProcessor === 'URLENCODED') posted = parseUrlEncoded(body);
-    else if (tx.bodyProcessor === 'JSON') posted = flattenJson(body);
+    else if (tx.bodyProcessor === 'JSON') posted = flattenJson(body, isAscii(req.body!));
     else if (tx.bodyProcessor === 'XML') {
       if (!looksLikeXml(body)) bodyError(tx, 'XML parsing error');
       const xml = tx.collection('XML');
