@@ -46,7 +46,7 @@ export class EvaluationCache {
   readonly sourceUnions: Int32Array;
   readonly sourceClasses: Int32Array;
   readonly prefilter: Prefilter;
-  /** Scratch for collection-memo.ts rawOffsets: the bits after the start a value shares with the next. */
+  /** Scratch for raw-node.ts rawOffsets: the bits after the start a value shares with the next. */
   readonly sharedStartBits: Uint32Array;
   readonly unionSources: UnionSources;
   /** Transformation-prefix nodes in the rule set, the untransformed one (0) included. */
