@@ -2,6 +2,7 @@ import type { Rule, TransformStep, Transform } from '../types.js';
 import type { Collection } from '../variables/collection.js';
 import { UNION_UNKNOWN, type EvaluationCache } from './evaluation-cache.js';
 import { charClasses } from '../transforms/triggers.js';
+import { DECIDED_BY_START } from '../transforms/basic.js';
 import { earlierEqual, forgetLengths } from './walk-equal.js';
 import { rawOffsets, rawValues } from './raw-node.js';
 
@@ -89,12 +90,19 @@ export function rawNode(cache: EvaluationCache, coll: Collection): NodeValues {
  * ARGS and ARGS_NAMES get a handful of nodes of ~230 values each, and arrays grown by push
  * allocated about twice their final size (this and offsetsOf were ~40% of the request's garbage).
  */
-function transformAll(parent: NodeValues, step: TransformStep): NodeValues {
+export function transformAll(parent: NodeValues, step: TransformStep): NodeValues {
   // No value holds a char the step acts on: one test, no walk.
   if ((parent.all & step.trigger) === 0) return parent;
   const done = parent.derived?.get(step.fn);
   if (done !== undefined) return done;
   const { values, classes } = parent;
+  // Node 0 of a step whose result its input's first chars decide (t:base64Decode): a value that
+  // shares the deciding chars of the value before it (`json.items.12.name` after `json.items.12.id`:
+  // `json.` decides both) gets that value's result, without a call.
+  const deciding = parent.marks !== undefined ? DECIDED_BY_START.get(step.fn) : undefined;
+  const marks = deciding !== undefined ? parent.marks! : undefined;
+  // How many chars decided the result of the value before, or -1.
+  let decided = -1;
   let out: string[] | undefined;
   let outClasses: Int32Array | undefined;
   let outAll = 0;
@@ -104,16 +112,22 @@ function transformAll(parent: NodeValues, step: TransformStep): NodeValues {
     let v = before;
     let cls = classes[i]!;
     if ((cls & step.trigger) !== 0) {
-      const j = earlierEqual(values, i);
-      if (j < 0) {
-        v = step.fn(before);
-        if (v !== before) cls = charClasses(v);
-      } else if (out !== undefined && out[j] !== values[j]) {
-        // An equal value the step changed (out is undefined while no value has changed).
-        v = out[j]!;
-        cls = outClasses![j]!;
+      if (marks !== undefined && decided >= 0 && decided <= marks[i - 1]!) {
+        v = out !== undefined ? out[i - 1]! : values[i - 1]!;
+        cls = outClasses !== undefined ? outClasses[i - 1]! : classes[i - 1]!;
+      } else {
+        const j = earlierEqual(values, i);
+        if (j < 0) {
+          v = step.fn(before);
+          if (v !== before) cls = charClasses(v);
+        } else if (out !== undefined && out[j] !== values[j]) {
+          // An equal value the step changed (out is undefined while no value has changed).
+          v = out[j]!;
+          cls = outClasses![j]!;
+        }
+        if (deciding !== undefined) decided = deciding(before);
       }
-    }
+    } else decided = -1;
     outAll |= cls;
     if (v === before) continue;
     if (out === undefined) {

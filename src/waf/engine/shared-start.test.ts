@@ -3,7 +3,10 @@ import { Prefilter } from './prefilter.js';
 import { EvaluationCache } from './evaluation-cache.js';
 import { rawOffsets, rawValues } from './raw-node.js';
 import { Collection } from '../variables/collection.js';
-import { charClasses } from '../transforms/triggers.js';
+import { ALWAYS, charClasses } from '../transforms/triggers.js';
+import { base64Decode } from '../transforms/basic.js';
+import { transformAll } from './collection-memo.js';
+import { UNION_UNKNOWN } from './evaluation-cache.js';
 import { mulberry32 } from '../../../test/helpers/seeded-random.js';
 
 /*
@@ -83,5 +86,30 @@ describe('scanning values from the start they share with the value before', () =
     for (let i = 0; i < 14; i++) for (const field of ['id', 'name', 'note', 'qty']) names.push(`json.items.${i}.${field}`);
     const { offsets } = readRaw(cache, names);
     names.forEach((name, i) => expect(Array.from(cache.verdicts.subarray(offsets[i]!, offsets[i]! + prefilter.words)), name).toEqual(Array.from(prefilter.scan(name))));
+  });
+
+  it('gives a value that starts with the chars deciding the one before its base64 decoding, and no other', () => {
+    const next = mulberry32(23);
+    // Base64 chars, chars that end the alphabet prefix (`.`, `-`, `=`, space), and runs that share starts.
+    const pieces = ['YWJj', 'ZGVm', 'Zw', 'a', 'Q', '.', '-', '=', ' ', 'json', '.items.', '12', '3'];
+    let reused = 0;
+    for (let round = 0; round < 200; round++) {
+      const values: string[] = [];
+      while (values.length < 40) {
+        const start = Array.from({ length: 1 + (next() % 4) }, () => pieces[next() % pieces.length]).join('');
+        for (let m = next() % 4; m >= 0; m--) values.push(start + Array.from({ length: next() % 3 }, () => pieces[next() % pieces.length]).join(''));
+      }
+      const coll = new Collection('ARGS_NAMES');
+      coll.assign(values, values);
+      const raw = rawValues(coll);
+      const parent = { ...raw, offsets: undefined, union: UNION_UNKNOWN, derived: undefined };
+      const node = transformAll(parent, { node: 1, fn: base64Decode, trigger: ALWAYS });
+      values.forEach((value, i) => {
+        expect(node.values[i], JSON.stringify(values.slice(Math.max(0, i - 1), i + 1))).toBe(base64Decode(value));
+        expect(node.classes[i]).toBe(charClasses(base64Decode(value)));
+        if (i > 0 && raw.marks[i - 1]! > 0 && values[i] !== values[i - 1] && base64Decode(value) === base64Decode(values[i - 1]!)) reused++;
+      });
+    }
+    expect(reused).toBeGreaterThan(500);
   });
 });
