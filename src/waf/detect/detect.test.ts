@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { detectSqli, detectSqliUngated } from './sqli.js';
-import { mayHoldUnquotedSqli } from './sqli-gate.js';
+import { SQLI_LITERALS, mayHoldUnquotedSqli } from './sqli-gate.js';
 import { SHAPE_WORDS } from './sql-tokens.js';
 import { detectXss } from './xss.js';
 import { mulberry32 } from '../../../test/helpers/seeded-random.js';
@@ -37,6 +37,20 @@ describe('@detectSQLi pre-check', () => {
       expect(detectSqli(s), JSON.stringify(s)).toBe(full);
       if (full !== undefined) flagged++;
       if (!mayHoldUnquotedSqli(s)) gated++;
+    }
+    // What the prefilter rules out (a value without one of SQLI_LITERALS, in any ASCII case) is never flagged.
+    let ruledOut = 0;
+    for (const s of samples) {
+      const lower = s.replace(/[A-Z]/g, (c) => c.toLowerCase());
+      if (SQLI_LITERALS.some((lit) => lower.includes(lit))) continue;
+      ruledOut++;
+      expect(detectSqliUngated(s), JSON.stringify(s)).toBeUndefined();
+    }
+    expect(ruledOut).toBeGreaterThan(1000);
+    // Injections that each hold a single kind of literal: every one must be in the set.
+    for (const s of ['1 or 1', '1 XOR 1', '1 and 1', '1 || 1', '1 && 1', '1 not 1', 'sleep(5)', '1;drop table x', "x'--", 'x"--', '1 UNION SELECT 1']) {
+      expect(detectSqli(s), s).toBeDefined();
+      expect(SQLI_LITERALS.some((lit) => s.toLowerCase().includes(lit)), s).toBe(true);
     }
     // Both sides are exercised: many injections, and many values the tokenizer never reads.
     expect(flagged).toBeGreaterThan(500);

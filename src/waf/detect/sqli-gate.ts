@@ -68,3 +68,11 @@ export function mayHoldUnquotedSqli(value: string): boolean {
   }
   return false;
 }
+
+/**
+ * Every value detectSqli flags holds one of these, in any ASCII case: a trigger char or a shape word
+ * for its unquoted reading (above), a quote for its quoted ones. The operator gives them to the
+ * prefilter as its literal set (engine/prefilter.ts): a value that holds none is not even given to
+ * this pre-check. A shape word as part of a longer word (`short`, `note`) still passes the prefilter.
+ */
+export const SQLI_LITERALS: readonly string[] = [';', '(', ')', '|', '&', "'", '"', ...SHAPE_WORDS];

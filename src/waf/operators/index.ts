@@ -8,6 +8,7 @@ import { PhraseMatcher } from './aho-corasick.js';
 import { compileByteRange, invalidUrlEncoding, invalidUtf8 } from './validate.js';
 import { HIGH, PERCENT } from '../transforms/triggers.js';
 import { detectSqli } from '../detect/sqli.js';
+import { SQLI_LITERALS } from '../detect/sqli-gate.js';
 import { detectXss } from '../detect/xss.js';
 import { selectiveLiteralSets } from '../regex/escape-literals.js';
 import { prunedExec } from '../regex/branch-prune.js';
@@ -169,12 +170,14 @@ export function compileOperator(name: string, raw: string, src: OperatorSource):
       return Object.assign((_ctx: OperatorContext, input: string) => invalidUrlEncoding(input), { classGate: PERCENT });
     case 'validateutf8encoding':
       return Object.assign((_ctx: OperatorContext, input: string) => invalidUtf8(input), { classGate: HIGH });
-    case 'detectsqli':
-      return (ctx, input, capture) => {
+    case 'detectsqli': {
+      const fn: OperatorFn = (ctx, input, capture) => {
         const fingerprint = detectSqli(input);
         if (fingerprint !== undefined && capture) ctx.setCaptures([fingerprint]);
         return fingerprint !== undefined;
       };
+      return Object.assign(fn, { literalSets: [SQLI_LITERALS] });
+    }
     case 'detectxss':
       // Every way detectXss flags a value needs one of these (a tag, a quote to break out of, an
       // attribute's `=`, or a script URL's `:`, possibly as an entity): the prefilter's literal set.
