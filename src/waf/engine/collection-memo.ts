@@ -2,7 +2,6 @@ import type { Rule, TransformStep, Transform } from '../types.js';
 import type { Collection } from '../variables/collection.js';
 import { UNION_UNKNOWN, type EvaluationCache } from './evaluation-cache.js';
 import { charClasses } from '../transforms/triggers.js';
-import { DECIDED_BY_START } from '../transforms/basic.js';
 import { earlierEqual, forgetLengths } from './walk-equal.js';
 import { rawOffsets, rawValues } from './raw-node.js';
 
@@ -17,8 +16,6 @@ export interface NodeValues {
   readonly classes: Int32Array;
   /** The union of `classes`: a step no value has the trigger of is skipped whole. */
   readonly all: number;
-  /** Node 0 only: how many leading chars each value shares with the next (raw-node.ts), else undefined. */
-  readonly marks: Int32Array | undefined;
   /** Each value's verdict offset in the pool, once a prefiltered rule read the node. */
   offsets: Int32Array | undefined;
   /** Offset of a superset of the union of the values' verdicts (values.ts, derivedUnion); UNION_UNKNOWN until computed. */
@@ -40,8 +37,8 @@ export interface CollectionMemo {
   readonly nodes: (NodeValues | undefined)[];
 }
 
-function nodeOf(values: readonly string[], classes: Int32Array, all: number, marks: Int32Array | undefined): NodeValues {
-  return { values, classes, all, marks, offsets: undefined, union: UNION_UNKNOWN, derived: undefined };
+function nodeOf(values: readonly string[], classes: Int32Array, all: number): NodeValues {
+  return { values, classes, all, offsets: undefined, union: UNION_UNKNOWN, derived: undefined };
 }
 
 /**
@@ -55,7 +52,7 @@ export function collectionMemo(cache: EvaluationCache, rule: Rule, coll: Collect
   const last = nodes[rule.transformNode];
   if (last !== undefined && (!withOffsets || last.offsets !== undefined)) return memo;
   let parent = nodes[0]!;
-  if (withOffsets) parent.offsets ??= rawOffsets(cache, parent.values, parent.marks!);
+  if (withOffsets) parent.offsets ??= rawOffsets(cache, parent.values);
   for (const step of rule.transformSteps) {
     const node = (nodes[step.node] ??= transformAll(parent, step));
     if (withOffsets && node.offsets === undefined) node.offsets = offsetsOf(cache, node.values, parent.values, parent.offsets!);
@@ -70,7 +67,7 @@ function memoOf(cache: EvaluationCache, coll: Collection): CollectionMemo {
   if (memo === undefined || memo.version !== coll.version) {
     const raw = rawValues(coll);
     memo = { version: coll.version, nodes: new Array<NodeValues | undefined>(cache.nodeCount) };
-    memo.nodes[0] = nodeOf(raw.values, raw.classes, raw.all, raw.marks);
+    memo.nodes[0] = nodeOf(raw.values, raw.classes, raw.all);
     cache.collectionMemos.set(coll, memo);
   }
   return memo;
@@ -79,7 +76,7 @@ function memoOf(cache: EvaluationCache, coll: Collection): CollectionMemo {
 /** The collection's values as they are (node 0), with their verdicts' offsets. */
 export function rawNode(cache: EvaluationCache, coll: Collection): NodeValues {
   const node = memoOf(cache, coll).nodes[0]!;
-  node.offsets ??= rawOffsets(cache, node.values, node.marks!);
+  node.offsets ??= rawOffsets(cache, node.values);
   return node;
 }
 
@@ -96,13 +93,6 @@ export function transformAll(parent: NodeValues, step: TransformStep): NodeValue
   const done = parent.derived?.get(step.fn);
   if (done !== undefined) return done;
   const { values, classes } = parent;
-  // Node 0 of a step whose result its input's first chars decide (t:base64Decode): a value that
-  // shares the deciding chars of the value before it (`json.items.12.name` after `json.items.12.id`:
-  // `json.` decides both) gets that value's result, without a call.
-  const deciding = parent.marks !== undefined ? DECIDED_BY_START.get(step.fn) : undefined;
-  const marks = deciding !== undefined ? parent.marks! : undefined;
-  // How many chars decided the result of the value before, or -1.
-  let decided = -1;
   let out: string[] | undefined;
   let outClasses: Int32Array | undefined;
   let outAll = 0;
@@ -112,22 +102,16 @@ export function transformAll(parent: NodeValues, step: TransformStep): NodeValue
     let v = before;
     let cls = classes[i]!;
     if ((cls & step.trigger) !== 0) {
-      if (marks !== undefined && decided >= 0 && decided <= marks[i - 1]!) {
-        v = out !== undefined ? out[i - 1]! : values[i - 1]!;
-        cls = outClasses !== undefined ? outClasses[i - 1]! : classes[i - 1]!;
-      } else {
-        const j = earlierEqual(values, i);
-        if (j < 0) {
-          v = step.fn(before);
-          if (v !== before) cls = charClasses(v);
-        } else if (out !== undefined && out[j] !== values[j]) {
-          // An equal value the step changed (out is undefined while no value has changed).
-          v = out[j]!;
-          cls = outClasses![j]!;
-        }
-        if (deciding !== undefined) decided = deciding(before);
+      const j = earlierEqual(values, i);
+      if (j < 0) {
+        v = step.fn(before);
+        if (v !== before) cls = charClasses(v);
+      } else if (out !== undefined && out[j] !== values[j]) {
+        // An equal value the step changed (out is undefined while no value has changed).
+        v = out[j]!;
+        cls = outClasses![j]!;
       }
-    } else decided = -1;
+    }
     outAll |= cls;
     if (v === before) continue;
     if (out === undefined) {
@@ -137,7 +121,7 @@ export function transformAll(parent: NodeValues, step: TransformStep): NodeValue
     out[i] = v;
     outClasses![i] = cls;
   }
-  const node = out === undefined ? parent : nodeOf(out, outClasses!, outAll, undefined);
+  const node = out === undefined ? parent : nodeOf(out, outClasses!, outAll);
   (parent.derived ??= new Map()).set(step.fn, node);
   return node;
 }

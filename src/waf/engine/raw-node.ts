@@ -1,50 +1,28 @@
 import type { Collection } from '../variables/collection.js';
 import type { EvaluationCache } from './evaluation-cache.js';
-import { classesOfRange, wholeClasses } from '../transforms/triggers.js';
+import { charClasses } from '../transforms/triggers.js';
 import { earlierEqual, forgetLengths } from './walk-equal.js';
 
 /*
- * A collection's values as they are (node 0 of its memo, collection-memo.ts): their char classes
- * and their prefilter verdicts, each read once per value. Values often start like the value after
- * them (a JSON body's names: `json.items.12.id`, `json.items.12.name`, ...): the classes and the
- * scanner's state after such a shared start are kept, and the next value is read from there on.
+ * A collection's values as they are (node 0 of its memo, collection-memo.ts): their char classes,
+ * and their prefilter verdicts read once per value. Values often start like the value after them (a
+ * JSON body's names: `json.items.12.id`, `json.items.12.name`, ...): the scanner's state and bits
+ * after such a shared start are kept, and the next value is scanned from there on.
  */
 
 export interface RawValues {
   readonly values: readonly string[];
   readonly classes: Int32Array;
   readonly all: number;
-  /** How many leading chars each value shares with the next one (0 when fewer than MIN_SHARED_START). */
-  readonly marks: Int32Array;
 }
 
-/** The collection's values with their char classes (transforms/triggers.ts) and marks. */
+/** The collection's values with their char classes (transforms/triggers.ts). */
 export function rawValues(coll: Collection): RawValues {
   const values = coll.entries.map((e) => e.value);
-  const n = values.length;
-  const classes = new Int32Array(n);
-  const marks = new Int32Array(n);
+  const classes = new Int32Array(values.length);
   let all = 0;
-  // The classes of the first `keptAt` chars of the value before, which this one starts with; -1: none kept.
-  let kept = -1;
-  let keptAt = 0;
-  for (let i = 0; i < n; i++) {
-    const value = values[i]!;
-    const mark = i + 1 < n ? sharedStart(value, values[i + 1]!) : 0;
-    marks[i] = mark;
-    let cls = 0;
-    let from = 0;
-    if (kept >= 0) {
-      cls = kept;
-      from = keptAt;
-    }
-    if (mark > from) {
-      kept = cls = classesOfRange(value, from, mark, cls);
-      keptAt = from = mark;
-    } else if (mark < from || mark === 0) kept = -1;
-    all |= classes[i] = wholeClasses(value, classesOfRange(value, from, value.length, cls));
-  }
-  return { values, classes, all, marks };
+  for (let i = 0; i < values.length; i++) all |= classes[i] = charClasses(values[i]!);
+  return { values, classes, all };
 }
 
 /**
@@ -54,9 +32,8 @@ export function rawValues(coll: Collection): RawValues {
  * bits after the shared start are kept: the next value starts its scan from them and reads only
  * its own chars (prefilter.ts scanRange). A 4 KB JSON body's ~230 names are ~3,900 of the ~6,400
  * chars a request scans, and they share ~14 chars with the name before them in their object.
- * `marks[i]`: how many leading chars `vals[i]` shares with `vals[i + 1]` (rawValues).
  */
-export function rawOffsets(cache: EvaluationCache, vals: readonly string[], marks: Int32Array): Int32Array {
+export function rawOffsets(cache: EvaluationCache, vals: readonly string[]): Int32Array {
   const out = new Int32Array(vals.length);
   const prefilter = cache.prefilter;
   const words = prefilter.words;
@@ -84,7 +61,8 @@ export function rawOffsets(cache: EvaluationCache, vals: readonly string[], mark
       state = keptState;
       from = keptAt;
     } else for (let w = 0; w < words; w++) bits[offset + w] = 0;
-    const mark = marks[i]!;
+    // How many leading chars this value shares with the next: where to keep the state for it.
+    const mark = i + 1 < vals.length ? sharedStart(value, vals[i + 1]!) : 0;
     if (mark > from) {
       state = prefilter.scanRange(value, from, mark, state, bits, offset);
       for (let w = 0; w < words; w++) kept[w] = bits[offset + w]!;

@@ -164,7 +164,12 @@ for (const [k, ch] of [...'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0
  * Same result as Buffer: 4 chars give 3 bytes, a tail of 2 or 3 chars 1 or 2, a lone char none.
  */
 export function base64Decode(s: string): string {
-  const n = alphabetPrefix(s);
+  let n = 0;
+  while (n < s.length) {
+    const c = s.charCodeAt(n);
+    if (c >= 128 || B64[c]! < 0) break;
+    n++;
+  }
   if (n > 256) return Buffer.from(s.slice(0, n), 'base64').toString('latin1');
   const slot = n & 31;
   const earlier = base64Inputs[slot]!;
@@ -186,33 +191,6 @@ export function base64Decode(s: string): string {
   base64Outputs[slot] = out;
   return out;
 }
-
-/**
- * How many leading chars of `s` decide base64Decode(s): its alphabet prefix and the char that ends
- * it. A value that starts with those same chars decodes to the same bytes. One more than the
- * length when the whole value is in the alphabet: a longer value may go on decoding.
- */
-export function base64DecidingLength(s: string): number {
-  return alphabetPrefix(s) + 1;
-}
-
-/** How many leading chars of `s` are in the base64 alphabet. */
-function alphabetPrefix(s: string): number {
-  let n = 0;
-  while (n < s.length) {
-    const c = s.charCodeAt(n);
-    if (c >= 128 || B64[c]! < 0) break;
-    n++;
-  }
-  return n;
-}
-
-/**
- * Transformations whose result is decided by a value's first chars, with how many (a function of
- * the value): the collection memo gives a value that starts with the deciding chars of the value
- * before it that value's result, without a call (engine/collection-memo.ts).
- */
-export const DECIDED_BY_START: ReadonlyMap<(s: string) => string, (s: string) => number> = new Map([[base64Decode, base64DecidingLength]]);
 
 /**
  * The last short value decoded, per length of its alphabet prefix (mod 32). The CRS base64-decodes

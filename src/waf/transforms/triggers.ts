@@ -57,21 +57,12 @@ CLASS_OF[0xa0] = HIGH | NBSP;
 
 /** The classes of the chars `s` holds (an OR of the constants above). */
 export function charClasses(s: string): number {
-  return wholeClasses(s, classesOfRange(s, 0, s.length, 0));
-}
-
-/** `classes` with those of the chars `s[from..to)` ORed in: a value's classes may be read in ranges. */
-export function classesOfRange(s: string, from: number, to: number, classes: number): number {
-  for (let i = from; i < to; i++) {
+  let classes = ANY;
+  for (let i = 0; i < s.length; i++) {
     const c = s.charCodeAt(i);
     classes |= c < 256 ? CLASS_OF[c]! : HIGH;
   }
-  return classes;
-}
-
-/** The classes of `s`, given those of all its chars: with the ones of the value as a whole. */
-export function wholeClasses(s: string, ofChars: number): number {
-  return s === '.' ? ofChars | ANY | LONE_DOT : ofChars | ANY;
+  return s === '.' ? classes | LONE_DOT : classes;
 }
 
 /**
