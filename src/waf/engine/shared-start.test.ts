@@ -95,7 +95,7 @@ describe('scanning values from the start they share with the value before', () =
     names.forEach((name, i) => expect(Array.from(cache.verdicts.subarray(offsets[i]!, offsets[i]! + prefilter.words)), name).toEqual(Array.from(prefilter.scan(name))));
   });
 
-  it('gives a value that starts with the chars deciding the one before its base64 decoding, and no other', () => {
+  it('gives every value of a base64 node its own decoding, over runs of values that share their starts', () => {
     const next = mulberry32(23);
     // Base64 chars, chars that end the alphabet prefix (`.`, `-`, `=`, space), and runs that share starts.
     const pieces = ['YWJj', 'ZGVm', 'Zw', 'a', 'Q', '.', '-', '=', ' ', 'json', '.items.', '12', '3'];
