@@ -1,6 +1,6 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { connect, createServer as createNetServer } from 'node:net';
+import { connect } from 'node:net';
 import pino from 'pino';
 import { Writable } from 'node:stream';
 import { loadConfigText } from '../../src/config/load.js';
@@ -150,11 +150,31 @@ export function problemOf(raw: string): Record<string, unknown> {
   return JSON.parse(body) as Record<string, unknown>;
 }
 
-/** A port nothing listens on: bound once on port 0, then released. */
+let nextDeadPort = 1;
+
+/**
+ * A port nothing listens on, for a target that must refuse connections (ECONNREFUSED).
+ * Taken from the privileged ports, below the kernel's ephemeral range (32768 and up on Linux), and
+ * checked to refuse: a port bound on 0 and released would be the very kind that freePort() and every
+ * other test's `listen(0)` hand out, so a server of a test running alongside could take it and answer
+ * (seen in CI: a tracing test's "dead" retry target was a cluster test's worker a moment later).
+ * Nothing here binds a privileged port, so it stays dead; distinct within a process.
+ */
 export async function deadPort(): Promise<number> {
-  const server = createNetServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
-  await new Promise((resolve) => server.close(resolve));
-  return port;
+  while (nextDeadPort < 1024) {
+    const port = nextDeadPort++;
+    if (await refuses(port)) return port;
+  }
+  throw new Error('no privileged port left that refuses connections');
+}
+
+function refuses(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = connect(port, '127.0.0.1');
+    socket.once('connect', () => {
+      socket.destroy();
+      resolve(false);
+    });
+    socket.once('error', (error: NodeJS.ErrnoException) => resolve(error.code === 'ECONNREFUSED'));
+  });
 }
