@@ -29,10 +29,19 @@ function runLinkActions(tx: Transaction, rule: Rule): void {
   for (const ctl of rule.ctls) applyCtl(tx, ctl);
 }
 
+/** Runs the operator on one value, within the transaction's budget: true when it matched (the caller records it). */
+function operatorMatches(tx: Transaction, rule: Rule, value: string): boolean {
+  if (--tx.budget < 0) throw new BudgetExceededError(rule.id);
+  return rule.operator(tx, value, rule.capture) !== rule.negated;
+}
+
 /** Runs the operator on one value; on a match records it and runs the link's actions. */
 function testValue(tx: Transaction, rule: Rule, entry: VarEntry, value: string): boolean {
-  if (--tx.budget < 0) throw new BudgetExceededError(rule.id);
-  if (rule.operator(tx, value, rule.capture) === rule.negated) return false;
+  return operatorMatches(tx, rule, value) && recordMatch(tx, rule, entry, value);
+}
+
+/** `entry` matched with `value` (itself, or a transformation of it): recorded, then the link's actions run. True. */
+function recordMatch(tx: Transaction, rule: Rule, entry: VarEntry, value: string): true {
   // Entries are immutable: an untransformed value's hit is the entry itself (no copy to allocate).
   valueMatched(tx, rule, value === entry.value ? entry : namedEntry(entry.name, entry.key, value));
   return true;
@@ -57,7 +66,7 @@ function evaluateTxCheck(tx: Transaction, rule: Rule, check: TxCheck): boolean {
   } else {
     found = tx.tx.get(check.key);
     if (found === undefined) return false;
-    if (tx.txTargetsRemoved && tx.isExcluded(rule, check.selector, found, tx.runtimeExclusions(rule))) return false;
+    if (tx.txTargetsRemoved && tx.isExcluded(rule, check.selector, found.key, tx.runtimeExclusions(rule))) return false;
     n = toInt(found.value);
   }
   if (--tx.budget < 0) throw new BudgetExceededError(rule.id);
@@ -92,10 +101,11 @@ export function evaluateLink(tx: Transaction, rule: Rule): boolean {
         if (evaluateEntry(tx, rule, sel, entry, runtime, bit >= 0)) matched = true;
         continue;
       }
-      // A whole collection is read through the call's memo of its transformed values (engine/values.ts).
+      // A whole collection is read through the call's memo of its transformed values (engine/values.ts),
+      // and its entries are made only for the values that get past the gates.
       const coll = wholeCollection(tx, sel);
-      const entries = coll !== undefined ? coll.entries : tx.select(sel);
-      if (entries.length === 0) continue;
+      const entries = coll !== undefined ? undefined : tx.select(sel);
+      if ((coll !== undefined ? coll.size : entries!.length) === 0) continue;
       runtime ??= tx.runtimeExclusions(rule);
       if (evaluateEntries(tx, rule, sel, coll, entries, runtime, bit >= 0)) matched = true;
     }
@@ -104,12 +114,15 @@ export function evaluateLink(tx: Transaction, rule: Rule): boolean {
   return rule.chain === undefined ? true : evaluateLink(tx, rule.chain);
 }
 
-/** Runs the operator on one selector's values, in order, after the rule's own `!` exclusions and `runtime`; true when one matched. */
-function evaluateEntries(tx: Transaction, rule: Rule, sel: Selector, coll: Collection | undefined, entries: readonly VarEntry[], runtime: readonly Exclusion[], prefiltered: boolean): boolean {
+/**
+ * Runs the operator on one selector's values, in order, after the rule's own `!` exclusions and
+ * `runtime`; true when one matched. The values are `coll`'s whole, or else `entries`.
+ */
+function evaluateEntries(tx: Transaction, rule: Rule, sel: Selector, coll: Collection | undefined, entries: readonly VarEntry[] | undefined, runtime: readonly Exclusion[], prefiltered: boolean): boolean {
   const cache = tx.cache;
   let matched = false;
   if (coll === undefined) {
-    for (let i = 0; i < entries.length; i++) if (evaluateEntry(tx, rule, sel, entries[i]!, runtime, prefiltered)) matched = true;
+    for (let i = 0; i < entries!.length; i++) if (evaluateEntry(tx, rule, sel, entries![i]!, runtime, prefiltered)) matched = true;
     return matched;
   }
   const memo = collectionMemo(cache, rule, coll, prefiltered);
@@ -123,21 +136,22 @@ function evaluateEntries(tx: Transaction, rule: Rule, sel: Selector, coll: Colle
   // What a repeated miss is recognized by: the value tested, or for multiMatch the original value
   // (equal originals give equal candidates at every node).
   const keys = rule.multiMatch ? memo.nodes[0]!.values : memoValues;
+  const entryKeys = coll.keys;
   missByLength.fill(-1);
-  for (let i = 0; i < entries.length; i++) {
+  for (let i = 0; i < keys.length; i++) {
     // The operator cannot match a value without the chars of its class gate, or without one of its
     // required literals (tested first: they rule out most values, and cost less than the exclusion lists).
     if (!rule.multiMatch) {
       if ((memoClasses[i]! & gate) === 0) continue;
       if (memoOffsets !== undefined && !hasAllBits(cache.verdicts, memoOffsets[i]!, rule.prefilterBits)) continue;
     }
-    const entry = entries[i]!;
-    if (sel.kind !== 'count' && tx.isExcluded(rule, sel, entry, runtime)) continue;
+    // The entry object is made only for a match (Collection.entryAt): most values get this far and no further.
+    if (sel.kind !== 'count' && tx.isExcluded(rule, sel, entryKeys[i]!, runtime)) continue;
     const key = keys[i]!;
     const slot = key.length & 31;
     const j = missByLength[slot]!;
     if (j >= 0 && keys[j] === key) continue;
-    if (rule.multiMatch ? memoMultiMatch(tx, rule, entry, memo, i, prefiltered) : testValue(tx, rule, entry, key)) {
+    if (rule.multiMatch ? memoMultiMatch(tx, rule, coll, memo, i, prefiltered) : operatorMatches(tx, rule, key) && recordMatch(tx, rule, coll.entryAt(i), key)) {
       matched = true;
       // Its actions may have changed what the operator reads (a macro of TX): misses start over.
       missByLength.fill(-1);
@@ -155,7 +169,7 @@ const missByLength = new Int32Array(32);
 
 /** One value outside a collection memo: exclusions, transformations, prefilter, operator. */
 function evaluateEntry(tx: Transaction, rule: Rule, sel: Selector, entry: VarEntry, runtime: readonly Exclusion[], prefiltered: boolean): boolean {
-  if (sel.kind !== 'count' && tx.isExcluded(rule, sel, entry, runtime)) return false;
+  if (sel.kind !== 'count' && tx.isExcluded(rule, sel, entry.key, runtime)) return false;
   if (rule.multiMatch) return multiMatch(tx, rule, entry, prefiltered);
   const value = transformedValue(tx.cache, rule, entry.value);
   if (prefiltered && !hasAllBits(tx.cache.verdicts, verdictOf(tx.cache, value), rule.prefilterBits)) return false;
@@ -171,34 +185,36 @@ function evaluateEntry(tx: Transaction, rule: Rule, sel: Selector, entry: VarEnt
 /** multiMatch on one value outside a collection memo: its values after each step come from the node memos (stepValue). */
 function multiMatch(tx: Transaction, rule: Rule, entry: VarEntry, prefiltered: boolean): boolean {
   const original = entry.value;
-  if (tryCandidate(tx, rule, entry, original, -1, prefiltered)) return true;
+  if (candidateMatches(tx, rule, original, -1, prefiltered)) return recordMatch(tx, rule, entry, original);
   let v = original;
   for (const step of rule.transformSteps) {
     const next = stepValue(tx.cache, step, original, v);
-    if (next !== v && tryCandidate(tx, rule, entry, next, -1, prefiltered)) return true;
+    if (next !== v && candidateMatches(tx, rule, next, -1, prefiltered)) return recordMatch(tx, rule, entry, next);
     v = next;
   }
   return false;
 }
 
 /** multiMatch on entry `i` of a whole collection: its candidates and their verdicts are in the memo's arrays, node by node. */
-function memoMultiMatch(tx: Transaction, rule: Rule, entry: VarEntry, memo: CollectionMemo, i: number, prefiltered: boolean): boolean {
+function memoMultiMatch(tx: Transaction, rule: Rule, coll: Collection, memo: CollectionMemo, i: number, prefiltered: boolean): boolean {
   const gate = rule.classGate;
   let node = memo.nodes[0]!;
-  if ((node.classes[i]! & gate) !== 0 && tryCandidate(tx, rule, entry, node.values[i]!, prefiltered ? node.offsets![i]! : -1, prefiltered)) return true;
+  if ((node.classes[i]! & gate) !== 0 && candidateMatches(tx, rule, node.values[i]!, prefiltered ? node.offsets![i]! : -1, prefiltered)) return recordMatch(tx, rule, coll.entryAt(i), node.values[i]!);
   for (const step of rule.transformSteps) {
     const next = memo.nodes[step.node]!;
     // A step that changed no value of the collection shares its parent's node.
-    if (next !== node && next.values[i] !== node.values[i] && (next.classes[i]! & gate) !== 0 && tryCandidate(tx, rule, entry, next.values[i]!, prefiltered ? next.offsets![i]! : -1, prefiltered)) return true;
+    if (next !== node && next.values[i] !== node.values[i] && (next.classes[i]! & gate) !== 0 && candidateMatches(tx, rule, next.values[i]!, prefiltered ? next.offsets![i]! : -1, prefiltered)) {
+      return recordMatch(tx, rule, coll.entryAt(i), next.values[i]!);
+    }
     node = next;
   }
   return false;
 }
 
 /** One multiMatch candidate: the prefilter (`offset`: its verdict, or -1 to look it up), then the operator. */
-function tryCandidate(tx: Transaction, rule: Rule, entry: VarEntry, value: string, offset: number, prefiltered: boolean): boolean {
+function candidateMatches(tx: Transaction, rule: Rule, value: string, offset: number, prefiltered: boolean): boolean {
   if (prefiltered && !hasAllBits(tx.cache.verdicts, offset >= 0 ? offset : verdictOf(tx.cache, value), rule.prefilterBits)) return false;
-  return testValue(tx, rule, entry, value);
+  return operatorMatches(tx, rule, value);
 }
 
 

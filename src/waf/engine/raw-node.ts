@@ -18,7 +18,7 @@ export interface RawValues {
 
 /** The collection's values with their char classes (transforms/triggers.ts). */
 export function rawValues(coll: Collection): RawValues {
-  const values = coll.entries.map((e) => e.value);
+  const values = coll.values;
   const classes = new Int32Array(values.length);
   let all = 0;
   for (let i = 0; i < values.length; i++) all |= classes[i] = charClasses(values[i]!);

@@ -189,9 +189,9 @@ export class Transaction implements OperatorContext {
     return NONE;
   }
 
-  /** True when the rule's own `!` exclusions or the run-time ones remove this entry of `sel`. */
-  isExcluded(rule: Rule, sel: Selector, entry: VarEntry, runtime: readonly Exclusion[]): boolean {
-    return excluded(rule.exclusions, sel.collection, entry) || excluded(runtime, sel.collection, entry);
+  /** True when the rule's own `!` exclusions or the run-time ones remove the entry of `sel` with this key. */
+  isExcluded(rule: Rule, sel: Selector, key: string, runtime: readonly Exclusion[]): boolean {
+    return excluded(rule.exclusions, sel.collection, key) || excluded(runtime, sel.collection, key);
   }
 
   /** Resolves one macro reference (`%{tx.x}`, `%{REQUEST_HEADERS.host}`, `%{rule.id}`). */
@@ -223,11 +223,11 @@ function appliesTo(removal: TargetRemoval, rule: Rule): boolean {
   return removal.ranges ? inRanges(rule.id, removal.ranges) : rule.tags.includes(removal.tag!);
 }
 
-function excluded(list: readonly Exclusion[], collection: string, entry: VarEntry): boolean {
+function excluded(list: readonly Exclusion[], collection: string, key: string): boolean {
   for (const ex of list) {
     if (ex.collection !== collection) continue;
     if (ex.key === undefined && ex.keyRegex === undefined) return true;
-    if (ex.keyRegex !== undefined ? ex.keyRegex.test(entry.key) : ex.key === entry.key.toLowerCase()) return true;
+    if (ex.keyRegex !== undefined ? ex.keyRegex.test(key) : ex.key === key.toLowerCase()) return true;
   }
   return false;
 }

@@ -60,7 +60,7 @@ function readSource(tx: Transaction, source: number): void {
   if (sel === undefined) return;
   const coll = wholeCollection(tx, sel);
   if (coll !== undefined) {
-    if (coll.entries.length === 0) {
+    if (coll.size === 0) {
       cache.sourceStates[source] = SOURCE_ABSENT;
       return;
     }
@@ -97,7 +97,7 @@ function unionOf(tx: Transaction, rule: Rule, sel: Selector): number {
   const cache = tx.cache;
   const coll = wholeCollection(tx, sel);
   if (coll !== undefined) {
-    if (coll.entries.length === 0) return -1;
+    if (coll.size === 0) return -1;
     const memo = collectionMemo(cache, rule, coll, true);
     let node = memo.nodes[0]!;
     if (node.union === UNION_UNKNOWN) node.union = orOffsets(cache, node.offsets!);

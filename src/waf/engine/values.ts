@@ -89,7 +89,7 @@ export function presentBits(tx: Transaction, sources: readonly MaskSource[], wan
     if (tx.scalars.selectionAt(scalarSlot, collection) !== undefined) present |= 1 << b;
     else {
       const coll = tx.collections.getAt(collectionSlot, collection);
-      if (coll !== undefined && (key === undefined ? coll.entries : coll.byKey(key)).length > 0) present |= 1 << b;
+      if (coll !== undefined && (key === undefined ? coll.size : coll.byKey(key).length) > 0) present |= 1 << b;
     }
   }
   return present;

@@ -40,4 +40,62 @@ describe('Collection', () => {
       }
     }
   });
+
+  it('makes one entry per value, when read, and never changes a list it handed out or took in (2,000 random operations against a model)', () => {
+    let seed = 11;
+    const random = (n: number) => Math.floor(((seed = (Math.imul(seed, 1103515245) + 12345) >>> 0) / 2 ** 32) * n);
+    const keys = ['a', 'B', 'json.items.0.id', 'Content-Type'];
+    const c = new Collection('ARGS');
+    let model: [string, string][] = [];
+    // Every list the collection handed out or took in, with what it held then.
+    const lists: { list: readonly string[]; was: string[] }[] = [];
+    let names = namesOf(c, 'ARGS_NAMES');
+    let namesWere: string[] = [];
+    // Entries read since the last assign, by index: a later read must give the same object.
+    let seen = new Map<number, unknown>();
+    for (let step = 0; step < 2_000; step++) {
+      const op = random(9);
+      if (op < 3) {
+        const key = keys[random(keys.length)]!;
+        c.add(key, `v${step}`);
+        model.push([key, `v${step}`]);
+      } else if (op === 3) {
+        const given = Array.from({ length: random(5) }, () => keys[random(keys.length)]!);
+        const values = given.map((_k, i) => `assigned ${step}.${i}`);
+        c.assign(given, values);
+        lists.push({ list: given, was: [...given] }, { list: values, was: [...values] });
+        model = given.map((k, i) => [k, values[i]!]);
+        seen = new Map();
+      } else if (op === 4 && model.length > 0) {
+        const i = random(model.length);
+        const entry = c.entryAt(i);
+        expect(plain(entry)).toEqual({ name: `ARGS:${model[i]![0]}`, key: model[i]![0], value: model[i]![1] });
+        if (seen.has(i)) expect(entry).toBe(seen.get(i));
+        seen.set(i, entry);
+      } else if (op === 5) {
+        const list = random(2) === 0 ? c.keys : c.values;
+        lists.push({ list, was: [...list] });
+        names = namesOf(c, 'ARGS_NAMES');
+        namesWere = model.map(([k]) => k);
+      } else if (op === 6) {
+        const entries = c.entries;
+        expect(entries.map(plain)).toEqual(model.map(([k, v]) => ({ name: `ARGS:${k}`, key: k, value: v })));
+        entries.forEach((e, i) => {
+          if (seen.has(i)) expect(e).toBe(seen.get(i));
+          seen.set(i, e);
+        });
+      } else if (op === 7) {
+        const key = keys[random(keys.length)]!.toLowerCase();
+        expect(c.byKey(key).map(plain)).toEqual(byKeyOracle(c, key).map(plain));
+        expect(c.byRegex(/^[a-z]/).map(plain)).toEqual(c.entries.filter((e) => /^[a-z]/.test(e.key)).map(plain));
+      } else {
+        expect(c.size).toBe(model.length);
+        expect([...c.keys]).toEqual(model.map(([k]) => k));
+      }
+      // Only adds and assignments could change a list.
+      if (op > 3) continue;
+      for (const { list, was } of lists) expect(list).toEqual(was);
+      expect(names.entries.map((e) => e.value)).toEqual(namesWere);
+    }
+  });
 });

@@ -21,14 +21,25 @@ export interface Arguments {
   readonly values: readonly string[];
 }
 
-/** An ordered multi-map with case-insensitive keys, as ModSecurity's collections are. */
+/**
+ * An ordered multi-map with case-insensitive keys, as ModSecurity's collections are. Keys and
+ * values are kept as two lists, and an entry object (what rules select, with its name) is made
+ * when something asks for that entry: a 4 KB JSON body puts ~230 arguments each in ARGS and
+ * ARGS_NAMES, the engine reads their values as lists (engine/raw-node.ts), and at paranoia level 1
+ * asks for the entries of ~600 of the ~2,300 values its rules walk.
+ */
 export class Collection {
-  /** Replaced whole by `assign`: a list in use (a rule walking it) is never changed under it by that. */
-  entries: VarEntry[] = [];
+  private keyList: string[] = [];
+  private valueList: string[] = [];
+  /** The lists were handed out (`keys`, `values`) or taken in (`assign`): copied before the next add. */
+  private shared = false;
+  /** Entries made so far, by index; all of them once `entries` was read. */
+  private made: (VarEntry | undefined)[] | undefined = undefined;
+  private complete = false;
   /**
-   * `entries[i].key` lower-cased, computed at the first `byKey` and kept up to date after: rules
-   * select headers by key (`REQUEST_HEADERS:User-Agent`) many times per request, but no CRS rule
-   * selects a JSON body's ~230 arguments by key, and lower-casing each as it was added (in ARGS,
+   * The keys lower-cased, computed at the first `byKey` and kept up to date after: rules select
+   * headers by key (`REQUEST_HEADERS:User-Agent`) many times per request, but no CRS rule selects
+   * a JSON body's ~230 arguments by key, and lower-casing each as it was added (in ARGS,
    * ARGS_POST and ARGS_NAMES) cost a 4 KB body ~240 K instructions, 4% of it.
    */
   private lowerKeys: string[] | undefined = undefined;
@@ -37,20 +48,63 @@ export class Collection {
 
   constructor(readonly name: string) {}
 
+  get size(): number {
+    return this.keyList.length;
+  }
+
+  /** The keys in order; never changed in place afterwards (an add copies them first). */
+  get keys(): readonly string[] {
+    this.shared = true;
+    return this.keyList;
+  }
+
+  /** The values in order, as `keys`. */
+  get values(): readonly string[] {
+    this.shared = true;
+    return this.valueList;
+  }
+
+  /** Every entry, in order. The list is the collection's own and grows with `add`, as before lists were made lazily. */
+  get entries(): readonly VarEntry[] {
+    if (!this.complete) {
+      for (let i = 0; i < this.keyList.length; i++) this.entryAt(i);
+      this.made ??= [];
+      this.complete = true;
+    }
+    // Every slot is filled now.
+    return this.made as VarEntry[];
+  }
+
+  /** Entry `i` (below `size`), made at its first read and the same object after. */
+  entryAt(i: number): VarEntry {
+    const made = (this.made ??= new Array<VarEntry | undefined>(this.keyList.length));
+    return (made[i] ??= new Entry(this.name, this.keyList[i]!, this.valueList[i]!));
+  }
+
   add(key: string, value: string): void {
-    this.entries.push(new Entry(this.name, key, value));
+    if (this.shared) {
+      this.keyList = this.keyList.slice();
+      this.valueList = this.valueList.slice();
+      this.shared = false;
+    }
+    this.keyList.push(key);
+    this.valueList.push(value);
+    // A complete list gets the new entry; an incomplete one makes it when read (entryAt).
+    if (this.complete) this.made!.push(new Entry(this.name, key, value));
     this.lowerKeys?.push(key.toLowerCase());
     this.version++;
   }
 
   /**
-   * Replaces the entries with `keys[i]` = `values[i]`, in one list of the final size: a list grown by
-   * pushes allocates about twice its size on the way (~230 entries each in a JSON body's ARGS and
-   * ARGS_NAMES).
+   * Replaces the entries with `keys[i]` = `values[i]`. The lists are kept as given (the caller
+   * must not change them after), and no entry is made until one is read.
    */
   assign(keys: readonly string[], values: readonly string[]): void {
-    const name = this.name;
-    this.entries = keys.map((key, i) => new Entry(name, key, values[i]!));
+    this.keyList = keys as string[];
+    this.valueList = values as string[];
+    this.shared = true;
+    this.made = undefined;
+    this.complete = false;
     this.lowerKeys = undefined;
     this.version++;
   }
@@ -58,30 +112,32 @@ export class Collection {
   /** Entries whose key equals `lowerKey` (already lower-cased). */
   byKey(lowerKey: string): readonly VarEntry[] {
     // Rules ask for many headers a request does not have: no list is allocated for them.
-    const entries = this.entries;
-    if (entries.length === 0) return NO_ENTRIES;
+    const keys = this.keyList;
+    if (keys.length === 0) return NO_ENTRIES;
     let lowerKeys = this.lowerKeys;
     if (lowerKeys === undefined) {
       lowerKeys = this.lowerKeys = [];
-      for (let i = 0; i < entries.length; i++) lowerKeys.push(entries[i]!.key.toLowerCase());
+      for (let i = 0; i < keys.length; i++) lowerKeys.push(keys[i]!.toLowerCase());
     }
     let out: VarEntry[] | undefined;
-    for (let i = 0; i < entries.length; i++) if (lowerKeys[i] === lowerKey) (out ??= []).push(entries[i]!);
+    for (let i = 0; i < keys.length; i++) if (lowerKeys[i] === lowerKey) (out ??= []).push(this.entryAt(i));
     return out ?? NO_ENTRIES;
   }
 
   byRegex(re: RegExp): VarEntry[] {
-    return this.entries.filter((e) => {
+    const out: VarEntry[] = [];
+    for (let i = 0; i < this.keyList.length; i++) {
       re.lastIndex = 0;
-      return re.test(e.key);
-    });
+      if (re.test(this.keyList[i]!)) out.push(this.entryAt(i));
+    }
+    return out;
   }
 }
 
 /** A `*_NAMES` view: one entry per key whose value is the key itself. */
 export function namesOf(source: Collection, name: string): Collection {
   const names = new Collection(name);
-  names.entries = source.entries.map((e) => new Entry(name, e.key, e.key));
+  names.assign(source.keys, source.keys);
   return names;
 }
 

@@ -93,9 +93,9 @@ function rebuildArgs(tx: Transaction, posted: Arguments): void {
   const args = tx.collection('ARGS');
   const get = tx.collection('ARGS_GET');
   // concat, not push(...): a body's arguments can outnumber what a call's arguments may hold.
-  const fromQuery = get.entries.length !== 0;
-  const keys = fromQuery ? get.entries.map((e) => e.key).concat(posted.keys) : posted.keys;
-  const values = fromQuery ? get.entries.map((e) => e.value).concat(posted.values) : posted.values;
+  const fromQuery = get.size !== 0;
+  const keys = fromQuery ? get.keys.concat(posted.keys) : posted.keys;
+  const values = fromQuery ? get.values.concat(posted.values) : posted.values;
   args.assign(keys, values);
   let size = 0;
   for (let i = 0; i < keys.length; i++) size += keys[i]!.length + values[i]!.length;
