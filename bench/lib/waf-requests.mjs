@@ -8,7 +8,7 @@ export async function benchEngine(repoRoot, crsDir, ruleIds = []) {
   const load = (p) => import(pathToFileURL(path.join(repoRoot, 'dist', p)).href);
   const { WafEngine } = await load('waf/engine/waf-engine.js');
   const { compiledCrs } = await load('policies/waf/settings.js');
-  const config = { crsDir, paranoiaLevel: 1, inboundThreshold: 5, outboundThreshold: 4, exclusions: { ruleIds, tags: [], targets: [] } };
+  const config = { crsDir, paranoiaLevel: 1, inboundThreshold: 5, outboundThreshold: 4, reportingLevel: 2, exclusions: { ruleIds, tags: [], targets: [] } };
   return new WafEngine(compiledCrs(crsDir, config));
 }
 

@@ -101,6 +101,30 @@ describe.skipIf(CRS_DIR === undefined)('waf policy through a real gateway', () =
     expect(String(denial.reason)).toMatch(/rule 949110 blocked the request, inbound score \d+; matched .*942/);
   });
 
+  /** The access line of the last request whose path starts with `prefix`, once written (after the log hooks). */
+  async function accessLineOf(prefix: string): Promise<Record<string, unknown>> {
+    for (let i = 0; i < 100; i++) {
+      const line = gw.logs.access().filter((l) => String(l.path).startsWith(prefix)).at(-1);
+      if (line !== undefined) return line;
+      await new Promise((r) => setTimeout(r, 10));
+    }
+    throw new Error(`no access line for ${prefix}`);
+  }
+
+  it('reports the anomaly scores of a request that reached the threshold (CRS 980170, phase 5) as a warn line with its request id, never the matched values', async () => {
+    const marker = 'zq81';
+    expect((await send(`/api/reported?id=${encodeURIComponent(`${marker}' OR '1'='1`)}`)).status).toBe(403);
+    const blocked = await accessLineOf('/api/reported');
+    const report = gw.logs.lines.find((l) => l.rule === 980170 && l.request_id === blocked.request_id);
+    expect(report).toMatchObject({ policy: 'waf', route: blocked.route, level: 40 });
+    expect(String(report!.msg)).toMatch(/^waf: Anomaly Scores: \(Inbound Scores: blocking=\d+, .*SQLI=[1-9]/);
+    expect(gw.logs.raw.filter((l) => l.includes(blocked.request_id as string) && l.includes(marker)).filter((l) => !l.includes('"type":"access"'))).toEqual([]);
+    // Scored below the threshold (920350: the numeric Host of these requests, 3 points): not reported at the default level (2).
+    expect((await send('/api/unreported?q=shoes')).status).toBe(200);
+    const clean = await accessLineOf('/api/unreported');
+    expect(gw.logs.lines.filter((l) => l.request_id === clean.request_id && l.type !== 'access')).toEqual([]);
+  });
+
   it('lets ordinary requests through: a search, a JSON order, a form with an apostrophe', async () => {
     expect((await send('/api/products?q=red+shoes&page=2&sort=price')).status).toBe(200);
     const order = await send('/api/orders', { method: 'POST', type: 'application/json', body: JSON.stringify({ item: 'book', qty: 2, note: 'Leave it by the door, please' }) });

@@ -66,10 +66,10 @@ export function createWafPolicy(config: WafConfig, deps: PolicyDeps): PolicyInst
       }
       throw new GatewayError('GW_WAF_BLOCKED', { reason: `waf: ${error.message}`, detail: 'The request was blocked by the web application firewall.' });
     }
+    // Kept for the response rules and, once the exchange is over, the logging phase (`log` below).
+    ctx.state.set(WAF_TRANSACTION, tx);
     if (tx.interruption === undefined) {
-      if (!config.responses.inspect) return;
       engine.parkForResponse(tx);
-      ctx.state.set(WAF_TRANSACTION, tx);
       return;
     }
     throw new GatewayError('GW_WAF_BLOCKED', { reason: blockReason(tx), detail: 'The request was blocked by the web application firewall.' });
@@ -79,11 +79,35 @@ export function createWafPolicy(config: WafConfig, deps: PolicyDeps): PolicyInst
   const batch = config.batch ? new TurnBatch() : undefined;
   const inTurn: InTurn = batch === undefined ? (job) => job() : (job) => batch.run(job);
   const responses = config.responses.inspect ? responseInspection(engine, config.responses.mimeTypes, responseBodyLimit, config.onBudgetExceeded, inTurn) : {};
+  /**
+   * CRS phase 5 on the finished exchange, blocked or not: its logged matches (980170's anomaly
+   * score report, at the route's reporting level) become warn lines. Rule ids and messages only,
+   * never matched values (980170's message holds scores alone).
+   */
+  function report(ctx: RequestContext): void {
+    const tx = ctx.state.get(WAF_TRANSACTION) as Transaction | undefined;
+    if (tx === undefined) return;
+    const before = tx.matches.length;
+    try {
+      engine.evaluateLogging(tx);
+    } catch (error) {
+      if (!(error instanceof BudgetExceededError)) throw error;
+      deps.logger.warn({ policy: 'waf', request_id: ctx.requestId, rule: error.ruleId }, 'waf: budget exhausted in the logging phase');
+      return;
+    }
+    for (let i = before; i < tx.matches.length; i++) {
+      const m = tx.matches[i]!;
+      if (m.logged) deps.logger.warn({ policy: 'waf', route: deps.routeName, request_id: ctx.requestId, rule: m.id }, `waf: ${m.msg}`);
+    }
+  }
+
   return {
     ...responses,
     handle(ctx) {
       if (!config.inspectBody || !hasBody(ctx)) return inTurn(() => evaluate(ctx, undefined));
       return bufferBody(ctx, maxBody, 'waf').then((body) => inTurn(() => evaluate(ctx, body)));
     },
+    // Reporting off: the CRS's phase 5 does nothing else, so it is not run.
+    ...(config.reportingLevel > 0 ? { log: report } : {}),
   };
 }

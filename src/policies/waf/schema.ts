@@ -40,6 +40,13 @@ export const WafSchema = Type.Object(
       default: 4,
       description: 'Outbound (response) anomaly score at which the response is replaced by 403 (CRS default 4)',
     }),
+    reportingLevel: Type.Integer({
+      minimum: 0,
+      maximum: 5,
+      default: 2,
+      description:
+        'CRS anomaly score report (phase 5, rule 980170: a warn line per reported request) for requests whose score reached the threshold: 0 none, 1 with the blocking rules, 2 with the detection-only rules too (default); for requests with any score: 3 blocking, 4 detection (the CRS default, one line per scored request); 5 every request',
+    }),
     responses: Type.Object(
       {
         inspect: Type.Boolean({ default: true, description: 'Run the CRS response rules (data leakage: SQL errors, stack traces, directory listings, web shells)' }),

@@ -6,8 +6,8 @@ import type { WafConfig } from './schema.js';
 
 /**
  * The route's CRS settings, written as the SecAction a ModSecurity user puts in crs-setup.conf
- * (rule 900000 range): paranoia levels and the inbound threshold. The engine runs `On`, so CRS
- * 949110 (`deny` once the score reaches the threshold) is what blocks.
+ * (rule 900000 range): paranoia levels, thresholds and the phase 5 reporting level. The engine
+ * runs `On`, so CRS 949110 (`deny` once the score reaches the threshold) is what blocks.
  */
 export function settingsText(config: WafConfig): string {
   const detection = Math.max(config.detectionParanoiaLevel ?? config.paranoiaLevel, config.paranoiaLevel);
@@ -15,7 +15,7 @@ export function settingsText(config: WafConfig): string {
     'SecRuleEngine On',
     `SecAction "id:900000,phase:1,pass,nolog,t:none,setvar:tx.blocking_paranoia_level=${config.paranoiaLevel},` +
       `setvar:tx.detection_paranoia_level=${detection},setvar:tx.inbound_anomaly_score_threshold=${config.inboundThreshold},` +
-      `setvar:tx.outbound_anomaly_score_threshold=${config.outboundThreshold}"`,
+      `setvar:tx.outbound_anomaly_score_threshold=${config.outboundThreshold},setvar:tx.reporting_level=${config.reportingLevel}"`,
   ].join('\n');
 }
 

@@ -19,6 +19,7 @@ describe('waf policy settings', () => {
   it('writes paranoia and threshold as the CRS setup SecAction, and exclusions as CRS directives', () => {
     const c = config({ paranoiaLevel: 2, inboundThreshold: 10, exclusions: { ruleIds: [920350, 942100], tags: ['attack-xss'], targets: [{ ruleId: 942100, target: 'ARGS:q' }] } });
     expect(settingsText(c)).toContain('setvar:tx.blocking_paranoia_level=2,setvar:tx.detection_paranoia_level=2,setvar:tx.inbound_anomaly_score_threshold=10');
+    expect(settingsText(c)).toContain('setvar:tx.reporting_level=2"');
     expect(exclusionsText(c).split('\n')).toEqual(['SecRuleRemoveById 920350 942100', 'SecRuleRemoveByTag "attack-xss"', 'SecRuleUpdateTargetById 942100 "!ARGS:q"']);
   });
 
@@ -45,6 +46,24 @@ describe.skipIf(CRS_DIR === undefined)('waf policy on the real CRS', () => {
     const engine = new WafEngine(compiledCrs(CRS_DIR!, config({ exclusions: { ruleIds: [], tags: [], targets: [{ ruleId: 942100, target: 'ARGS:q' }] } })));
     expect(engine.evaluateRequest(get("/s?q=1'%20OR%20'1'='1")).matches.map((m) => m.id)).not.toContain(942100);
     expect(engine.evaluateRequest(get("/s?other=1'%20OR%20'1'='1")).matches.map((m) => m.id)).toContain(942100);
+  });
+
+  it('reports the scores in phase 5 (980170) at the configured reporting level, and only the scores', () => {
+    const attack = get("/shop?id=1'%20OR%20'1'='1");
+    const report = (reportingLevel: number, req = attack) => {
+      const engine = new WafEngine(compiledCrs(CRS_DIR!, config({ reportingLevel })));
+      const tx = engine.evaluateRequest(req);
+      expect(tx.matches.map((m) => m.id)).not.toContain(980170);
+      return engine.evaluateLogging(tx).matches.find((m) => m.id === 980170);
+    };
+    const line = report(4);
+    expect(line?.msg).toMatch(/^Anomaly Scores: \(Inbound Scores: blocking=\d+, detection=\d+, per_pl=\d+-\d+-\d+-\d+, threshold=5\).*SQLI=[1-9]/);
+    expect(line?.msg).not.toMatch(/'1'|shop|id=/);
+    expect(report(0)).toBeUndefined();
+    // A clean request scores 0: reported at level 5 (every request) only.
+    const clean = get('/products?q=red+shoes');
+    expect(report(4, clean)).toBeUndefined();
+    expect(report(5, clean)?.msg).toMatch(/blocking=0, detection=0/);
   });
 
   it('lets ordinary traffic through without any match', () => {

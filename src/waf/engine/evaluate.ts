@@ -219,6 +219,14 @@ function candidateMatches(tx: Transaction, rule: Rule, value: string, offset: nu
 
 
 /**
+ * The logging phase: as in ModSecurity, it runs after whatever the other phases decided (a blocked
+ * request, an `allow`), and nothing in it can interrupt or allow (onMatch ignores its disruptive
+ * actions; runPhase goes on after them). The CRS reports a transaction's scores there
+ * (RESPONSE-980-CORRELATION, 980170).
+ */
+export const LOGGING_PHASE = 5;
+
+/**
  * Records a matched chain and applies its disruptive action. `nolog` rules are not recorded: like
  * ModSecurity's log, the policy, the audit record and the regression suite read only logged
  * matches, and a request matches ~90 unlogged ones (the CRS's paranoia-level skips, its setup).
@@ -236,6 +244,8 @@ export function onMatch(tx: Transaction, head: Rule): void {
       logged: head.log,
     });
   }
+  // Nothing in the logging phase interrupts or allows: the exchange is over (run-phase.ts).
+  if (head.phase === LOGGING_PHASE) return;
   const action = head.disruptive;
   if (action === 'allow') tx.allowed = true;
   if (tx.engineMode !== 'On' || tx.interruption !== undefined) return;

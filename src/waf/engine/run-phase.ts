@@ -1,6 +1,6 @@
 import { indexAfterMatch, type RuleSet } from '../compile/ruleset.js';
 import type { Transaction } from './transaction.js';
-import { evaluateLink, onMatch } from './evaluate.js';
+import { evaluateLink, LOGGING_PHASE, onMatch } from './evaluate.js';
 import { applyFold, canApplyFold, type PrefixFold } from './prefix-fold.js';
 import { takeDecision } from './tx-decisions.js';
 import { presentBits } from './values.js';
@@ -45,7 +45,7 @@ function unionsRuleOut(tx: Transaction, plan: UnionPlan, i: number): boolean {
 
 /** Runs one phase's rules in order, honouring skip, skipAfter, ctl removals and interruptions. */
 export function runPhase(tx: Transaction, ruleSet: RuleSet, phase: number, fold?: PrefixFold): void {
-  if (tx.engineMode === 'Off' || tx.interruption !== undefined) return;
+  if (tx.engineMode === 'Off' || (tx.interruption !== undefined && phase !== LOGGING_PHASE)) return;
   if (tx.allowed && phase <= 2) return;
   const rules = ruleSet.phases[phase] ?? [];
   // Off with the prefilter (its equivalence test then checks this skip too).
@@ -105,7 +105,8 @@ export function runPhase(tx: Transaction, ruleSet: RuleSet, phase: number, fold?
       continue;
     }
     onMatch(tx, rule);
-    if (tx.interruption !== undefined || (tx.engineMode as string) === 'Off' || (tx.allowed && phase <= 2)) return;
+    if ((tx.engineMode as string) === 'Off') return;
+    if (phase !== LOGGING_PHASE && (tx.interruption !== undefined || (tx.allowed && phase <= 2))) return;
     i = indexAfterMatch(ruleSet, phase, i);
   }
 }

@@ -5,6 +5,7 @@ import { compileRuleSet, type RuleSet } from '../compile/ruleset.js';
 import type { WafRequest, WafResponse } from '../request.js';
 import { populateRequestBody, populateRequestHeaders, populateResponse } from '../variables/populate.js';
 import { foldStep, runPhase } from './run-phase.js';
+import { LOGGING_PHASE } from './evaluate.js';
 import { planPrefixFold, type PrefixFold } from './prefix-fold.js';
 import { Transaction } from './transaction.js';
 import { EvaluationCache } from './evaluation-cache.js';
@@ -116,6 +117,21 @@ export class WafEngine {
       populateResponse(tx, res, this.options.responseBodyLimit);
       runPhase(tx, this.ruleSet, 3, this.prefixFold);
       runPhase(tx, this.ruleSet, 4, this.prefixFold);
+      return tx;
+    } finally {
+      this.cache.reset();
+    }
+  }
+
+  /**
+   * Phase 5 (logging), once the exchange is over: runs on any transaction, blocked, allowed or
+   * parked, and cannot change the decision (run-phase.ts). Its logged matches are the CRS's
+   * score report (980170) and the rules users add there.
+   */
+  evaluateLogging(tx: Transaction): Transaction {
+    tx.cache = this.cache;
+    try {
+      runPhase(tx, this.ruleSet, LOGGING_PHASE, this.prefixFold);
       return tx;
     } finally {
       this.cache.reset();

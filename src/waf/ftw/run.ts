@@ -54,6 +54,7 @@ function checkStage(engine: WafEngine, stage: FtwStage): string | undefined {
   try {
     tx = engine.evaluateRequest(req);
     engine.evaluateResponse(tx, buildFtwResponse(req));
+    engine.evaluateLogging(tx);
   } catch (error) {
     if (error instanceof BudgetExceededError) return error.message;
     throw error;
