@@ -76,6 +76,9 @@ export function createListener(listener: ListenerConfig, server: ServerConfig, c
         );
   srv.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => handlers.upgrade(req, socket, head, protocol));
   srv.on('clientError', (error: Error & { code?: string }, socket: Duplex) => handlers.clientError(error, socket));
+  // CONNECT asks for a tunnel, which a reverse proxy does not give: refused like a request the
+  // parser refused (400 problem+json, as nginx answers), not dropped without an answer, Node's default.
+  srv.on('connect', (_req: IncomingMessage, socket: Duplex) => handlers.clientError(Object.assign(new Error('CONNECT'), { code: 'CONNECT_NOT_SERVED' }), socket));
   if (protocol === 'https') {
     srv.on('tlsClientError', (error: Error & { code?: string }, socket: Duplex) => {
       handlers.tlsError(error, socket);

@@ -28,8 +28,13 @@ export function prepareRequest(runtime: GatewayRuntime, ctx: RequestContext): Sc
     ctx.requestId = randomUUID();
   }
   runtime.tracing.start(ctx, req.headers.traceparent, req.headers.tracestate);
-  // HTTP/1.1 requires Host (RFC 9112 section 3.2); Node's own check answers without problem+json, so it is off and done here.
-  if (req.headers.host === undefined && req.httpVersionMinor >= 1) {
+  // HTTP/0.9 has no headers and no version in its request line: one that claims the version is malformed (nginx and Apache answer 400 too).
+  if (req.httpVersionMajor === 0) {
+    throw new GatewayError('GW_BAD_REQUEST', { reason: `unsupported version HTTP/0.${req.httpVersionMinor}`, detail: 'The HTTP version is not supported.' });
+  }
+  // HTTP/1.1 requires a Host with a value: an origin-form target has no other authority (RFC 9112
+  // section 3.2). Node's own check answers without problem+json, so it is off and done here.
+  if ((req.headers.host === undefined || req.headers.host === '') && req.httpVersionMajor === 1 && req.httpVersionMinor >= 1) {
     throw new GatewayError('GW_BAD_REQUEST', { reason: 'HTTP/1.1 request without Host', detail: 'The Host header is required.' });
   }
   const scan = scanRequestHead(req.rawHeaders, runtime.requestIdHeader);

@@ -23,6 +23,9 @@ export function parseHost(value: string | undefined): string {
  * forwards the other can be steered to a host the client was not allowed to reach.
  */
 export function parseTarget(url: string, hostHeader: string | undefined): RequestTarget {
+  // A fragment never belongs in a request target (RFC 9112 section 3.2): an upstream could read it
+  // as part of the path or the query, and the gateway would have checked something else.
+  if (url.includes('#')) throw new GatewayError('GW_BAD_REQUEST', { reason: 'fragment in the request target', detail: 'The request target is invalid.' });
   let pathAndQuery = url;
   if (url.charCodeAt(0) !== 47 /* / */) {
     if (url === '*') return { rawPath: '*', query: '' };

@@ -90,6 +90,33 @@ describe('request hygiene', () => {
     await refused('GET /x HTTP/1.1\r\nConnection: close\r\n\r\n');
   });
 
+  it('refuses a request with an empty Host', async () => {
+    const problem = await refused('GET /x HTTP/1.1\r\nHost: \r\nConnection: close\r\n\r\n');
+    expect(problem!.code).toBe('GW_BAD_REQUEST');
+  });
+
+  it('refuses a request line claiming HTTP/0.9', async () => {
+    const problem = await refused('GET /x HTTP/0.9\r\nHost: a\r\nConnection: close\r\n\r\n');
+    expect(problem!.detail).toBe('The HTTP version is not supported.');
+  });
+
+  it.each([
+    ['after the path', '/x#frag'],
+    ['after the query', '/x?a=1#frag'],
+  ])('refuses a fragment %s', async (_name, target) => {
+    const problem = await refused(`GET ${target} HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n`);
+    expect(problem!.code).toBe('GW_BAD_REQUEST');
+  });
+
+  it.each([
+    ['with a port', 'internal.example:443'],
+    ['without one', 'internal.example'],
+  ])('answers CONNECT %s with 400 problem+json: no tunnel', async (_name, authority) => {
+    const problem = await refused(`CONNECT ${authority} HTTP/1.1\r\nHost: ${authority}\r\n\r\n`);
+    expect(problem!.code).toBe('GW_BAD_REQUEST');
+    expect(gw.logs.access().at(-1)).toMatchObject({ status: 400, reason: 'CONNECT_NOT_SERVED' });
+  });
+
   it('refuses an absolute-form target that disagrees with Host', async () => {
     const problem = await refused('GET http://internal.example/admin/x HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n');
     expect(problem!.code).toBe('GW_REQUEST_AMBIGUOUS');

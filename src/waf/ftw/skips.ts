@@ -16,7 +16,10 @@ export function skipReason(c: FtwCase): string | undefined {
   const listed = SKIPPED[c.name];
   if (listed !== undefined) return listed;
   if (c.stages.length === 0) return 'the case has no stage';
-  const checks = c.stages.some((s) => s.output.log !== undefined);
-  if (!checks) return 'the case checks only the HTTP status or a transport error, which need a real server';
   return undefined;
+}
+
+/** A case that checks no log, only the HTTP status or a transport error: the server's answer (gateway-stage.ts). */
+export function checksServerOnly(c: FtwCase): boolean {
+  return c.stages.every((s) => s.output.log === undefined);
 }
