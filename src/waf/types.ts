@@ -102,7 +102,12 @@ export type Ctl =
   | { readonly kind: 'ignored' };
 
 export type EngineMode = 'On' | 'Off' | 'DetectionOnly';
-export type Disruptive = 'pass' | 'block' | 'deny' | 'drop' | 'allow' | 'redirect';
+/**
+ * `allow` alone allows the rest of the transaction (the logging phase still runs), `allow:request`
+ * the rest of the request phases, `allow:phase` the rest of the current phase (ModSecurity's
+ * reference manual, `allow`).
+ */
+export type Disruptive = 'pass' | 'block' | 'deny' | 'drop' | 'allow' | 'allow:request' | 'allow:phase' | 'redirect';
 
 export interface Rule {
   readonly id: number;

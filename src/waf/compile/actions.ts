@@ -106,6 +106,14 @@ function parseCtl(value: string, where: string): Ctl {
   }
 }
 
+/** `allow`, `allow:request` or `allow:phase`; any other scope is refused at load. */
+function allowAction(value: string): Disruptive {
+  const scope = value.trim().toLowerCase();
+  if (scope === '') return 'allow';
+  if (scope === 'request' || scope === 'phase') return `allow:${scope}`;
+  throw new Error(`bad allow "${value}": allow, allow:request or allow:phase`);
+}
+
 export function interpretActions(raws: readonly RawAction[], where: string): RuleActions {
   const a: RuleActions = {
     id: undefined, phase: undefined, chain: false, capture: false, multiMatch: false, transforms: [], transformNames: [],
@@ -113,7 +121,7 @@ export function interpretActions(raws: readonly RawAction[], where: string): Rul
     tags: [], msg: undefined, logdata: undefined, severity: undefined,
   };
   for (const { name, value } of raws) {
-    if (DISRUPTIVE.has(name)) a.disruptive = name as Disruptive;
+    if (DISRUPTIVE.has(name)) a.disruptive = name === 'allow' ? allowAction(value) : (name as Disruptive);
     else if (IGNORED.has(name)) continue;
     else if (name === 'id') a.id = Number(value);
     else if (name === 'phase') a.phase = parsePhase(value);

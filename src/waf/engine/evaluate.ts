@@ -247,7 +247,9 @@ export function onMatch(tx: Transaction, head: Rule): void {
   // Nothing in the logging phase interrupts or allows: the exchange is over (run-phase.ts).
   if (head.phase === LOGGING_PHASE) return;
   const action = head.disruptive;
-  if (action === 'allow') tx.allowed = true;
+  if (action === 'allow') tx.allowedThrough = 4;
+  else if (action === 'allow:request') tx.allowedThrough = Math.max(tx.allowedThrough, 2, head.phase);
+  else if (action === 'allow:phase') tx.allowedThrough = Math.max(tx.allowedThrough, head.phase);
   if (tx.engineMode !== 'On' || tx.interruption !== undefined) return;
   if (action === 'deny' || action === 'drop' || action === 'redirect') {
     tx.interruption = { ruleId: head.id, status: head.status ?? 403, action };

@@ -77,7 +77,7 @@ export function planPrefixFold(ruleSet: RuleSet, evaluate: (tx: Transaction, ind
   let i = start;
   while (i < rules.length && foldable(rules[i]!)) {
     const next = evaluate(tx, i);
-    if (next === undefined || tx.matches.length > 0 || tx.interruption !== undefined || tx.allowed || tx.engineMode === 'Off') return undefined;
+    if (next === undefined || tx.matches.length > 0 || tx.interruption !== undefined || tx.allowedThrough !== 0 || tx.engineMode === 'Off') return undefined;
     i = next;
   }
   // A stretch of one rule saves nothing worth the check.
@@ -112,7 +112,7 @@ export function canApplyFold(tx: Transaction, fold: PrefixFold): boolean {
     tx.removedTargets.length === 0 &&
     tx.budget >= fold.budget &&
     tx.interruption === undefined &&
-    !tx.allowed
+    tx.allowedThrough === 0
   );
 }
 

@@ -46,7 +46,7 @@ function unionsRuleOut(tx: Transaction, plan: UnionPlan, i: number): boolean {
 /** Runs one phase's rules in order, honouring skip, skipAfter, ctl removals and interruptions. */
 export function runPhase(tx: Transaction, ruleSet: RuleSet, phase: number, fold?: PrefixFold): void {
   if (tx.engineMode === 'Off' || (tx.interruption !== undefined && phase !== LOGGING_PHASE)) return;
-  if (tx.allowed && phase <= 2) return;
+  if (phase <= tx.allowedThrough) return;
   const rules = ruleSet.phases[phase] ?? [];
   // Off with the prefilter (its equivalence test then checks this skip too).
   const masks = tx.usePrefilter ? ruleSet.targetMasks.masks[phase] : undefined;
@@ -106,7 +106,7 @@ export function runPhase(tx: Transaction, ruleSet: RuleSet, phase: number, fold?
     }
     onMatch(tx, rule);
     if ((tx.engineMode as string) === 'Off') return;
-    if (phase !== LOGGING_PHASE && (tx.interruption !== undefined || (tx.allowed && phase <= 2))) return;
+    if (phase !== LOGGING_PHASE && (tx.interruption !== undefined || phase <= tx.allowedThrough)) return;
     i = indexAfterMatch(ruleSet, phase, i);
   }
 }

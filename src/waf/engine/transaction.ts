@@ -41,8 +41,12 @@ export class Transaction implements OperatorContext {
   /** ctl:forceRequestBodyVariable: REQUEST_BODY is filled even when no URLENCODED processor ran. */
   forceRequestBody = false;
   interruption: Interruption | undefined = undefined;
-  /** Set by `allow`: the remaining request-phase rules are skipped. */
-  allowed = false;
+  /**
+   * The last phase an `allow` covers: its rules, and those of every phase before it, are skipped
+   * (0: none; 4 after a plain `allow`, 2 after `allow:request`, the current one after `allow:phase`).
+   * The logging phase (5) always runs.
+   */
+  allowedThrough = 0;
   /** Set when the CRS setup's fold was applied (engine/prefix-fold.ts): its TX checks decided at load apply. */
   folded = false;
   matchedVar: VarEntry | undefined = undefined;
