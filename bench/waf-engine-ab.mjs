@@ -11,6 +11,7 @@
 // its interquartile range. See docs/benchmarks.md.
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
+import { runExchange } from './lib/waf-requests.mjs';
 
 const args = process.argv.slice(2);
 const opt = (name, fallback) => (args.includes(name) ? args[args.indexOf(name) + 1] : fallback);
@@ -30,16 +31,8 @@ async function runner(root) {
   const name = Object.keys(requests).find((k) => k.startsWith(which));
   if (name === undefined) throw new Error(`no bench request starts with ${which}: ${Object.keys(requests).join(', ')}`);
   const { request, response } = requests[name];
-  return () => {
-    const tx = engine.newTransaction();
-    engine.evaluateRequest(request(), tx);
-    if (response !== undefined) {
-      engine.parkForResponse(tx);
-      engine.evaluateResponse(tx, response());
-    }
-    // The gateway's log hook (phase 5); a build from before it has none.
-    engine.evaluateLogging?.(tx);
-  };
+  const bench = { request, response };
+  return () => runExchange(engine, bench);
 }
 
 // As a gateway process runs (src/runtime/v8-tuning.ts).

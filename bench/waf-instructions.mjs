@@ -27,7 +27,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { benchCrsDir } from './lib/waf-scenario.mjs';
-import { benchEngine, wafBenchRequests } from './lib/waf-requests.mjs';
+import { benchEngine, runExchange, wafBenchRequests } from './lib/waf-requests.mjs';
 
 const self = fileURLToPath(import.meta.url);
 const repoRoot = path.resolve(path.dirname(self), '..');
@@ -65,16 +65,9 @@ async function child(dir, root, crsDir, runs, without, cold) {
   const evictCaches = () => {
     for (let j = 0; j < evict.length; j += 64) sink += evict[j];
   };
-  const once = ({ request, response }) => {
-    const tx = engine.newTransaction();
-    engine.evaluateRequest(request(), tx);
+  const once = (bench) => {
+    const tx = runExchange(engine, bench);
     if (tx.interruption !== undefined) throw new Error(`the bench request was blocked by rule ${tx.interruption.ruleId}`);
-    if (response !== undefined) {
-      engine.parkForResponse(tx);
-      engine.evaluateResponse(tx, response());
-    }
-    // The gateway's log hook (phase 5); a build from before it has none.
-    engine.evaluateLogging?.(tx);
   };
   for (let i = 0; i < WARM_UP; i++) for (const [, r] of requests) {
     evictCaches();

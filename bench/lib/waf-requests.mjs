@@ -59,3 +59,19 @@ export function wafBenchRequests() {
     'gateway GET with its response': { request: request('GET', '/', [['Host', '127.0.0.1:8080']]), response },
   };
 }
+
+/**
+ * One exchange as the gateway's waf policy runs it: the request phases, then, when the bench
+ * request has a response, the parked transaction's response phases, then the logging phase (the
+ * policy's log hook; an engine built before it has none). Returns the transaction.
+ */
+export function runExchange(engine, { request, response }) {
+  const tx = engine.newTransaction();
+  engine.evaluateRequest(request(), tx);
+  if (response !== undefined && tx.interruption === undefined) {
+    engine.parkForResponse(tx);
+    engine.evaluateResponse(tx, response());
+  }
+  engine.evaluateLogging?.(tx);
+  return tx;
+}

@@ -53,6 +53,9 @@ export function createWafPolicy(config: WafConfig, deps: PolicyDeps): PolicyInst
     throw new Error(`waf: cannot load the Core Rule Set from ${crsDir}: ${(error as Error).message}`, { cause: error });
   }
   const maxBody = parseByteSize(config.maxBodyBytes);
+  // Reporting off: the CRS's phase 5 does nothing else, so it is not run.
+  const reports = config.reportingLevel > 0;
+  const keepsTransaction = config.responses.inspect || reports;
 
   function evaluate(ctx: RequestContext, body: Buffer | undefined): void {
     let tx: Transaction;
@@ -66,10 +69,11 @@ export function createWafPolicy(config: WafConfig, deps: PolicyDeps): PolicyInst
       }
       throw new GatewayError('GW_WAF_BLOCKED', { reason: `waf: ${error.message}`, detail: 'The request was blocked by the web application firewall.' });
     }
-    // Kept for the response rules and, once the exchange is over, the logging phase (`log` below).
-    ctx.state.set(WAF_TRANSACTION, tx);
+    // Kept for the response rules and, once the exchange is over, the logging phase (`log` below),
+    // when the route has either.
+    if (keepsTransaction) ctx.state.set(WAF_TRANSACTION, tx);
     if (tx.interruption === undefined) {
-      engine.parkForResponse(tx);
+      if (keepsTransaction) engine.parkForResponse(tx);
       return;
     }
     throw new GatewayError('GW_WAF_BLOCKED', { reason: blockReason(tx), detail: 'The request was blocked by the web application firewall.' });
@@ -107,7 +111,6 @@ export function createWafPolicy(config: WafConfig, deps: PolicyDeps): PolicyInst
       if (!config.inspectBody || !hasBody(ctx)) return inTurn(() => evaluate(ctx, undefined));
       return bufferBody(ctx, maxBody, 'waf').then((body) => inTurn(() => evaluate(ctx, body)));
     },
-    // Reporting off: the CRS's phase 5 does nothing else, so it is not run.
-    ...(config.reportingLevel > 0 ? { log: report } : {}),
+    ...(reports ? { log: report } : {}),
   };
 }
