@@ -177,6 +177,14 @@ export const ERROR_CATALOGUE = {
       'The `waf` policy (OWASP Core Rule Set) found an attack in the request: its anomaly score reached the ' +
       'route threshold, or a rule denied it outright. The matched rules are in the decision log, never in the response.',
   },
+  GW_WAF_BODY_INVALID: {
+    status: 400,
+    title: 'Bad Request',
+    description:
+      'The `waf` policy could not parse the request body as its Content-Type declares (JSON that is not RFC 8259 JSON, ' +
+      'XML that is not XML, a broken multipart body), so the rules could not read all of it: ModSecurity\'s rule 200002. ' +
+      'Where in the body parsing failed is in the decision log.',
+  },
   GW_CORS_DENIED: {
     status: 403,
     title: 'Forbidden',

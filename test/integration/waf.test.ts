@@ -23,6 +23,12 @@ const routes = `    policies:
     policies:
       - name: waf
         config: { crsDir: "${CRS_DIR}", batch: false }
+  - name: tolerant
+    match: { paths: ["/tolerant/*"] }
+    forward: { upstream: up }
+    policies:
+      - name: waf
+        config: { crsDir: "${CRS_DIR}", exclusions: { ruleIds: [200002] } }
   - name: watched
     match: { paths: ["/watched/*"] }
     forward: { upstream: up }
@@ -48,7 +54,7 @@ describe.skipIf(CRS_DIR === undefined)('waf policy through a real gateway', () =
 
   const browser = { 'user-agent': 'Mozilla/5.0 (X11; Linux x86_64) Firefox/120.0', accept: 'application/json' };
 
-  async function send(pathAndQuery: string, init: { method?: 'GET' | 'POST'; body?: string; type?: string } = {}) {
+  async function send(pathAndQuery: string, init: { method?: 'GET' | 'POST'; body?: string | Buffer; type?: string } = {}) {
     const before = upstream.seen.length;
     const res = await request(`${gw.url}${pathAndQuery}`, {
       method: init.method ?? 'GET',
@@ -71,6 +77,38 @@ describe.skipIf(CRS_DIR === undefined)('waf policy through a real gateway', () =
     const res = await send('/api/search', { method: 'POST', type: 'application/json', body: JSON.stringify({ q: "x' UNION SELECT password FROM users --" }) });
     expect(res.status).toBe(403);
     expect(res.forwarded).toBe(false);
+  });
+
+  it('blocks an attack hidden before a repeated JSON name (JSON.parse kept only the last, a first-wins upstream reads the first)', async () => {
+    const attack = JSON.stringify("x' UNION SELECT password FROM users --");
+    const res = await send('/api/search', { method: 'POST', type: 'application/json', body: `{"q":${attack},"q":"shoes"}` });
+    expect(res.status).toBe(403);
+    expect(JSON.parse(res.text).code).toBe('GW_WAF_BLOCKED');
+    expect(res.forwarded).toBe(false);
+  });
+
+  it('refuses with 400 a JSON body it cannot parse, which a lenient upstream would read (ModSecurity 200002), and logs where parsing failed', async () => {
+    const attack = JSON.stringify("x' UNION SELECT password FROM users --");
+    for (const body of [`{"q":${attack},}`, `{"q":${attack}, "n": NaN}`, `{"q":${attack} /* note */}`, `{'q':${attack}}`, Buffer.from('{"q":"caf\xe9"}', 'latin1')]) {
+      // The last one is Latin-1, not UTF-8.
+      const res = await send('/api/search', { method: 'POST', type: 'application/json', body });
+      expect(res.status, String(body)).toBe(400);
+      expect(res.type).toContain('application/problem+json');
+      expect(JSON.parse(res.text).code).toBe('GW_WAF_BODY_INVALID');
+      expect(res.forwarded).toBe(false);
+    }
+    // A clean body with a trailing comma is refused too: the rules cannot know what a lenient parser reads.
+    expect((await send('/api/orders', { method: 'POST', type: 'application/json', body: '{"item":"book",}' })).status).toBe(400);
+    const denial = gw.logs.access().filter((l) => l.decision === 'deny').at(-1)!;
+    expect(String(denial.reason)).toBe("waf: rule 200002 refused the body: JSON parsing error: expected a member name at byte 15");
+  });
+
+  it('a route excluding rule 200002 forwards an unparsable body, and still blocks the attacks read before the error', async () => {
+    const trailing = await send('/tolerant/orders', { method: 'POST', type: 'application/json', body: '{"item":"book",}' });
+    expect(trailing.status).toBe(200);
+    expect(trailing.forwarded).toBe(true);
+    const attack = JSON.stringify("x' UNION SELECT password FROM users --");
+    expect((await send('/tolerant/search', { method: 'POST', type: 'application/json', body: `{"q":${attack},}` })).status).toBe(403);
   });
 
   it('blocks cross-site scripting in a form body', async () => {

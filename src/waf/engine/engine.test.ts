@@ -87,12 +87,14 @@ SecRule ARGS "@streq plain" "id:4,phase:2,pass"`);
     expect(json('{"caf\xc3\xa9":"\xc3\xa9<"}')).toEqual([2, 3]);
     expect(json('{"caf\\u00e9":"\\u00e9\\u003c"}')).toEqual([2, 3]);
     expect(json('{"name":"plain"}')).toEqual([4]);
-    // A byte that is no UTF-8 is decoded as U+FFFD (its UTF-8 bytes); read as ASCII, it would stay.
-    const replaced = WafEngine.fromSecLang(`
+    // A byte that is no UTF-8 reaches the rules as sent (the upstream gets it too), and the body is
+    // a parse error, as yajl has it: REQBODY_ERROR.
+    const raw = WafEngine.fromSecLang(`
 SecRule REQUEST_HEADERS:Content-Type "^application/json" "id:1,phase:1,pass,nolog,ctl:requestBodyProcessor=JSON"
-SecRule ARGS "@streq x\xef\xbf\xbd" "id:5,phase:2,pass"`);
+SecRule ARGS "@streq x\xff" "id:5,phase:2,pass"
+SecRule REQBODY_ERROR "!@eq 0" "id:6,phase:2,pass"`);
     const body = '{"a":"x\xff"}';
-    expect(replaced.evaluateRequest(request('/', { method: 'POST', headers: [['Content-Type', 'application/json']], body })).matches.map((m) => m.id)).toEqual([5]);
+    expect(raw.evaluateRequest(request('/', { method: 'POST', headers: [['Content-Type', 'application/json']], body })).matches.map((m) => m.id)).toEqual([5, 6]);
   });
 
   it('builds a *_NAMES view only when a rule reads it, by target or by macro', () => {

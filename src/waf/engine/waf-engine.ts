@@ -12,13 +12,20 @@ import { EvaluationCache } from './evaluation-cache.js';
 import { responseReads, trimForResponse, unreadViews } from './park.js';
 
 /**
- * The body-processor rules of ModSecurity's modsecurity.conf-recommended (200000, 200001): the CRS
- * assumes them. Loaded before the CRS setup file, as in every ModSecurity and Coraza deployment.
+ * The body-processor rules of ModSecurity's modsecurity.conf-recommended: the CRS assumes them.
+ * Loaded before the CRS setup file, as in every ModSecurity and Coraza deployment. 200000 and
+ * 200001 choose the XML and JSON processors; 200002 refuses (400) a body its processor could not
+ * parse: its arguments were not all read, and a lenient parser upstream (comments, trailing commas,
+ * NaN) may read what the rules never saw. A route that must accept such bodies excludes 200002.
  */
 export const RECOMMENDED_PREAMBLE = `
 SecRule REQUEST_HEADERS:Content-Type "^(?:application(?:/soap\\+|/)|text/)xml" "id:200000,phase:1,t:none,t:lowercase,pass,nolog,ctl:requestBodyProcessor=XML"
 SecRule REQUEST_HEADERS:Content-Type "^application/json" "id:200001,phase:1,t:none,t:lowercase,pass,nolog,ctl:requestBodyProcessor=JSON"
+SecRule REQBODY_ERROR "!@eq 0" "id:200002,phase:2,t:none,log,deny,status:400,msg:'Failed to parse request body.',logdata:'%{reqbody_error_msg}',severity:2"
 `;
+
+/** The preamble's rule that refuses a body its processor could not parse. */
+export const BODY_ERROR_RULE = 200002;
 
 export interface CrsLocation {
   /** The CRS folder: holds `rules/` and `crs-setup.conf` (or `crs-setup.conf.example`). */

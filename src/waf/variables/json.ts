@@ -1,95 +1,204 @@
+import { isUtf8 } from 'node:buffer';
 import type { Arguments } from './collection.js';
+import { failAt, flatConcat, flatSlice, forgetFlatParts, JsonBodyError, readString, stringEnd } from './json-string.js';
 
-/**
- * JSON bodies into arguments, named as ModSecurity v3 names them: `json.a.b` for nested members,
- * array elements by index (`json.list.0`). Values are their JSON text (`true`, `12`), strings
- * unquoted; `null` is empty. Depth is capped so a hostile body cannot recurse without bound.
+/*
+ * JSON bodies into arguments, as ModSecurity v3's JSON processor builds them from yajl's callbacks:
+ * every member in the order written, a repeated name as often as it is repeated, numbers as written
+ * (`1.50`, `1e3`), strings unescaped to their UTF-8 bytes, `true`/`false`, and `null` empty. Names:
+ * `json.a.b` for members, `json.list.0` for elements, `json` for a scalar body.
+ *
+ * A streaming parser written here, not JSON.parse and a walk of its objects, because JSON.parse
+ * builds an object: of a repeated name it keeps the last value, so `{"q":"<attack>","q":"x"}` showed
+ * the rules only `x` while a first-wins parser upstream (gjson, jsonparser) reads the attack; it puts
+ * integer-like names first, and turns numbers into doubles (`1e999` became `Infinity`). It also
+ * builds ~300 objects for a 4 KB body that the walk then reads once.
+ *
+ * The grammar is RFC 8259's, no extension (no comments, trailing commas, single quotes, NaN): what a
+ * lenient parser upstream would read differently is a parse error here. A parse error ends the
+ * body with the arguments read before it (yajl's callbacks had run for them too) and the error,
+ * which becomes REQBODY_ERROR (ModSecurity's recommended rule 200002 refuses such a body).
+ * json.test.ts checks acceptance and values against JSON.parse on generated and mutated bodies.
  */
-const MAX_DEPTH = 64;
 
-export class JsonBodyError extends Error {}
-
-/**
- * A byte above 0x7f, or a `\u` escape (`\u00e9` parses to a char that must become two bytes): two
- * tests, as one alternation stops the regex from scanning for a single char class (1.5x slower).
- */
-const HIGH_BYTE = /[^\x00-\x7f]/;
-
-/**
- * `a + b` as one flat string. `+` makes a string of 13 chars or more a rope (V8's ConsString) that
- * points at its parts, and `json.items.12.name` is a rope of ropes: its first char read flattens
- * it, and every later read of a char goes through the rope to the flat copy. The engine reads each
- * name char by char several times (char classes, the prefilter's scan, the SQLi pre-check,
- * base64Decode): in a loop, a rope name cost ~85 ns a pass and a flat one ~30. `join` writes the
- * chars into one new string.
- */
-function flatConcat(a: string, b: string): string {
-  if (a === '') return b;
-  // One array for every join, not one per name (5 KB of a 4 KB body's garbage); emptied after each walk.
-  PAIR[0] = a;
-  PAIR[1] = b;
-  return PAIR.join('');
+export interface JsonArguments extends Arguments {
+  /** Why the body is not JSON (REQBODY_ERROR_MSG): a description and a byte offset, never the body's bytes. */
+  readonly error: string | undefined;
 }
 
-const PAIR = ['', ''];
+/** Values deeper than this end the body (a bound on the parser's recursion). */
+const MAX_DEPTH = 64;
 
-/** The walk's lists, kept (emptied) from one body to the next while no longer than MAX_KEPT_SCRATCH. */
+const QUOTE = 0x22;
+const COMMA = 0x2c;
+const COLON = 0x3a;
+const MINUS = 0x2d;
+const PLUS = 0x2b;
+const DOT = 0x2e;
+const ZERO = 0x30;
+const OBJECT_OPEN = 0x7b;
+const OBJECT_CLOSE = 0x7d;
+const ARRAY_OPEN = 0x5b;
+const ARRAY_CLOSE = 0x5d;
+
+// The body being parsed and the position in it: parses are synchronous and do not nest.
+let text = '';
+let pos = 0;
+let count = 0;
+
+/** The parse's lists, kept (emptied) from one body to the next while no longer than MAX_KEPT_SCRATCH. */
 let SCRATCH_KEYS: string[] = [];
 let SCRATCH_VALUES: string[] = [];
 const MAX_KEPT_SCRATCH = 4096;
 
 /**
- * `text` holds the body's bytes, one char each; `asciiBytes`, when the caller knows, whether they
- * are all below 0x80 (node:buffer's isAscii reads the 4 KB body's bytes in ~0.3 us, the regex its
- * chars in ~5).
+ * The arguments of JSON body `text` (its bytes, one char each). `utf8`: whether the bytes are valid
+ * UTF-8, as RFC 8259 requires and yajl checks (node:buffer's isUtf8 on the body, when the caller has it).
  */
-export function flattenJson(text: string, asciiBytes = !HIGH_BYTE.test(text)): Arguments {
-  // An ASCII body without `\u` escapes reads the same as UTF-8 and as bytes: no decoding before
-  // the parse, no re-encoding of each string after.
-  const ascii = asciiBytes && !text.includes('\\u');
-  let root: unknown;
+export function flattenJson(text: string, utf8 = isUtf8(Buffer.from(text, 'latin1'))): JsonArguments {
+  let error: string | undefined;
   try {
-    root = JSON.parse(ascii ? text : Buffer.from(text, 'latin1').toString('utf8'));
-  } catch (error) {
-    throw new JsonBodyError(`JSON parsing error: ${(error as Error).message}`);
+    parseBody(text);
+    if (!utf8) error = 'JSON parsing error: the body is not valid UTF-8';
+  } catch (e) {
+    if (!(e instanceof JsonBodyError)) throw e;
+    error = e.message;
   }
-  // Filled in the scratch lists, then copied at their final size: lists grown by push from empty
-  // allocated ~3.5 times what the ~230 names and values of a 4 KB body take (~14 KB of its garbage).
-  const keys = SCRATCH_KEYS;
-  const values = SCRATCH_VALUES;
-  let count = 0;
-  const toBinary = ascii ? (s: string) => s : (s: string) => Buffer.from(s, 'utf8').toString('latin1');
-  // A member's name is `prefix` + `key`, made into a string only for a leaf (an argument).
-  const walk = (value: unknown, prefix: string, key: string, depth: number) => {
-    if (depth > MAX_DEPTH) throw new JsonBodyError('JSON nesting too deep');
-    // Index loops and Object.keys, not forEach and Object.entries: no closure or [key, value]
-    // pair per member (the walk of a 4 KB body took 25 us, now 10). Own keys only, as entries().
-    // The `name.` prefix is built once per container, not once per member.
-    if (Array.isArray(value)) {
-      const inner = prefix + key + '.';
-      for (let i = 0; i < value.length; i++) walk(value[i], inner, String(i), depth + 1);
-    } else if (value !== null && typeof value === 'object') {
-      const record = value as Record<string, unknown>;
-      const inner = prefix + key + '.';
-      for (const k of Object.keys(record)) walk(record[k], inner, toBinary(k), depth + 1);
-    } else {
-      keys[count] = flatConcat(prefix, key);
-      values[count++] = value === null ? '' : typeof value === 'string' ? toBinary(value) : String(value);
-    }
-  };
+  // Copied at their final size: lists grown by push from empty allocated ~3.5 times what the ~230
+  // names and values of a 4 KB body take.
+  const result = { keys: SCRATCH_KEYS.slice(0, count), values: SCRATCH_VALUES.slice(0, count), error };
+  // No body's names or values stay reachable after its request, and a huge body's lists are let go.
+  // Not `length = 0`: V8 would drop the lists' storage with it.
+  if (SCRATCH_KEYS.length > MAX_KEPT_SCRATCH) {
+    SCRATCH_KEYS = [];
+    SCRATCH_VALUES = [];
+  } else {
+    SCRATCH_KEYS.fill('', 0, count);
+    SCRATCH_VALUES.fill('', 0, count);
+  }
+  forgetFlatParts();
+  return result;
+}
+
+function parseBody(body: string): void {
+  text = body;
+  pos = 0;
+  count = 0;
   try {
-    walk(root, '', 'json', 0);
-    return { keys: keys.slice(0, count), values: values.slice(0, count) };
+    whitespace();
+    value('', 'json', 0);
+    whitespace();
+    if (pos < text.length) fail('unexpected character after the value');
   } finally {
-    // No body's names or values stay reachable after its request, and a huge body's lists are let
-    // go. Not `length = 0`: V8 would drop the lists' storage with it.
-    PAIR[0] = PAIR[1] = '';
-    if (keys.length > MAX_KEPT_SCRATCH) {
-      SCRATCH_KEYS = [];
-      SCRATCH_VALUES = [];
-    } else {
-      keys.fill('', 0, count);
-      values.fill('', 0, count);
-    }
+    text = '';
   }
+}
+
+const fail = (what: string): never => failAt(what, pos);
+
+/** The string at `pos` (a `"`); `pos` moves past it. */
+function string(): string {
+  const value = readString(text, pos);
+  pos = stringEnd;
+  return value;
+}
+
+function leaf(prefix: string, key: string, v: string): void {
+  SCRATCH_KEYS[count] = flatConcat(prefix, key);
+  SCRATCH_VALUES[count++] = v;
+}
+
+/** The value at `pos`, named `prefix + key`. */
+function value(prefix: string, key: string, depth: number): void {
+  if (depth > MAX_DEPTH) throw new JsonBodyError('JSON nesting too deep');
+  const c = text.charCodeAt(pos);
+  if (c === QUOTE) leaf(prefix, key, string());
+  else if (c === OBJECT_OPEN) object(prefix + key + '.', depth);
+  else if (c === ARRAY_OPEN) array(prefix + key + '.', depth);
+  else if (c === MINUS || (c >= ZERO && c <= 0x39)) leaf(prefix, key, number());
+  else if (word('true')) leaf(prefix, key, 'true');
+  else if (word('false')) leaf(prefix, key, 'false');
+  else if (word('null')) leaf(prefix, key, '');
+  else fail(pos < text.length ? 'unexpected character' : 'unexpected end of the body');
+}
+
+function object(inner: string, depth: number): void {
+  if (opened(OBJECT_CLOSE)) return;
+  do {
+    if (text.charCodeAt(pos) !== QUOTE) fail('expected a member name');
+    const key = string();
+    whitespace();
+    if (text.charCodeAt(pos) !== COLON) fail("expected ':'");
+    pos++;
+    whitespace();
+    value(inner, key, depth + 1);
+  } while (!closed(OBJECT_CLOSE, "expected ',' or '}'"));
+}
+
+function array(inner: string, depth: number): void {
+  if (opened(ARRAY_CLOSE)) return;
+  let i = 0;
+  do value(inner, String(i++), depth + 1);
+  while (!closed(ARRAY_CLOSE, "expected ',' or ']'"));
+}
+
+/** Past the container's opening char: true when it is empty (and passed). */
+function opened(close: number): boolean {
+  pos++;
+  whitespace();
+  if (text.charCodeAt(pos) !== close) return false;
+  pos++;
+  return true;
+}
+
+/** After a member or element: true at the container's end, false after a comma (both passed). */
+function closed(close: number, expected: string): boolean {
+  whitespace();
+  const c = text.charCodeAt(pos);
+  if (c !== COMMA && c !== close) fail(expected);
+  pos++;
+  if (c === close) return true;
+  whitespace();
+  return false;
+}
+
+function whitespace(): void {
+  for (;;) {
+    const c = text.charCodeAt(pos);
+    if (c !== 0x20 && c !== 0x0a && c !== 0x0d && c !== 0x09) return;
+    pos++;
+  }
+}
+
+function word(w: string): boolean {
+  if (!text.startsWith(w, pos)) return false;
+  pos += w.length;
+  return true;
+}
+
+const isDigit = (c: number) => c >= ZERO && c <= 0x39;
+
+function digits(): void {
+  if (!isDigit(text.charCodeAt(pos))) fail('invalid number');
+  while (isDigit(text.charCodeAt(pos))) pos++;
+}
+
+/** A number as written: `-? (0 | [1-9][0-9]*) (. [0-9]+)? ([eE] [+-]? [0-9]+)?`. */
+function number(): string {
+  const start = pos;
+  if (text.charCodeAt(pos) === MINUS) pos++;
+  if (text.charCodeAt(pos) === ZERO) pos++;
+  else digits();
+  if (text.charCodeAt(pos) === DOT) {
+    pos++;
+    digits();
+  }
+  const e = text.charCodeAt(pos);
+  if (e === 0x65 || e === 0x45) {
+    pos++;
+    const sign = text.charCodeAt(pos);
+    if (sign === PLUS || sign === MINUS) pos++;
+    digits();
+  }
+  return flatSlice(text, start, pos);
 }

@@ -1,4 +1,4 @@
-import { isAscii } from 'node:buffer';
+import { isUtf8 } from 'node:buffer';
 import { randomBytes } from 'node:crypto';
 import type { WafRequest, WafResponse } from '../request.js';
 import type { Transaction } from '../engine/transaction.js';
@@ -128,7 +128,12 @@ export function populateRequestBody(tx: Transaction, req: WafRequest): void {
   let posted = NO_ARGUMENTS;
   try {
     if (tx.bodyProcessor === 'URLENCODED') posted = parseUrlEncoded(body);
-    else if (tx.bodyProcessor === 'JSON') posted = flattenJson(body, isAscii(req.body!));
+    else if (tx.bodyProcessor === 'JSON') {
+      // A body that is not JSON keeps the arguments read before the error, as yajl's callbacks did.
+      const json = flattenJson(body, isUtf8(req.body!));
+      posted = json;
+      if (json.error !== undefined) bodyError(tx, json.error);
+    }
     else if (tx.bodyProcessor === 'XML') {
       if (!looksLikeXml(body)) bodyError(tx, 'XML parsing error');
       const xml = tx.collection('XML');
