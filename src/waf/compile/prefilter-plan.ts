@@ -1,5 +1,5 @@
 import type { Rule, Selector, TransformStep } from '../types.js';
-import { Prefilter } from '../engine/prefilter.js';
+import { MAX_LITERAL, Prefilter } from '../engine/prefilter.js';
 import { txCheckOf } from './tx-check.js';
 import { VOLATILE } from './target-masks.js';
 import { ALWAYS, triggerOf } from '../transforms/triggers.js';
@@ -41,6 +41,29 @@ function unionKeysOf(rule: Rule): string[] | undefined {
 /** A one-char literal that ordinary text is full of: a letter, a digit or a space. */
 const isCommonChar = (literal: string) => literal.length === 1 && /[a-z0-9 ]/i.test(literal);
 
+/** How often a literal of the set occurs in ordinary text, roughly: a char in twenty matches at a position. */
+function occurrence(literals: readonly string[]): number {
+  let p = 0;
+  for (const lit of literals) p += 20 ** -Math.min(lit.length, MAX_LITERAL);
+  return Math.min(1, p);
+}
+
+/**
+ * New bit numbers (by old number) in order of how often their sets occur, identical sets side by
+ * side. A state of the prefilter reports the bits of every literal ending there, as (word, mask)
+ * pairs that the scan ORs into the value's verdict: numbered in rule order, the bits of the
+ * one-char literals that ordinary text is full of lay in many words, and a 4 KB JSON body's ~2,300
+ * reports wrote ~7,100 pairs; numbered this way, ~3,900.
+ */
+function byFrequency(perBit: readonly (readonly string[])[]): Int32Array {
+  const weight = perBit.map(occurrence);
+  const key = perBit.map((literals) => [...literals].sort().join('\0'));
+  const order = perBit.map((_, bit) => bit).sort((a, b) => weight[b]! - weight[a]! || (key[a]! < key[b]! ? -1 : key[a]! > key[b]! ? 1 : a - b));
+  const renumbered = new Int32Array(perBit.length);
+  order.forEach((bit, k) => (renumbered[bit] = k));
+  return renumbered;
+}
+
 /**
  * Gives every link whose operator has required literals (and is not negated: a negated operator
  * that cannot match is a match) its prefilter bit, and builds the automaton over all of them.
@@ -62,6 +85,8 @@ export function planPrefilter(phases: Rule[][]): { prefilter: Prefilter; unionCo
       return { node, fn: rule.transforms[k]!, trigger: triggerOf(name) };
     });
   };
+  // Every link given bits, with its list: the bits are renumbered once all are known (byFrequency).
+  const withBitLists: { rule: { prefilterBit: number }; bits: number[] }[] = [];
   const withBits = (rule: Rule): Rule => {
     const chain = rule.chain === undefined ? undefined : withBits(rule.chain);
     const sets = rule.negated || rule.marker !== undefined ? undefined : rule.operator.literalSets;
@@ -101,15 +126,24 @@ export function planPrefilter(phases: Rule[][]): { prefilter: Prefilter; unionCo
     // first cache lines (a GET evaluates ~85 rules, each a cold read in the gateway). Targets are
     // final here (SecRuleUpdateTargetById has been applied): the TX check is decided now too.
     const { marker, targets, multiMatch, operator, negated, capture, linkActions, id, log, disruptive, chain: _chain, txCheck: _txCheck, prefilterBit: _bit, prefilterBits: _bits, classGate: _gate, unionIds: _unions, transformSteps: _steps, transformNode: _node, ...cold } = rule;
-    return {
+    const planned = {
       marker, txCheck: txCheckOf(rule), targets, prefilterBit, unionIds, prefilterBits, classGate, transformNode, transformSteps, multiMatch, operator, negated, capture,
       chain, linkActions, id, log, disruptive,
       ...cold,
     };
+    if (prefilterBits.length > 0) withBitLists.push({ rule: planned, bits: prefilterBits });
+    return planned;
   };
   for (const list of phases) for (let k = 0; k < list.length; k++) list[k] = withBits(list[k]!);
+  const renumbered = byFrequency(perBit);
+  for (const { rule, bits } of withBitLists) {
+    for (let k = 0; k < bits.length; k++) bits[k] = renumbered[bits[k]!]!;
+    rule.prefilterBit = bits[0]!;
+  }
+  const literalsByBit: (readonly string[])[] = [];
+  perBit.forEach((literals, bit) => (literalsByBit[renumbered[bit]!] = literals));
   return {
-    prefilter: new Prefilter(perBit),
+    prefilter: new Prefilter(literalsByBit),
     unionCount: unions.size,
     nodeCount: nodes.size + 1,
     unionSources: { ofUnion: Int32Array.from(unionSource), selectors: sourceSelectors, chainTriggers: Int32Array.from(unionTrigger) },
