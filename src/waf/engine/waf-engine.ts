@@ -14,13 +14,16 @@ import { responseReads, trimForResponse, unreadViews } from './park.js';
 /**
  * The body-processor rules of ModSecurity's modsecurity.conf-recommended: the CRS assumes them.
  * Loaded before the CRS setup file, as in every ModSecurity and Coraza deployment. 200000 and
- * 200001 choose the XML and JSON processors; 200002 refuses (400) a body its processor could not
+ * 200001 choose the XML and JSON processors, 200006 JSON for the `+json` types too (commented out
+ * in the recommended file: on here, so a route that allows `application/vnd.api+json` has its
+ * bodies read, not passed as unparsed bytes); 200002 refuses (400) a body its processor could not
  * parse: its arguments were not all read, and a lenient parser upstream (comments, trailing commas,
  * NaN) may read what the rules never saw. A route that must accept such bodies excludes 200002.
  */
 export const RECOMMENDED_PREAMBLE = `
 SecRule REQUEST_HEADERS:Content-Type "^(?:application(?:/soap\\+|/)|text/)xml" "id:200000,phase:1,t:none,t:lowercase,pass,nolog,ctl:requestBodyProcessor=XML"
 SecRule REQUEST_HEADERS:Content-Type "^application/json" "id:200001,phase:1,t:none,t:lowercase,pass,nolog,ctl:requestBodyProcessor=JSON"
+SecRule REQUEST_HEADERS:Content-Type "^application/[a-z0-9.-]+[+]json" "id:200006,phase:1,t:none,t:lowercase,pass,nolog,ctl:requestBodyProcessor=JSON"
 SecRule REQBODY_ERROR "!@eq 0" "id:200002,phase:2,t:none,log,deny,status:400,msg:'Failed to parse request body.',logdata:'%{reqbody_error_msg}',severity:2"
 `;
 
