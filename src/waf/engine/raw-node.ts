@@ -16,11 +16,16 @@ export interface RawValues {
   readonly all: number;
 }
 
-/** The collection's values with their char classes (transforms/triggers.ts). */
+/** The collection's values with their char classes (transforms/triggers.ts), computed unless they came with the values. */
 export function rawValues(coll: Collection): RawValues {
   const values = coll.values;
-  const classes = new Int32Array(values.length);
   let all = 0;
+  const known = coll.valueClasses;
+  if (known !== undefined) {
+    for (let i = 0; i < known.length; i++) all |= known[i]!;
+    return { values, classes: known, all };
+  }
+  const classes = new Int32Array(values.length);
   for (let i = 0; i < values.length; i++) all |= classes[i] = charClasses(values[i]!);
   return { values, classes, all };
 }

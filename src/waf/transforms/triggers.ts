@@ -30,12 +30,14 @@ export const CONTROL = 1 << 13;
  */
 export const NBSP = 1 << 14;
 /** Set for every value, the empty one too: only ALWAYS includes it. */
-const ANY = 1 << 15;
+export const ANY = 1 << 15;
 /** The trigger of a transformation that may change any value (base64Decode, length); as a class gate, none. */
 export const ALWAYS = (1 << 16) - 1;
 
 /** By byte (every engine value is a latin1 string: its chars are bytes). */
 const CLASS_OF = new Uint16Array(256);
+/** The class of each byte, for readers that see a value's chars anyway (the JSON body's parser). */
+export const BYTE_CLASSES: Readonly<Uint16Array> = CLASS_OF;
 const mark = (chars: string, cls: number) => {
   for (const ch of chars) CLASS_OF[ch.charCodeAt(0)] = cls;
 };

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { Collection, namesOf } from './collection.js';
 import { plainEntry as plain } from './entry.js';
+import { charClasses } from '../transforms/triggers.js';
 
 /** What byKey must return: every entry whose key equals the asked one, ignoring case, in order. */
 const byKeyOracle = (c: Collection, lowerKey: string) => c.entries.filter((e) => e.key.toLowerCase() === lowerKey);
@@ -97,5 +98,17 @@ describe('Collection', () => {
       for (const { list, was } of lists) expect(list).toEqual(was);
       expect(names.entries.map((e) => e.value)).toEqual(namesWere);
     }
+  });
+
+  it('keeps the char classes given with its values only until they change', () => {
+    const args = new Collection('ARGS');
+    const classes = Int32Array.from(['x', 'A b'].map(charClasses));
+    args.assign(['q', 'r'], ['x', 'A b'], classes);
+    expect(args.valueClasses).toBe(classes);
+    expect(namesOf(args, 'ARGS_NAMES', Int32Array.from(['q', 'r'].map(charClasses))).valueClasses).toEqual(Int32Array.from(['q', 'r'].map(charClasses)));
+    args.add('s', 'new');
+    expect(args.valueClasses).toBeUndefined();
+    args.assign(['q'], ['x']);
+    expect(args.valueClasses).toBeUndefined();
   });
 });

@@ -19,6 +19,9 @@ export const NO_ENTRIES: readonly VarEntry[] = [];
 export interface Arguments {
   readonly keys: readonly string[];
   readonly values: readonly string[];
+  /** The char classes of each key and value (transforms/triggers.ts charClasses), when the parser had them. */
+  readonly keyClasses?: Int32Array;
+  readonly valueClasses?: Int32Array;
 }
 
 /**
@@ -43,6 +46,12 @@ export class Collection {
    * ARGS_POST and ARGS_NAMES) cost a 4 KB body ~240 K instructions, 4% of it.
    */
   private lowerKeys: string[] | undefined = undefined;
+  /**
+   * Each value's char classes, when whoever assigned the values had them (a JSON body's parser reads
+   * every char anyway): the engine's first look at a collection computes them otherwise
+   * (engine/raw-node.ts), ~36 ns a value. Dropped by any change.
+   */
+  private classList: Int32Array | undefined = undefined;
   /** Bumped by every change: what the engine's per-collection memos are checked against (engine/values.ts). */
   version = 0;
 
@@ -62,6 +71,11 @@ export class Collection {
   get values(): readonly string[] {
     this.shared = true;
     return this.valueList;
+  }
+
+  /** The values' char classes, if they came with the values (`assign`) and nothing changed since. */
+  get valueClasses(): Int32Array | undefined {
+    return this.classList;
   }
 
   /** Every entry, in order. The list is the collection's own and grows with `add`, as before lists were made lazily. */
@@ -92,16 +106,19 @@ export class Collection {
     // A complete list gets the new entry; an incomplete one makes it when read (entryAt).
     if (this.complete) this.made!.push(new Entry(this.name, key, value));
     this.lowerKeys?.push(key.toLowerCase());
+    this.classList = undefined;
     this.version++;
   }
 
   /**
-   * Replaces the entries with `keys[i]` = `values[i]`. The lists are kept as given (the caller
-   * must not change them after), and no entry is made until one is read.
+   * Replaces the entries with `keys[i]` = `values[i]`, and `classes[i]` the value's char classes
+   * when known. The lists are kept as given (the caller must not change them after), and no entry
+   * is made until one is read.
    */
-  assign(keys: readonly string[], values: readonly string[]): void {
+  assign(keys: readonly string[], values: readonly string[], classes?: Int32Array): void {
     this.keyList = keys as string[];
     this.valueList = values as string[];
+    this.classList = classes;
     this.shared = true;
     this.made = undefined;
     this.complete = false;
@@ -135,9 +152,9 @@ export class Collection {
 }
 
 /** A `*_NAMES` view: one entry per key whose value is the key itself. */
-export function namesOf(source: Collection, name: string): Collection {
+export function namesOf(source: Collection, name: string, keyClasses?: Int32Array): Collection {
   const names = new Collection(name);
-  names.assign(source.keys, source.keys);
+  names.assign(source.keys, source.keys, keyClasses);
   return names;
 }
 

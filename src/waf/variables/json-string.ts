@@ -3,6 +3,8 @@
  * reads (one char per byte), as flat strings of their own.
  */
 
+import { ANY, BYTE_CLASSES, charClasses, LONE_DOT } from '../transforms/triggers.js';
+
 export class JsonBodyError extends Error {}
 
 export function failAt(what: string, at: number): never {
@@ -14,6 +16,8 @@ const BACKSLASH = 0x5c;
 
 /** Where the string readString read last ended: just past its closing quote. */
 export let stringEnd = 0;
+/** The char classes of the string readString read last (charClasses of its value), read as it was. */
+export let stringClasses = 0;
 
 // The body and the position of a string with escapes being read: reads are synchronous and do not nest.
 let src = '';
@@ -25,10 +29,12 @@ let pos = 0;
  */
 export function readString(text: string, at: number): string {
   const start = at + 1;
+  let classes = ANY;
   for (let i = start; ; i++) {
     const c = text.charCodeAt(i);
     if (c === QUOTE) {
       stringEnd = i + 1;
+      stringClasses = i === start + 1 && text.charCodeAt(start) === 0x2e ? classes | LONE_DOT : classes;
       return flatSlice(text, start, i);
     }
     if (c === BACKSLASH) {
@@ -37,6 +43,7 @@ export function readString(text: string, at: number): string {
       try {
         const value = escapedString(start);
         stringEnd = pos;
+        stringClasses = charClasses(value);
         return value;
       } finally {
         src = '';
@@ -44,6 +51,7 @@ export function readString(text: string, at: number): string {
     }
     // Not `c < 0x20`: past the end, c is NaN.
     if (!(c >= 0x20)) failAt(i < text.length ? 'control character in a string' : 'unterminated string', i);
+    classes |= BYTE_CLASSES[c]!;
   }
 }
 

@@ -1,6 +1,15 @@
 import { isUtf8 } from 'node:buffer';
 import { describe, expect, it } from 'vitest';
-import { flattenJson } from './json.js';
+import { charClasses } from '../transforms/triggers.js';
+import { flattenJson as flattenWithClasses } from './json.js';
+
+/** The arguments and error, after checking the char classes the parser gathered against charClasses. */
+function flattenJson(text: string, utf8?: boolean) {
+  const { keys, values, keyClasses, valueClasses, error } = utf8 === undefined ? flattenWithClasses(text) : flattenWithClasses(text, utf8);
+  expect([...keyClasses!], text).toEqual(keys.map(charClasses));
+  expect([...valueClasses!], text).toEqual(values.map(charClasses));
+  return { keys, values, error };
+}
 
 // The body as the engine holds it: one char per byte.
 const bytes = (text: string) => Buffer.from(text, 'utf8').toString('latin1');
@@ -41,6 +50,8 @@ describe('JSON bodies into arguments', () => {
     });
     expect(flattenJson(' "scalar" ')).toEqual({ keys: ['json'], values: ['scalar'], error: undefined });
     expect(flattenJson('{"a":{},"b":[],"c":[[]]}')).toEqual({ keys: [], values: [], error: undefined });
+    // A lone `.` is a class of its own (what normalizePath changes); a name holding one is not.
+    expect(flattenJson('{".":".","A":[".",-1E5]}').values).toEqual(['.', '.', '-1E5']);
   });
 
   it('give every repeated name to the rules, in the order written (JSON.parse kept the last one)', () => {

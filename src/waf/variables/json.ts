@@ -1,6 +1,7 @@
 import { isUtf8 } from 'node:buffer';
 import type { Arguments } from './collection.js';
-import { failAt, flatConcat, flatSlice, forgetFlatParts, JsonBodyError, readString, stringEnd } from './json-string.js';
+import { ANY, charClasses, LONE_DOT } from '../transforms/triggers.js';
+import { failAt, flatConcat, flatSlice, forgetFlatParts, JsonBodyError, readString, stringClasses, stringEnd } from './json-string.js';
 
 /*
  * JSON bodies into arguments, as ModSecurity v3's JSON processor builds them from yajl's callbacks:
@@ -49,6 +50,13 @@ let count = 0;
 /** The parse's lists, kept (emptied) from one body to the next while no longer than MAX_KEPT_SCRATCH. */
 let SCRATCH_KEYS: string[] = [];
 let SCRATCH_VALUES: string[] = [];
+/**
+ * The char classes of each name and value (transforms/triggers.ts), gathered as the parser reads
+ * the chars: the engine then need not read a body's ~460 names and values once more for them
+ * (engine/raw-node.ts rawValues). Grown by doubling.
+ */
+let KEY_CLASSES = new Int32Array(256);
+let VALUE_CLASSES = new Int32Array(256);
 const MAX_KEPT_SCRATCH = 4096;
 
 /**
@@ -66,12 +74,14 @@ export function flattenJson(text: string, utf8 = isUtf8(Buffer.from(text, 'latin
   }
   // Copied at their final size: lists grown by push from empty allocated ~3.5 times what the ~230
   // names and values of a 4 KB body take.
-  const result = { keys: SCRATCH_KEYS.slice(0, count), values: SCRATCH_VALUES.slice(0, count), error };
+  const result = { keys: SCRATCH_KEYS.slice(0, count), values: SCRATCH_VALUES.slice(0, count), keyClasses: KEY_CLASSES.slice(0, count), valueClasses: VALUE_CLASSES.slice(0, count), error };
   // No body's names or values stay reachable after its request, and a huge body's lists are let go.
   // Not `length = 0`: V8 would drop the lists' storage with it.
   if (SCRATCH_KEYS.length > MAX_KEPT_SCRATCH) {
     SCRATCH_KEYS = [];
     SCRATCH_VALUES = [];
+    KEY_CLASSES = new Int32Array(256);
+    VALUE_CLASSES = new Int32Array(256);
   } else {
     SCRATCH_KEYS.fill('', 0, count);
     SCRATCH_VALUES.fill('', 0, count);
@@ -86,7 +96,7 @@ function parseBody(body: string): void {
   count = 0;
   try {
     whitespace();
-    value('', 'json', 0);
+    value('', ANY, 'json', ANY, 0);
     whitespace();
     if (pos < text.length) fail('unexpected character after the value');
   } finally {
@@ -103,42 +113,62 @@ function string(): string {
   return value;
 }
 
-function leaf(prefix: string, key: string, v: string): void {
+/**
+ * An argument: its name `prefix + key` and value, with their char classes. A name is never `.`
+ * (it starts with `json`): a key's LONE_DOT does not carry into it.
+ */
+function leaf(prefix: string, prefixClasses: number, key: string, keyClasses: number, v: string, valueClasses: number): void {
+  if (count === KEY_CLASSES.length) {
+    const keyClasses2 = new Int32Array(count * 2);
+    keyClasses2.set(KEY_CLASSES);
+    KEY_CLASSES = keyClasses2;
+    const valueClasses2 = new Int32Array(count * 2);
+    valueClasses2.set(VALUE_CLASSES);
+    VALUE_CLASSES = valueClasses2;
+  }
+  KEY_CLASSES[count] = (prefixClasses | keyClasses) & ~LONE_DOT;
+  VALUE_CLASSES[count] = valueClasses;
   SCRATCH_KEYS[count] = flatConcat(prefix, key);
   SCRATCH_VALUES[count++] = v;
 }
 
-/** The value at `pos`, named `prefix + key`. */
-function value(prefix: string, key: string, depth: number): void {
+/** The value at `pos`, named `prefix + key` (the char classes of each given). */
+function value(prefix: string, pc: number, key: string, kc: number, depth: number): void {
   if (depth > MAX_DEPTH) throw new JsonBodyError('JSON nesting too deep');
   const c = text.charCodeAt(pos);
-  if (c === QUOTE) leaf(prefix, key, string());
-  else if (c === OBJECT_OPEN) object(prefix + key + '.', depth);
-  else if (c === ARRAY_OPEN) array(prefix + key + '.', depth);
-  else if (c === MINUS || (c >= ZERO && c <= 0x39)) leaf(prefix, key, number());
-  else if (word('true')) leaf(prefix, key, 'true');
-  else if (word('false')) leaf(prefix, key, 'false');
-  else if (word('null')) leaf(prefix, key, '');
+  if (c === QUOTE) {
+    const v = string();
+    leaf(prefix, pc, key, kc, v, stringClasses);
+  } else if (c === OBJECT_OPEN) object(prefix + key + '.', (pc | kc) & ~LONE_DOT, depth);
+  else if (c === ARRAY_OPEN) array(prefix + key + '.', (pc | kc) & ~LONE_DOT, depth);
+  else if (c === MINUS || (c >= ZERO && c <= 0x39)) {
+    const v = number();
+    leaf(prefix, pc, key, kc, v, charClasses(v));
+  } else if (word('true')) leaf(prefix, pc, key, kc, 'true', ANY);
+  else if (word('false')) leaf(prefix, pc, key, kc, 'false', ANY);
+  else if (word('null')) leaf(prefix, pc, key, kc, '', ANY);
   else fail(pos < text.length ? 'unexpected character' : 'unexpected end of the body');
 }
 
-function object(inner: string, depth: number): void {
+function object(inner: string, ic: number, depth: number): void {
   if (opened(OBJECT_CLOSE)) return;
   do {
     if (text.charCodeAt(pos) !== QUOTE) fail('expected a member name');
     const key = string();
+    const kc = stringClasses;
     whitespace();
     if (text.charCodeAt(pos) !== COLON) fail("expected ':'");
     pos++;
     whitespace();
-    value(inner, key, depth + 1);
+    value(inner, ic, key, kc, depth + 1);
   } while (!closed(OBJECT_CLOSE, "expected ',' or '}'"));
 }
 
-function array(inner: string, depth: number): void {
+function array(inner: string, ic: number, depth: number): void {
   if (opened(ARRAY_CLOSE)) return;
   let i = 0;
-  do value(inner, String(i++), depth + 1);
+  // An index is digits: no class.
+  do value(inner, ic, String(i++), ANY, depth + 1);
   while (!closed(ARRAY_CLOSE, "expected ',' or ']'"));
 }
 

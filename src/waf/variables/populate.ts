@@ -23,8 +23,8 @@ function uniqueId(): string {
  * A `*_NAMES` view of `source`, unless no rule of the rule set reads it (Transaction.unreadViews):
  * a 4 KB JSON body's ARGS_POST_NAMES is ~230 entries that nothing reads (the CRS reads ARGS_NAMES).
  */
-function setNames(tx: Transaction, source: Collection, name: string): void {
-  if (!tx.unreadViews.has(name)) tx.collections.set(name, namesOf(source, name));
+function setNames(tx: Transaction, source: Collection, name: string, keyClasses?: Int32Array): void {
+  if (!tx.unreadViews.has(name)) tx.collections.set(name, namesOf(source, name, keyClasses));
 }
 
 /** The request-line and header variables (phase 1), built as ModSecurity v3's processURI and addRequestHeader build them. */
@@ -96,15 +96,17 @@ function rebuildArgs(tx: Transaction, posted: Arguments): void {
   const fromQuery = get.size !== 0;
   const keys = fromQuery ? get.keys.concat(posted.keys) : posted.keys;
   const values = fromQuery ? get.values.concat(posted.values) : posted.values;
-  args.assign(keys, values);
+  // The body parser's char classes (JSON's), when ARGS is the body's arguments alone.
+  const keyClasses = fromQuery ? undefined : posted.keyClasses;
+  args.assign(keys, values, fromQuery ? undefined : posted.valueClasses);
   let size = 0;
   for (let i = 0; i < keys.length; i++) size += keys[i]!.length + values[i]!.length;
   if (!tx.unreadViews.has('ARGS_POST')) {
     const post = tx.collection('ARGS_POST');
-    post.assign(posted.keys, posted.values);
-    setNames(tx, post, 'ARGS_POST_NAMES');
+    post.assign(posted.keys, posted.values, posted.valueClasses);
+    setNames(tx, post, 'ARGS_POST_NAMES', posted.keyClasses);
   }
-  setNames(tx, args, 'ARGS_NAMES');
+  setNames(tx, args, 'ARGS_NAMES', keyClasses);
   tx.scalars.set('ARGS_COMBINED_SIZE', String(size));
 }
 
