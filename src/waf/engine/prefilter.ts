@@ -125,10 +125,11 @@ export class Prefilter {
     this.outPairs = Int32Array.from(pairs);
   }
 
-  /** Writes `words` words at `offset`: bit `k` set, rule `k` may match `value`; clear, it cannot. */
+  /**
+   * Sets bit `k` of the `words` words at `offset` when rule `k` may match `value`; they must be zero
+   * before (a new row of the evaluation cache's pool is): a clear bit means it cannot.
+   */
   scanInto(value: string, bits: Uint32Array, offset: number): void {
-    // A loop, not bits.fill: a builtin call costs more than the ~15 words it clears.
-    for (let w = 0; w < this.words; w++) bits[offset + w] = 0;
     this.scanRange(value, 0, value.length, 0, bits, offset);
   }
 

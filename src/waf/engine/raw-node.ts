@@ -61,11 +61,12 @@ export function rawOffsets(cache: EvaluationCache, vals: readonly string[]): Int
     let state = 0;
     let from = 0;
     // What was kept is this value's own start: it was kept where the previous value and this one agree.
+    // The row is zero (allocVerdict).
     if (keptState >= 0) {
       for (let w = 0; w < words; w++) bits[offset + w] = kept[w]!;
       state = keptState;
       from = keptAt;
-    } else for (let w = 0; w < words; w++) bits[offset + w] = 0;
+    }
     // How many leading chars this value shares with the next: where to keep the state for it.
     const mark = i + 1 < vals.length ? sharedStart(value, vals[i + 1]!) : 0;
     if (mark > from) {
