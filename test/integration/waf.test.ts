@@ -103,6 +103,19 @@ describe.skipIf(CRS_DIR === undefined)('waf policy through a real gateway', () =
     expect(String(denial.reason)).toBe("waf: rule 200002 refused the body: JSON parsing error: expected a member name at byte 15");
   });
 
+  it('refuses with 400 a multipart body with a part the reader would skip uninspected (ModSecurity 200003)', async () => {
+    const type = 'multipart/form-data; boundary=XyZ';
+    const hidden = `--XyZ\r\nContent-Type: text/plain\r\n\r\nx' UNION SELECT password FROM users --\r\n--XyZ--\r\n`;
+    const res = await send('/api/upload', { method: 'POST', type, body: hidden });
+    expect(res.status).toBe(400);
+    expect(JSON.parse(res.text).code).toBe('GW_WAF_BODY_INVALID');
+    expect(res.forwarded).toBe(false);
+    const denial = gw.logs.access().filter((l) => l.decision === 'deny').at(-1)!;
+    expect(String(denial.reason)).toMatch(/^waf: rule 200003 refused the body: the multipart body failed strict validation/);
+    const form = `--XyZ\r\nContent-Disposition: form-data; name="comment"\r\n\r\nLovely shoes, thanks\r\n--XyZ--\r\n`;
+    expect((await send('/api/upload', { method: 'POST', type, body: form })).status).toBe(200);
+  });
+
   it('a route excluding rule 200002 forwards an unparsable body, and still blocks the attacks read before the error', async () => {
     const trailing = await send('/tolerant/orders', { method: 'POST', type: 'application/json', body: '{"item":"book",}' });
     expect(trailing.status).toBe(200);

@@ -6,7 +6,7 @@ import type { PolicyDeps, PolicyInstance } from '../../core/policy.js';
 import { GatewayError } from '../../errors/index.js';
 import { BudgetExceededError } from '../../waf/engine/evaluate.js';
 import type { Transaction } from '../../waf/engine/transaction.js';
-import { BODY_ERROR_RULE, WafEngine } from '../../waf/engine/waf-engine.js';
+import { BODY_ERROR_RULES, WafEngine } from '../../waf/engine/waf-engine.js';
 import type { WafRequest } from '../../waf/request.js';
 import { TurnBatch, type InTurn } from './batch.js';
 import { responseInspection, WAF_TRANSACTION } from './response.js';
@@ -76,10 +76,11 @@ export function createWafPolicy(config: WafConfig, deps: PolicyDeps): PolicyInst
       if (keepsTransaction) engine.parkForResponse(tx);
       return;
     }
-    if (tx.interruption.ruleId === BODY_ERROR_RULE) {
+    const bodyError = BODY_ERROR_RULES.get(tx.interruption.ruleId);
+    if (bodyError !== undefined) {
       // Where parsing failed (a description and a byte offset: the parsers' messages never quote the body).
-      const why = tx.scalars.get('REQBODY_ERROR_MSG') ?? 'unknown';
-      throw new GatewayError('GW_WAF_BODY_INVALID', { reason: `waf: rule ${BODY_ERROR_RULE} refused the body: ${why}`, detail: 'The request body could not be parsed as its Content-Type declares.' });
+      const why = tx.scalars.get('REQBODY_ERROR_MSG') || bodyError;
+      throw new GatewayError('GW_WAF_BODY_INVALID', { reason: `waf: rule ${tx.interruption.ruleId} refused the body: ${why}`, detail: 'The request body could not be parsed as its Content-Type declares.' });
     }
     throw new GatewayError('GW_WAF_BLOCKED', { reason: blockReason(tx), detail: 'The request was blocked by the web application firewall.' });
   }

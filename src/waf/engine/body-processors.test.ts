@@ -9,7 +9,7 @@ const CRS_DIR = locateTestCrs(path.dirname(fileURLToPath(import.meta.url)));
 
 // The CRS at paranoia level 1, on a site that also accepts the JSON:API media type.
 const SETTINGS = `SecAction "id:900000,phase:1,pass,nolog,setvar:tx.blocking_paranoia_level=1"
-SecAction "id:900220,phase:1,pass,nolog,setvar:'tx.allowed_request_content_type=|application/json| |application/vnd.api+json| |application/x-www-form-urlencoded|'"`;
+SecAction "id:900220,phase:1,pass,nolog,setvar:'tx.allowed_request_content_type=|application/json| |application/vnd.api+json| |application/x-www-form-urlencoded| |multipart/form-data|'"`;
 
 const attack = JSON.stringify("x' UNION SELECT password FROM users --");
 
@@ -40,5 +40,19 @@ describe.skipIf(CRS_DIR === undefined)('the recommended body-processor rules wit
     expect(bad.scalars.get('REQBODY_ERROR_MSG')).toBe('JSON parsing error: expected a member name at byte 21');
     expect(verdict('application/vnd.api+json', '{"data":{"q":"book"}}').blockedBy).toBeUndefined();
     expect(verdict('application/json', '{"q":"book","q":"pen"}')).toMatchObject({ blockedBy: undefined, args: ['book', 'pen'] });
+  });
+
+  it('refuse a multipart body whose parts the reader would skip (200003), and read well-formed ones', () => {
+    const type = 'multipart/form-data; boundary=XyZ';
+    const part = (headers: string, value: string) => `--XyZ\r\n${headers}\r\n\r\n${value}\r\n`;
+    const skipped = {
+      'no Content-Disposition': `${part('Content-Type: text/plain', JSON.parse(attack))}--XyZ--\r\n`,
+      'no end of headers': `--XyZ\r\nContent-Disposition: form-data; name="q"\r\n${JSON.parse(attack)}\r\n--XyZ--\r\n`,
+      'no closing delimiter': part('Content-Disposition: form-data; name="q"', 'book'),
+    };
+    for (const [what, body] of Object.entries(skipped)) expect(engine.evaluateRequest(post(type, body)).interruption, what).toMatchObject({ ruleId: 200003, status: 400 });
+    const clean = verdict(type, `${part('Content-Disposition: form-data; name="q"', 'book')}--XyZ--\r\n`);
+    expect(clean).toMatchObject({ blockedBy: undefined, args: ['book'] });
+    expect(verdict(type, `${part('Content-Disposition: form-data; name="q"', JSON.parse(attack))}--XyZ--\r\n`).blockedBy).toBe(949110);
   });
 });

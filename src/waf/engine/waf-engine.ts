@@ -18,17 +18,24 @@ import { responseReads, trimForResponse, unreadViews } from './park.js';
  * in the recommended file: on here, so a route that allows `application/vnd.api+json` has its
  * bodies read, not passed as unparsed bytes); 200002 refuses (400) a body its processor could not
  * parse: its arguments were not all read, and a lenient parser upstream (comments, trailing commas,
- * NaN) may read what the rules never saw. A route that must accept such bodies excludes 200002.
+ * NaN) may read what the rules never saw; 200003 refuses (400) a multipart body that failed strict
+ * validation (a part without headers or Content-Disposition, which the parser skips uninspected, or
+ * no closing delimiter). A route that must accept such bodies excludes 200002 or 200003.
+ * (200004, an unmatched boundary, is left out: the multipart reader never reports one.)
  */
 export const RECOMMENDED_PREAMBLE = `
 SecRule REQUEST_HEADERS:Content-Type "^(?:application(?:/soap\\+|/)|text/)xml" "id:200000,phase:1,t:none,t:lowercase,pass,nolog,ctl:requestBodyProcessor=XML"
 SecRule REQUEST_HEADERS:Content-Type "^application/json" "id:200001,phase:1,t:none,t:lowercase,pass,nolog,ctl:requestBodyProcessor=JSON"
 SecRule REQUEST_HEADERS:Content-Type "^application/[a-z0-9.-]+[+]json" "id:200006,phase:1,t:none,t:lowercase,pass,nolog,ctl:requestBodyProcessor=JSON"
 SecRule REQBODY_ERROR "!@eq 0" "id:200002,phase:2,t:none,log,deny,status:400,msg:'Failed to parse request body.',logdata:'%{reqbody_error_msg}',severity:2"
+SecRule MULTIPART_STRICT_ERROR "!@eq 0" "id:200003,phase:2,t:none,log,deny,status:400,msg:'Multipart request body failed strict validation.'"
 `;
 
-/** The preamble's rule that refuses a body its processor could not parse. */
-export const BODY_ERROR_RULE = 200002;
+/** The preamble's rules that refuse a body its processor could not read whole, and why, for the decision log. */
+export const BODY_ERROR_RULES: ReadonlyMap<number, string> = new Map([
+  [200002, 'the body could not be parsed'],
+  [200003, 'the multipart body failed strict validation (a part without headers or Content-Disposition, or no closing delimiter)'],
+]);
 
 export interface CrsLocation {
   /** The CRS folder: holds `rules/` and `crs-setup.conf` (or `crs-setup.conf.example`). */
