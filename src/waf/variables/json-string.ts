@@ -3,7 +3,7 @@
  * reads (one char per byte), as flat strings of their own.
  */
 
-import { ANY, BYTE_CLASSES, charClasses, LONE_DOT } from '../transforms/triggers.js';
+import { ANY, BYTE_CLASSES, charClasses, HIGH, LONE_DOT } from '../transforms/triggers.js';
 
 export class JsonBodyError extends Error {}
 
@@ -25,7 +25,7 @@ let pos = 0;
 
 /**
  * The string whose opening quote is at `text[at]`, its escapes decoded to UTF-8 bytes, its other
- * bytes as they are; `stringEnd` is set past its closing quote.
+ * bytes as they are; `stringEnd` is set past its closing quote, `stringClasses` to its char classes.
  */
 export function readString(text: string, at: number): string {
   const start = at + 1;
@@ -51,7 +51,8 @@ export function readString(text: string, at: number): string {
     }
     // Not `c < 0x20`: past the end, c is NaN.
     if (!(c >= 0x20)) failAt(i < text.length ? 'control character in a string' : 'unterminated string', i);
-    classes |= BYTE_CLASSES[c]!;
+    // The body's chars are bytes; a caller's wider char counts as charClasses counts it.
+    classes |= c < 256 ? BYTE_CLASSES[c]! : HIGH;
   }
 }
 

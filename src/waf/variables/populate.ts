@@ -110,6 +110,13 @@ function rebuildArgs(tx: Transaction, posted: Arguments): void {
   tx.scalars.set('ARGS_COMBINED_SIZE', String(size));
 }
 
+/** A JSON body's arguments: one that is not JSON keeps those read before the error, as yajl's callbacks did. */
+function jsonArguments(tx: Transaction, body: string, bytes: Buffer): Arguments {
+  const json = flattenJson(body, isUtf8(bytes));
+  if (json.error !== undefined) bodyError(tx, json.error);
+  return json;
+}
+
 function bodyError(tx: Transaction, message: string): void {
   tx.scalars.set('REQBODY_ERROR', '1');
   tx.scalars.set('REQBODY_PROCESSOR_ERROR', '1');
@@ -130,12 +137,7 @@ export function populateRequestBody(tx: Transaction, req: WafRequest): void {
   let posted = NO_ARGUMENTS;
   try {
     if (tx.bodyProcessor === 'URLENCODED') posted = parseUrlEncoded(body);
-    else if (tx.bodyProcessor === 'JSON') {
-      // A body that is not JSON keeps the arguments read before the error, as yajl's callbacks did.
-      const json = flattenJson(body, isUtf8(req.body!));
-      posted = json;
-      if (json.error !== undefined) bodyError(tx, json.error);
-    }
+    else if (tx.bodyProcessor === 'JSON') posted = jsonArguments(tx, body, req.body!);
     else if (tx.bodyProcessor === 'XML') {
       if (!looksLikeXml(body)) bodyError(tx, 'XML parsing error');
       const xml = tx.collection('XML');
