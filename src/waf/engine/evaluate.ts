@@ -128,20 +128,25 @@ function evaluateEntries(tx: Transaction, rule: Rule, sel: Selector, coll: Colle
   const memo = collectionMemo(cache, rule, coll, prefiltered);
   const node = memo.nodes[rule.transformNode]!;
   const gate = rule.classGate;
+  // multiMatch over a chain that changed no value of the collection (its last node is the values
+  // as they are: every step returned its input) has one candidate per value, the value itself: it
+  // is walked as any rule is, gates first (942100's chain leaves a JSON body's ~460 values as they
+  // are, and each went through the exclusion lists and a candidate walk before its gates).
+  const multi = rule.multiMatch && node !== memo.nodes[0];
   // No value holds a char the operator needs (a NUL for 920270's byte range): nothing to test.
-  if (!rule.multiMatch && (node.all & gate) === 0) return false;
+  if (!multi && (node.all & gate) === 0) return false;
   const memoValues = node.values;
   const memoClasses = node.classes;
   const memoOffsets = prefiltered ? node.offsets! : undefined;
   // What a repeated miss is recognized by: the value tested, or for multiMatch the original value
   // (equal originals give equal candidates at every node).
-  const keys = rule.multiMatch ? memo.nodes[0]!.values : memoValues;
+  const keys = multi ? memo.nodes[0]!.values : memoValues;
   const entryKeys = coll.keys;
   missByLength.fill(-1);
   for (let i = 0; i < keys.length; i++) {
     // The operator cannot match a value without the chars of its class gate, or without one of its
     // required literals (tested first: they rule out most values, and cost less than the exclusion lists).
-    if (!rule.multiMatch) {
+    if (!multi) {
       if ((memoClasses[i]! & gate) === 0) continue;
       if (memoOffsets !== undefined && !hasAllBits(cache.verdicts, memoOffsets[i]!, rule.prefilterBits)) continue;
     }
@@ -151,7 +156,7 @@ function evaluateEntries(tx: Transaction, rule: Rule, sel: Selector, coll: Colle
     const slot = key.length & 31;
     const j = missByLength[slot]!;
     if (j >= 0 && keys[j] === key) continue;
-    if (rule.multiMatch ? memoMultiMatch(tx, rule, coll, memo, i, prefiltered) : operatorMatches(tx, rule, key) && recordMatch(tx, rule, coll.entryAt(i), key)) {
+    if (multi ? memoMultiMatch(tx, rule, coll, memo, i, prefiltered) : operatorMatches(tx, rule, key) && recordMatch(tx, rule, coll.entryAt(i), key)) {
       matched = true;
       // Its actions may have changed what the operator reads (a macro of TX): misses start over.
       missByLength.fill(-1);
