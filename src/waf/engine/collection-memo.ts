@@ -52,7 +52,7 @@ export function collectionMemo(cache: EvaluationCache, rule: Rule, coll: Collect
   const last = nodes[rule.transformNode];
   if (last !== undefined && (!withOffsets || last.offsets !== undefined)) return memo;
   let parent = nodes[0]!;
-  if (withOffsets) parent.offsets ??= rawOffsets(cache, parent.values);
+  if (withOffsets && parent.offsets === undefined) scanRaw(cache, parent);
   for (const step of rule.transformSteps) {
     const node = (nodes[step.node] ??= transformAll(parent, step));
     if (withOffsets && node.offsets === undefined) node.offsets = offsetsOf(cache, node.values, parent.values, parent.offsets!);
@@ -76,8 +76,20 @@ function memoOf(cache: EvaluationCache, coll: Collection): CollectionMemo {
 /** The collection's values as they are (node 0), with their verdicts' offsets. */
 export function rawNode(cache: EvaluationCache, coll: Collection): NodeValues {
   const node = memoOf(cache, coll).nodes[0]!;
-  node.offsets ??= rawOffsets(cache, node.values);
+  if (node.offsets === undefined) scanRaw(cache, node);
   return node;
+}
+
+/**
+ * The verdicts of a collection's values as they are, and their union: the OR of the reporting
+ * states the scan reached (Prefilter.orReached), not of one row per value.
+ */
+function scanRaw(cache: EvaluationCache, node: NodeValues): void {
+  cache.prefilter.beginReach();
+  node.offsets = rawOffsets(cache, node.values);
+  const union = cache.allocVerdict();
+  cache.prefilter.orReached(cache.verdicts, union);
+  node.union = union;
 }
 
 /**

@@ -95,6 +95,25 @@ describe('the prefilter automaton', () => {
     expect(hasBit(new Prefilter([['bcd'], ['abce']]).scan('abcd'), 0, 0)).toBe(true);
   });
 
+  it('gives as the union of the values scanned since beginReach the OR of their verdicts, and only theirs', () => {
+    // 40 literal sets over 3 words, some one char, some sharing starts.
+    const sets = Array.from({ length: 40 }, (_, i) => [String.fromCharCode(97 + (i % 26)).repeat(1 + (i % 3)), `x${i}y`]);
+    const pf = new Prefilter(sets);
+    let seed = 11;
+    const random = () => ((seed = (seed * 1103515245 + 12345) & 0x7fffffff) / 0x7fffffff);
+    const value = () => Array.from({ length: Math.floor(random() * 12) }, () => 'abcdexy0123456789 '[Math.floor(random() * 18)]).join('');
+    for (let round = 0; round < 50; round++) {
+      pf.scan('aaabbbcccx1yx2y'); // reported before the list starts: not in the union
+      pf.beginReach();
+      const values = Array.from({ length: 1 + Math.floor(random() * 20) }, value);
+      const expected = new Uint32Array(pf.words);
+      for (const v of values) pf.scan(v).forEach((w, k) => (expected[k]! |= w));
+      const union = new Uint32Array(pf.words);
+      pf.orReached(union, 0);
+      expect(Array.from(union), JSON.stringify(values)).toEqual(Array.from(expected));
+    }
+  });
+
   it('matches Latin-1 bytes exactly, and treats a char above 0xff as in no literal', () => {
     const pf = new Prefilter([['\xbc'], ['http://\xe2\x91']]);
     expect([0, 1].map((b) => hasBit(pf.scan('a\xbcb'), 0, b))).toEqual([true, false]);
