@@ -55,7 +55,7 @@ export function collectionMemo(cache: EvaluationCache, rule: Rule, coll: Collect
   if (withOffsets && parent.offsets === undefined) scanRaw(cache, parent);
   for (const step of rule.transformSteps) {
     const node = (nodes[step.node] ??= transformAll(parent, step));
-    if (withOffsets && node.offsets === undefined) node.offsets = offsetsOf(cache, node.values, parent.values, parent.offsets!);
+    if (withOffsets && node.offsets === undefined) scanDerived(cache, node, parent);
     parent = node;
   }
   return memo;
@@ -89,6 +89,23 @@ function scanRaw(cache: EvaluationCache, node: NodeValues): void {
   node.offsets = rawOffsets(cache, node.values);
   const union = cache.allocVerdict();
   cache.prefilter.orReached(cache.verdicts, union);
+  node.union = union;
+}
+
+/**
+ * A node's verdicts after its step, and its union: its parent's, with what the scans of the values
+ * the step changed reached ORed in. That is a superset of the union of its own values' verdicts (a
+ * changed value's old literals stay in), and a superset is all ruling a rule out needs: what it
+ * lacks, no value has. A value the step left as it was keeps its parent's verdict, already in.
+ */
+function scanDerived(cache: EvaluationCache, node: NodeValues, parent: NodeValues): void {
+  cache.prefilter.beginReach();
+  node.offsets = offsetsOf(cache, node.values, parent.values, parent.offsets!);
+  const union = cache.allocVerdict();
+  // Read the pool only now: allocVerdict may have replaced it.
+  const pool = cache.verdicts;
+  pool.copyWithin(union, parent.union, parent.union + cache.prefilter.words);
+  cache.prefilter.orReached(pool, union);
   node.union = union;
 }
 

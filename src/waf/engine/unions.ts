@@ -2,7 +2,7 @@ import type { Rule, Selector } from '../types.js';
 import type { Transaction } from './transaction.js';
 import { hasAllBits } from './prefilter.js';
 import { SOURCE_ABSENT, SOURCE_PRESENT, SOURCE_UNKNOWN, UNION_UNKNOWN, type EvaluationCache } from './evaluation-cache.js';
-import { collectionMemo, rawNode, type NodeValues } from './collection-memo.js';
+import { collectionMemo, rawNode } from './collection-memo.js';
 import { charClasses } from '../transforms/triggers.js';
 import { stepValue, transformedValue, verdictOf, wholeCollection } from './values.js';
 
@@ -64,8 +64,8 @@ function readSource(tx: Transaction, source: number): void {
       cache.sourceStates[source] = SOURCE_ABSENT;
       return;
     }
+    // With its union (collection-memo.ts scanRaw).
     const node = rawNode(cache, coll);
-    if (node.union === UNION_UNKNOWN) node.union = orOffsets(cache, node.offsets!);
     cache.sourceUnions[source] = node.union;
     cache.sourceClasses[source] = node.all;
     return;
@@ -98,15 +98,14 @@ function unionOf(tx: Transaction, rule: Rule, sel: Selector): number {
   const coll = wholeCollection(tx, sel);
   if (coll !== undefined) {
     if (coll.size === 0) return -1;
+    // The memo's nodes come with their unions (collection-memo.ts scanRaw, scanDerived).
     const memo = collectionMemo(cache, rule, coll, true);
     let node = memo.nodes[0]!;
-    if (node.union === UNION_UNKNOWN) node.union = orOffsets(cache, node.offsets!);
     // A multiMatch rule tests the values after every node of its chain: each value at a node is a
     // candidate or equals its value at the node before, so these values are exactly its candidates.
     const unions = rule.multiMatch ? [node.union] : undefined;
     for (const step of rule.transformSteps) {
       const next = memo.nodes[step.node]!;
-      if (next.union === UNION_UNKNOWN) next.union = derivedUnion(cache, node, next);
       // A step that changed no value shares its parent's node: its union is already in.
       if (unions !== undefined && next !== node) unions.push(next.union);
       node = next;
@@ -133,36 +132,6 @@ function unionOf(tx: Transaction, rule: Rule, sel: Selector): number {
     }
   }
   return orOffsets(cache, offsets);
-}
-
-/**
- * A node's union: its parent's, with the verdicts of the values its step changed ORed in. That is
- * a superset of the union of its own values' verdicts (a changed value's old literals stay in),
- * and a superset is all ruling a rule out needs: what it lacks, no value has. Most steps change
- * few values, so a node costs a copy and a few ORs instead of one OR per value (~400 in a 4 KB JSON body).
- *
- * Offsets, not values, tell what changed: a value keeps its parent's verdict when its step left it
- * as it was (collection-memo.ts offsetsOf), and that verdict is in the parent's union already; equal
- * changed values share one verdict. Comparing two strings that differ compares their chars, and
- * `t:base64Decode` turns a JSON body's ~230 names into one string (`json` decoded): one OR, not 230.
- */
-function derivedUnion(cache: EvaluationCache, parent: NodeValues, node: NodeValues): number {
-  if (node === parent) return parent.union;
-  const words = cache.prefilter.words;
-  const union = cache.allocVerdict();
-  // Read the pool only now: allocVerdict may have replaced it.
-  const pool = cache.verdicts;
-  pool.copyWithin(union, parent.union, parent.union + words);
-  const offsets = node.offsets!;
-  const parentOffsets = parent.offsets!;
-  let last = -1;
-  for (let i = 0; i < offsets.length; i++) {
-    const offset = offsets[i]!;
-    if (offset === parentOffsets[i] || offset === last) continue;
-    last = offset;
-    for (let k = 0; k < words; k++) pool[union + k]! |= pool[offset + k]!;
-  }
-  return union;
 }
 
 /**
