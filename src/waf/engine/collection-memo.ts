@@ -125,6 +125,10 @@ export function transformAll(parent: NodeValues, step: TransformStep): NodeValue
   let out: string[] | undefined;
   let outClasses: Int32Array | undefined;
   let outAll = 0;
+  // The last new value and its classes: a step often gives many values one result (base64Decode
+  // turns every `json.items.N.x` name into the bytes of `json`, the same string from its memo).
+  let lastOut: string | undefined;
+  let lastClasses = 0;
   forgetLengths();
   for (let i = 0; i < values.length; i++) {
     const before = values[i]!;
@@ -134,7 +138,13 @@ export function transformAll(parent: NodeValues, step: TransformStep): NodeValue
       const j = earlierEqual(values, i);
       if (j < 0) {
         v = step.fn(before);
-        if (v !== before) cls = charClasses(v);
+        if (v !== before) {
+          if (v !== lastOut) {
+            lastOut = v;
+            lastClasses = charClasses(v);
+          }
+          cls = lastClasses;
+        }
       } else if (out !== undefined && out[j] !== values[j]) {
         // An equal value the step changed (out is undefined while no value has changed).
         v = out[j]!;
