@@ -52,10 +52,10 @@ export function collectionMemo(cache: EvaluationCache, rule: Rule, coll: Collect
   const last = nodes[rule.transformNode];
   if (last !== undefined && (!withOffsets || last.offsets !== undefined)) return memo;
   let parent = nodes[0]!;
-  if (withOffsets && parent.offsets === undefined) scanRaw(cache, parent);
+  if (withOffsets && parent.offsets === undefined) scanNode(cache, parent);
   for (const step of rule.transformSteps) {
     const node = (nodes[step.node] ??= transformAll(parent, step));
-    if (withOffsets && node.offsets === undefined) scanDerived(cache, node, parent);
+    if (withOffsets && node.offsets === undefined) scanNode(cache, node, parent);
     parent = node;
   }
   return memo;
@@ -76,35 +76,25 @@ function memoOf(cache: EvaluationCache, coll: Collection): CollectionMemo {
 /** The collection's values as they are (node 0), with their verdicts' offsets. */
 export function rawNode(cache: EvaluationCache, coll: Collection): NodeValues {
   const node = memoOf(cache, coll).nodes[0]!;
-  if (node.offsets === undefined) scanRaw(cache, node);
+  if (node.offsets === undefined) scanNode(cache, node);
   return node;
 }
 
 /**
- * The verdicts of a collection's values as they are, and their union: the OR of the reporting
- * states the scan reached (Prefilter.orReached), not of one row per value.
+ * A node's verdicts and their union: for the values as they are (no `parent`), the OR of the
+ * reporting states the scan reached (Prefilter.orReached), not of one row per value; after a step,
+ * its parent's union with what the scans of the values the step changed reached ORed in. That is a
+ * superset of the union of its own values' verdicts (a changed value's old literals stay in), and a
+ * superset is all ruling a rule out needs: what it lacks, no value has. A value the step left as
+ * it was keeps its parent's verdict, already in.
  */
-function scanRaw(cache: EvaluationCache, node: NodeValues): void {
+function scanNode(cache: EvaluationCache, node: NodeValues, parent?: NodeValues): void {
   cache.prefilter.beginReach();
-  node.offsets = rawOffsets(cache, node.values);
+  node.offsets = parent === undefined ? rawOffsets(cache, node.values) : offsetsOf(cache, node.values, parent.values, parent.offsets!);
   const union = cache.allocVerdict();
-  cache.prefilter.orReached(cache.verdicts, union);
-  node.union = union;
-}
-
-/**
- * A node's verdicts after its step, and its union: its parent's, with what the scans of the values
- * the step changed reached ORed in. That is a superset of the union of its own values' verdicts (a
- * changed value's old literals stay in), and a superset is all ruling a rule out needs: what it
- * lacks, no value has. A value the step left as it was keeps its parent's verdict, already in.
- */
-function scanDerived(cache: EvaluationCache, node: NodeValues, parent: NodeValues): void {
-  cache.prefilter.beginReach();
-  node.offsets = offsetsOf(cache, node.values, parent.values, parent.offsets!);
-  const union = cache.allocVerdict();
-  // Read the pool only now: allocVerdict may have replaced it.
+  // Read the pool only now: allocVerdict may have replaced it. A new row is zero.
   const pool = cache.verdicts;
-  pool.copyWithin(union, parent.union, parent.union + cache.prefilter.words);
+  if (parent !== undefined) pool.copyWithin(union, parent.union, parent.union + cache.prefilter.words);
   cache.prefilter.orReached(pool, union);
   node.union = union;
 }

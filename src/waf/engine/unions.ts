@@ -64,7 +64,7 @@ function readSource(tx: Transaction, source: number): void {
       cache.sourceStates[source] = SOURCE_ABSENT;
       return;
     }
-    // With its union (collection-memo.ts scanRaw).
+    // With its union (collection-memo.ts scanNode).
     const node = rawNode(cache, coll);
     cache.sourceUnions[source] = node.union;
     cache.sourceClasses[source] = node.all;
@@ -98,7 +98,7 @@ function unionOf(tx: Transaction, rule: Rule, sel: Selector): number {
   const coll = wholeCollection(tx, sel);
   if (coll !== undefined) {
     if (coll.size === 0) return -1;
-    // The memo's nodes come with their unions (collection-memo.ts scanRaw, scanDerived).
+    // The memo's nodes come with their unions (collection-memo.ts scanNode).
     const memo = collectionMemo(cache, rule, coll, true);
     let node = memo.nodes[0]!;
     // A multiMatch rule tests the values after every node of its chain: each value at a node is a

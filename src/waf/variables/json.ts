@@ -113,24 +113,26 @@ function string(): string {
   return value;
 }
 
-/**
- * An argument: its name `prefix + key` and value, with their char classes. A name is never `.`
- * (it starts with `json`): a key's LONE_DOT does not carry into it.
- */
+/** An argument: its name `prefix + key` and value, with their char classes. */
 function leaf(prefix: string, prefixClasses: number, key: string, keyClasses: number, v: string, valueClasses: number): void {
   if (count === KEY_CLASSES.length) {
-    const keyClasses2 = new Int32Array(count * 2);
-    keyClasses2.set(KEY_CLASSES);
-    KEY_CLASSES = keyClasses2;
-    const valueClasses2 = new Int32Array(count * 2);
-    valueClasses2.set(VALUE_CLASSES);
-    VALUE_CLASSES = valueClasses2;
+    KEY_CLASSES = doubled(KEY_CLASSES);
+    VALUE_CLASSES = doubled(VALUE_CLASSES);
   }
-  KEY_CLASSES[count] = (prefixClasses | keyClasses) & ~LONE_DOT;
+  KEY_CLASSES[count] = nameClasses(prefixClasses, keyClasses);
   VALUE_CLASSES[count] = valueClasses;
   SCRATCH_KEYS[count] = flatConcat(prefix, key);
   SCRATCH_VALUES[count++] = v;
 }
+
+function doubled(list: Int32Array<ArrayBuffer>): Int32Array<ArrayBuffer> {
+  const grown = new Int32Array(list.length * 2);
+  grown.set(list);
+  return grown;
+}
+
+/** The classes of name `prefix + key`: a name is never `.` (it starts with `json`), so a key's LONE_DOT stays out. */
+const nameClasses = (pc: number, kc: number) => (pc | kc) & ~LONE_DOT;
 
 /** The value at `pos`, named `prefix + key` (the char classes of each given). */
 function value(prefix: string, pc: number, key: string, kc: number, depth: number): void {
@@ -139,8 +141,8 @@ function value(prefix: string, pc: number, key: string, kc: number, depth: numbe
   if (c === QUOTE) {
     const v = string();
     leaf(prefix, pc, key, kc, v, stringClasses);
-  } else if (c === OBJECT_OPEN) object(prefix + key + '.', (pc | kc) & ~LONE_DOT, depth);
-  else if (c === ARRAY_OPEN) array(prefix + key + '.', (pc | kc) & ~LONE_DOT, depth);
+  } else if (c === OBJECT_OPEN) object(prefix + key + '.', nameClasses(pc, kc), depth);
+  else if (c === ARRAY_OPEN) array(prefix + key + '.', nameClasses(pc, kc), depth);
   else if (c === MINUS || (c >= ZERO && c <= 0x39)) {
     const v = number();
     leaf(prefix, pc, key, kc, v, charClasses(v));
