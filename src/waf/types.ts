@@ -71,6 +71,8 @@ export type OperatorFn = ((ctx: OperatorContext, input: string, capture: boolean
   readonly classGate?: number;
   /** A numeric comparison with a literal operand (`@lt 2`): what engine/evaluate.ts evaluates inline on TX checks. */
   readonly comparison?: Comparison;
+  /** No input shorter than this matches (before negation); absent: no bound known (compile/length-gates.ts). */
+  readonly minLength?: number;
 };
 
 /** `@eq`/`@ge`/`@gt`/`@le`/`@lt` against a literal, converted once (ModSecurity's atoi). */

@@ -3,6 +3,7 @@ import { MAX_LITERAL, Prefilter } from '../engine/prefilter.js';
 import { txCheckOf } from './tx-check.js';
 import { VOLATILE } from './target-masks.js';
 import { ALWAYS, triggerOf } from '../transforms/triggers.js';
+import { gateLinks, type GateableLink } from './length-gates.js';
 
 function selectorKey(sel: Selector): string {
   return `${sel.kind === 'count' ? '&' : ''}${sel.collection}:${sel.key ?? ''}:${sel.keyRegex ? `/${sel.keyRegex.source}/${sel.keyRegex.flags}` : ''}`;
@@ -87,6 +88,8 @@ export function planPrefilter(phases: Rule[][]): { prefilter: Prefilter; unionCo
   };
   // Every link given bits, with its list: the bits are renumbered once all are known (byFrequency).
   const withBitLists: { rule: { prefilterBit: number }; bits: number[] }[] = [];
+  // Every link with transformations: their steps are gated once all nodes are known (length-gates.ts).
+  const gateable: GateableLink[] = [];
   const withBits = (rule: Rule): Rule => {
     const chain = rule.chain === undefined ? undefined : withBits(rule.chain);
     const sets = rule.negated || rule.marker !== undefined ? undefined : rule.operator.literalSets;
@@ -132,6 +135,7 @@ export function planPrefilter(phases: Rule[][]): { prefilter: Prefilter; unionCo
       ...cold,
     };
     if (prefilterBits.length > 0) withBitLists.push({ rule: planned, bits: prefilterBits });
+    if (transformSteps.length > 0) gateable.push(planned);
     return planned;
   };
   for (const list of phases) for (let k = 0; k < list.length; k++) list[k] = withBits(list[k]!);
@@ -140,6 +144,7 @@ export function planPrefilter(phases: Rule[][]): { prefilter: Prefilter; unionCo
     for (let k = 0; k < bits.length; k++) bits[k] = renumbered[bits[k]!]!;
     rule.prefilterBit = bits[0]!;
   }
+  gateLinks(gateable, nodes.size + 1);
   const literalsByBit: (readonly string[])[] = [];
   perBit.forEach((literals, bit) => (literalsByBit[renumbered[bit]!] = literals));
   return {

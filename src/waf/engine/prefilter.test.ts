@@ -5,12 +5,12 @@ import { requiredLiteralSets, requiredLiterals } from '../regex/literals.js';
 import { compilePcre } from '../regex/translate.js';
 import { Prefilter, hasAllBits, hasBit } from './prefilter.js';
 import { WafEngine } from './waf-engine.js';
-import { BudgetExceededError } from './evaluate.js';
 import type { OperatorContext, OperatorFn, Rule } from '../types.js';
 import { locateTestCrs } from '../ftw/locate.js';
 import { CRS_TEST_SETTINGS } from '../ftw/run.js';
 import { loadFtwCases } from '../ftw/cases.js';
-import { buildFtwRequest, buildFtwResponse } from '../ftw/build-request.js';
+import { buildFtwRequest } from '../ftw/build-request.js';
+import { stageOutcome } from '../../../test/helpers/waf-engine.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const CRS_DIR = locateTestCrs(here);
@@ -150,17 +150,7 @@ describe.skipIf(CRS_DIR === undefined)('the prefilter on the CRS regression suit
         return op(ctx, input, capture);
       };
     }
-    const outcome = (req: ReturnType<typeof buildFtwRequest>, usePrefilter: boolean): string => {
-      const tx = engine.newTransaction();
-      tx.usePrefilter = usePrefilter;
-      try {
-        engine.evaluateRequest(req, tx);
-        engine.evaluateResponse(tx, buildFtwResponse(req));
-      } catch (error) {
-        if (!(error instanceof BudgetExceededError)) throw error;
-      }
-      return JSON.stringify(tx.matches.map((m) => [m.id, m.variable, m.msg, m.data]));
-    };
+    const outcome = (req: ReturnType<typeof buildFtwRequest>, usePrefilter: boolean): string => stageOutcome(engine, req, usePrefilter);
     const cases = loadFtwCases(path.join(CRS_DIR!, 'tests', 'regression', 'tests'));
     let stages = 0;
     const differ: string[] = [];

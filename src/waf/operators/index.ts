@@ -12,6 +12,7 @@ import { SQLI_LITERALS } from '../detect/sqli-gate.js';
 import { detectXss } from '../detect/xss.js';
 import { selectiveLiteralSets } from '../regex/escape-literals.js';
 import { prunedExec } from '../regex/branch-prune.js';
+import { minMatchLength } from '../regex/min-length.js';
 
 export interface OperatorSource {
   /** Folder of the rule file, where `@pmFromFile` lists live. */
@@ -78,7 +79,9 @@ function phraseOperator(phrases: string[]): OperatorFn {
   // Phrases are bytes (read as Latin-1): the UTF-8 of ssrf.data's full-width digits is literal too.
   const nonEmpty = phrases.filter((p) => p !== '');
   if (nonEmpty.length === 0 || nonEmpty.some((p) => /[^\x00-\xff]/.test(p))) return fn;
-  return Object.assign(fn, { literalSets: [nonEmpty.map(asciiLower)] });
+  // A match is a whole phrase (the matcher skips empty ones, as the prefilter does).
+  const minLength = Math.min(...nonEmpty.map((p) => p.length));
+  return Object.assign(fn, { literalSets: [nonEmpty.map(asciiLower)], minLength });
 }
 
 function rxOperator(pattern: string): OperatorFn {
@@ -92,7 +95,7 @@ function rxOperator(pattern: string): OperatorFn {
     return true;
   };
   const literalSets = selectiveLiteralSets(re.source);
-  return literalSets === undefined ? fn : Object.assign(fn, { literalSets });
+  return Object.assign(fn, literalSets === undefined ? { minLength: minMatchLength(re.source) } : { literalSets, minLength: minMatchLength(re.source) });
 }
 
 function ipMatch(list: string): OperatorFn {

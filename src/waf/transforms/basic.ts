@@ -164,12 +164,19 @@ for (const [k, ch] of [...'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0
  * Same result as Buffer: 4 chars give 3 bytes, a tail of 2 or 3 chars 1 or 2, a lone char none.
  */
 export function base64Decode(s: string): string {
+  return base64DecodeAtLeast(s, 0);
+}
+
+/** base64Decode, but `''` when the result would be shorter than `floor` bytes (transforms/index.ts gatedTransform). */
+export function base64DecodeAtLeast(s: string, floor: number): string {
   let n = 0;
   while (n < s.length) {
     const c = s.charCodeAt(n);
     if (c >= 128 || B64[c]! < 0) break;
     n++;
   }
+  // 4 chars give 3 bytes, a tail of 2 or 3 chars 1 or 2.
+  if (((n >> 2) * 3 + ((n & 3) > 1 ? (n & 3) - 1 : 0)) < floor) return '';
   if (n > 256) return Buffer.from(s.slice(0, n), 'base64').toString('latin1');
   const slot = n & 31;
   const earlier = base64Inputs[slot]!;

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { lookupTransform } from './index.js';
+import { NEVER_LENGTHENS, gatedTransform, lookupTransform } from './index.js';
 import { mulberry32 } from '../../../test/helpers/seeded-random.js';
 
 const t = (name: string, input: string) => lookupTransform(name)!(input);
@@ -90,6 +90,44 @@ describe('lowercase and removeWhitespace against their byte-by-byte definitions'
       expect(t('lowercase', s)).toBe(lowerRef(s));
       expect(t('removeWhitespace', s)).toBe(removeRef(s));
     }
+  });
+});
+
+describe('transformations that never lengthen a value (length gates, compile/length-gates.ts)', () => {
+  // Escape syntax of every decoder, so that most strings hold something to decode.
+  const pieces = ['%', '%u', '%U', '+', '\\', '\\u', '\\x', '\\0', '&#', '&#x', ';', '&lt', '&quot;', '&nbsp', '/*', '*/', '--', '#', '/', '/.', '/..', '.', '..', '\\\n', 'F', 'f', '0', '7', 'ff', 'FF01', 'a', 'Z', ' ', '\t', '\n', '\0', '\xa0', '\xe9', '\xff', '\u0130', '^', ',', "'", '"', '(', 'YWJj', '='];
+  const random = seededFloats(19);
+  const samples = Array.from({ length: 4000 }, () => Array.from({ length: Math.floor(random() * 9) }, () => pieces[Math.floor(random() * pieces.length)]).join(''));
+
+  it('each one listed gives an empty result for an empty value and never a longer one, on 4,000 escape-laden values', () => {
+    for (const name of NEVER_LENGTHENS) {
+      expect(t(name, ''), name).toBe('');
+      for (const s of samples) expect(t(name, s).length, `${name}(${JSON.stringify(s)})`).toBeLessThanOrEqual(s.length);
+    }
+  });
+
+  it('those left out can lengthen a value', () => {
+    for (const [name, input] of [['length', ''], ['sha1', 'a'], ['md5', 'a'], ['hexEncode', 'a'], ['base64Encode', 'a'], ['urlEncode', '<'], ['utf8toUnicode', '\xc3\xa9'], ['normalizePath', '../..']] as const) {
+      expect(NEVER_LENGTHENS.has(name.toLowerCase()), name).toBe(false);
+      expect(t(name, input).length, name).toBeGreaterThan(input.length);
+    }
+  });
+
+  it('a gated transformation gives what the transformation gives, or an empty string when that is shorter than the floor', () => {
+    for (const name of ['base64Decode', 'urlDecodeUni', 'jsDecode']) {
+      const fn = lookupTransform(name)!;
+      for (const floor of [2, 4, 8]) {
+        const gate = gatedTransform(name, floor);
+        expect(gatedTransform(name.toUpperCase(), floor), 'one gate per name and floor').toBe(gate);
+        for (const s of samples) {
+          const out = fn(s);
+          expect(gate(s), `${name}/${floor}(${JSON.stringify(s)})`).toBe(out.length < floor ? '' : out);
+        }
+      }
+    }
+    // base64Decode's gate counts the bytes without decoding: `json` gives 3, `json.x` too.
+    expect(gatedTransform('base64Decode', 4)('json.items.0.id')).toBe('');
+    expect(gatedTransform('base64Decode', 4)('ZXZhbCgx')).toBe('eval(1');
   });
 });
 
