@@ -16,6 +16,8 @@ const TARGETS = {
   openApiAddedUs: 25, // portcullis-openapi (1 KB JSON body validated) minus portcullis-openapi-stream (same body streamed), us
   auditAnomalyAddedUs: 10, // portcullis-full (quick start policies + audit + anomaly detection) minus portcullis-quickstart, us
   fullVsBare: 0.6, // portcullis-full req/s over portcullis-bare req/s
+  wafGetAddedUs: 60, // portcullis-waf (OWASP CRS, paranoia level 1, GET) minus portcullis-bare, us
+  wafJsonAddedUs: 500, // portcullis-waf-json-4kb minus portcullis-bare-json-4kb (the same 4 KB JSON POST), us
 };
 
 const ratio = (a, b) => (a != null && b != null && b > 0 && Number.isFinite(a) ? a / b : null);
@@ -109,6 +111,8 @@ export function evaluateTargets(rows, layout) {
     ['jwt-warm-added-cpu-vs-bare', 'portcullis-jwt', 'jwt (warm cache), token bytes included,', TARGETS.jwtWarmAddedUs],
     ['ratelimit-memory-added-cpu', 'portcullis-ratelimit-memory', 'rate-limit (memory, 2 limits)', TARGETS.rateLimitMemoryAddedUs],
     ['audit-anomaly-added-cpu', 'portcullis-full', 'audit log + anomaly detection', TARGETS.auditAnomalyAddedUs, 'portcullis-quickstart'],
+    ['waf-get-added-cpu', 'portcullis-waf', 'waf (OWASP CRS, paranoia level 1), GET,', TARGETS.wafGetAddedUs],
+    ['waf-json-added-cpu', 'portcullis-waf-json-4kb', 'waf (OWASP CRS, paranoia level 1), 4 KB JSON body,', TARGETS.wafJsonAddedUs, 'portcullis-bare-json-4kb'],
   ]) {
     const row = by[name];
     const base = by[baseName];
