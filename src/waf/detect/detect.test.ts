@@ -16,6 +16,18 @@ describe('@detectSQLi tokenizer', () => {
   ];
   it.each(attacks)('flags %s', (value) => expect(detectSqli(value)).toBeDefined());
   it.each(benign)('lets %s through', (value) => expect(detectSqli(value)).toBeUndefined());
+
+  it('flags a comment databases read differently, as libinjection does (CRS 942101-9)', () => {
+    // PostgreSQL nests comments and MySQL does not: for MySQL `/*/*/` ends before `2 union all`.
+    expect(detectSqli('/post/*/*/2+union+all/bar')).toContain('X');
+    expect(detectSqli('/*/*/')).toBe('X');
+    expect(detectSqli('x /* a /* b */ y')).toContain('X');
+    // MySQL runs what a conditional comment holds.
+    expect(detectSqli('1/*!50000union*/')).toContain('X');
+    expect(detectSqli("x'/*!or*/1=1")).toContain('X');
+    // Plain comments and globs are not that.
+    for (const value of ['/* a comment */ hello', 'src/**/*.js', '/api/*/items', '/*unterminated /* comment']) expect(detectSqli(value), value).toBeUndefined();
+  });
 });
 
 describe('@detectSQLi pre-check', () => {
@@ -60,7 +72,7 @@ describe('@detectSQLi pre-check', () => {
   // The gate's definition: a trigger char, or a maximal run of word chars that lower-cases to a word
   // of SHAPE_WORDS (what the gate computed by slicing each run until it walked a trie instead).
   const byDefinition = (value: string): boolean =>
-    /[;()|&]/.test(value) || (value.match(/[A-Za-z0-9_$.\x80-\x9f\xa1-\xff]+/g) ?? []).some((run) => SHAPE_WORDS.has(run.toLowerCase()));
+    /[;()|&]/.test(value) || value.includes('/*') || (value.match(/[A-Za-z0-9_$.\x80-\x9f\xa1-\xff]+/g) ?? []).some((run) => SHAPE_WORDS.has(run.toLowerCase()));
 
   it('agrees with its definition on 30,000 random mixes and on every keyword in any case, glued or cut', () => {
     for (const s of samples) expect(mayHoldUnquotedSqli(s), JSON.stringify(s)).toBe(byDefinition(s));

@@ -56,7 +56,9 @@ function referenceTokenize(s: string, quote: '' | "'" | '"', max = 12): SqlToken
       i = end === -1 ? s.length : end + 1;
     } else if (ch === '/' && s[i + 1] === '*') {
       const end = s.indexOf('*/', i + 2);
-      out.push({ type: 'c', text: s.slice(i, end === -1 ? s.length : end + 2) });
+      // libinjection's TYPE_EVIL: a MySQL conditional comment, or `/*` again before the end.
+      const evil = s[i + 2] === '!' || (end !== -1 && /\/\*/.test(s.slice(i + 2, end + 1)));
+      out.push({ type: evil ? 'X' : 'c', text: s.slice(i, end === -1 ? s.length : end + 2) });
       i = end === -1 ? s.length : end + 2;
     } else if (ch === '@') {
       let j = i + 1;
@@ -135,7 +137,7 @@ describe('the SQL tokenizer', () => {
     // The mixes reach every branch: many tokens, of every type.
     expect(tokens).toBeGreaterThan(200_000);
     const types = new Set(samples.flatMap((s) => tokenizeSql(s, '').map((t) => t.type)));
-    expect([...types].sort()).toEqual(['&', '(', ')', ',', '1', ';', '?', 'E', 'U', 'c', 'f', 'k', 'n', 'o', 's', 'v']);
+    expect([...types].sort()).toEqual(['&', '(', ')', ',', '1', ';', '?', 'E', 'U', 'X', 'c', 'f', 'k', 'n', 'o', 's', 'v']);
   });
 
   it('stops at the token limit', () => {

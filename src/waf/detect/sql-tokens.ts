@@ -5,8 +5,8 @@
  * JavaScript ports are unmaintained; this one only needs the token classes the detector uses.
  *
  * Types: s string, 1 number, n bareword, k keyword, U union, E statement keyword, & logic
- * operator, o operator, f function (a name followed by `(`), v variable, c comment, and the
- * punctuation ( ) , ; themselves.
+ * operator, o operator, f function (a name followed by `(`), v variable, c comment, X a comment
+ * no SQL dialect reads alike (below), and the punctuation ( ) , ; themselves.
  */
 export interface SqlToken {
   readonly type: string;
@@ -125,7 +125,7 @@ export function tokenizeSql(s: string, quote: '' | "'" | '"', max = 12): SqlToke
       i = end === -1 ? s.length : end + 1;
     } else if (c === 47 /* / */ && after === 42 /* * */) {
       const end = s.indexOf('*/', i + 2);
-      out.push({ type: 'c', text: s.slice(i, end === -1 ? s.length : end + 2) });
+      out.push({ type: ambiguousComment(s, i, end) ? 'X' : 'c', text: s.slice(i, end === -1 ? s.length : end + 2) });
       i = end === -1 ? s.length : end + 2;
     } else if (c === 64 /* @ */) {
       let j = i + 1;
@@ -172,4 +172,16 @@ export function tokenizeSql(s: string, quote: '' | "'" | '"', max = 12): SqlToke
     }
   }
   return out;
+}
+
+// A block comment that databases read differently, as libinjection types it (TYPE_EVIL): one that
+// holds `/*` before its end (PostgreSQL nests comments, MySQL does not: in `/*/*/2 union all` the
+// comment ends before `2` for one and runs on for the other), or a MySQL conditional comment
+// (`/*!`, whose content MySQL runs). No fingerprint of a fragment holding one can be trusted, so
+// detectSqli flags it (CRS 942101-9: `/post/*/*/2+union+all/bar`). `end` is where the closing
+// `*/` starts, -1 if nowhere.
+function ambiguousComment(s: string, start: number, end: number): boolean {
+  if (s.charCodeAt(start + 2) === 33 /* ! */) return true;
+  // From after the opening `/*` through the closing `*`: `/*/*/` holds `/*` at 2.
+  return end !== -1 && s.slice(start + 2, end + 1).includes('/*');
 }

@@ -2,9 +2,10 @@ import { SHAPE_WORDS } from './sql-tokens.js';
 
 /*
  * A quick, exact pre-check for detectSqli's unquoted reading. Every fingerprint shape that reading
- * flags (ANY_CONTEXT in sqli.ts) holds a token of type U, ;, &, E, f or ): a union, a `;`, a logic
- * operator (a word, `||` or `&&`), a statement word, a function (a name before `(`) or a `)`. So a
- * value with none of the chars `; ( ) | &` and none of those words cannot be flagged, and the
+ * flags (ANY_CONTEXT in sqli.ts) holds a token of type U, ;, &, E, f, ) or X: a union, a `;`, a
+ * logic operator (a word, `||` or `&&`), a statement word, a function (a name before `(`), a `)`
+ * or an ambiguous comment (it starts `/*`). So a value with none of the chars `; ( ) | &`, no `/*`
+ * and none of those words cannot be flagged, and the
  * tokenizer (token objects, a fingerprint, seven regexes) is not run. detect.test.ts compares it
  * with the full reading. The prefilter rules out most values before this check (SQLI_LITERALS
  * below): of a 4 KB JSON body's ~460 values, ~60 reach it.
@@ -65,15 +66,17 @@ export function mayHoldUnquotedSqli(value: string): boolean {
       continue;
     }
     if (ACCEPTS[state] === 1) return true;
+    // The start of a comment, perhaps an ambiguous one (sql-tokens.ts ambiguousComment).
+    if (c === 0x2f && value.charCodeAt(i + 1) === 0x2a) return true;
     state = ROOT;
   }
   return false;
 }
 
 /**
- * Every value detectSqli flags holds one of these, in any ASCII case: a trigger char or a shape word
+ * Every value detectSqli flags holds one of these, in any ASCII case: a trigger char, `/*` or a shape word
  * for its unquoted reading (above), a quote for its quoted ones. The operator gives them to the
  * prefilter as its literal set (engine/prefilter.ts): a value that holds none is not even given to
  * this pre-check. A shape word as part of a longer word (`short`, `note`) still passes the prefilter.
  */
-export const SQLI_LITERALS: readonly string[] = [';', '(', ')', '|', '&', "'", '"', ...SHAPE_WORDS];
+export const SQLI_LITERALS: readonly string[] = [';', '(', ')', '|', '&', "'", '"', '/*', ...SHAPE_WORDS];

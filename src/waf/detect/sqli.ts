@@ -41,8 +41,10 @@ const QUOTED: readonly RegExp[] = [
 ];
 
 function matches(tokens: readonly SqlToken[], quoted: boolean): string | undefined {
-  if (tokens.length < 2) return undefined;
   const fp = fingerprint(tokens).slice(0, 8);
+  // A comment databases read differently (sql-tokens.ts): libinjection's fingerprint `X`, alone too.
+  if (fp.includes('X')) return fp;
+  if (tokens.length < 2) return undefined;
   for (const re of ANY_CONTEXT) if (re.test(fp)) return fp;
   if (quoted) for (const re of QUOTED) if (re.test(fp)) return fp;
   return undefined;
