@@ -6,7 +6,7 @@
  *
  * Types: s string, 1 number, n bareword, k keyword, U union, E statement keyword, & logic
  * operator, o operator, f function (a name followed by `(`), v variable, c comment, X a comment
- * no SQL dialect reads alike (below), and the punctuation ( ) , ; themselves.
+ * SQL dialects read differently (ambiguousComment, below), and the punctuation ( ) , ; themselves.
  */
 export interface SqlToken {
   readonly type: string;

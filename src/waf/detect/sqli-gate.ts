@@ -5,10 +5,10 @@ import { SHAPE_WORDS } from './sql-tokens.js';
  * flags (ANY_CONTEXT in sqli.ts) holds a token of type U, ;, &, E, f, ) or X: a union, a `;`, a
  * logic operator (a word, `||` or `&&`), a statement word, a function (a name before `(`), a `)`
  * or an ambiguous comment (it starts `/*`). So a value with none of the chars `; ( ) | &`, no `/*`
- * and none of those words cannot be flagged, and the
- * tokenizer (token objects, a fingerprint, seven regexes) is not run. detect.test.ts compares it
- * with the full reading. The prefilter rules out most values before this check (SQLI_LITERALS
- * below): of a 4 KB JSON body's ~460 values, ~60 reach it.
+ * and none of those words cannot be flagged, and the tokenizer (token objects, a fingerprint,
+ * seven regexes) is not run. detect.test.ts compares it with the full reading. The prefilter
+ * rules out most values before this check (SQLI_LITERALS below): of a 4 KB JSON body's ~460
+ * values, ~60 reach it.
  *
  * A word token is always a maximal run of WORD chars, or starts with `.` after a number (never a
  * keyword): so looking the value's maximal runs up finds every keyword the tokenizer would. NBSP
