@@ -182,7 +182,7 @@ export const ERROR_CATALOGUE = {
     title: 'Bad Request',
     description:
       'The `waf` policy could not parse the request body as its Content-Type declares (JSON that is not RFC 8259 JSON, ' +
-      'XML that is not XML, a broken multipart body), so the rules could not read all of it: ModSecurity\'s rule 200002. ' +
+      'XML that is not XML, a broken multipart body), so the rules could not read all of it: ModSecurity\'s rules 200002 (a body its parser refused) and 200003 (multipart strict validation). ' +
       'Where in the body parsing failed is in the decision log.',
   },
   GW_CORS_DENIED: {

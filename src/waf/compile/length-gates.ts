@@ -34,9 +34,8 @@ function shortestMatch(link: GateableLink): number {
 }
 
 /** Per transformation-prefix node (compile/prefilter-plan.ts), the shortest value any link reading through it can match. */
-export function lengthFloors(links: readonly GateableLink[], nodeCount: number): Int32Array {
+function lengthFloors(links: readonly GateableLink[], nodeCount: number): Int32Array {
   const floors = new Int32Array(nodeCount).fill(0x7fffffff);
-  floors[0] = 0;
   for (const link of links) {
     const { transformSteps: steps, transformNames: names } = link;
     // How long a value at node j must be for the link: its operator's bound while the steps after j never lengthen.

@@ -18,7 +18,7 @@ export interface NodeValues {
   readonly all: number;
   /** Each value's verdict offset in the pool, once a prefiltered rule read the node. */
   offsets: Int32Array | undefined;
-  /** Offset of a superset of the union of the values' verdicts (values.ts, derivedUnion); UNION_UNKNOWN until computed. */
+  /** Offset of a superset of the union of the values' verdicts, set with `offsets` (scanNode); UNION_UNKNOWN until then. */
   union: number;
   /**
    * The nodes computed from this one, by transformation. Two nodes that apply the same

@@ -143,7 +143,7 @@ function value(prefix: string, pc: number, key: string, kc: number, depth: numbe
     leaf(prefix, pc, key, kc, v, stringClasses);
   } else if (c === OBJECT_OPEN) object(prefix + key + '.', nameClasses(pc, kc), depth);
   else if (c === ARRAY_OPEN) array(prefix + key + '.', nameClasses(pc, kc), depth);
-  else if (c === MINUS || (c >= ZERO && c <= 0x39)) {
+  else if (c === MINUS || isDigit(c)) {
     const v = number();
     leaf(prefix, pc, key, kc, v, charClasses(v));
   } else if (word('true')) leaf(prefix, pc, key, kc, 'true', ANY);

@@ -98,7 +98,8 @@ function rebuildArgs(tx: Transaction, posted: Arguments): void {
   const values = fromQuery ? get.values.concat(posted.values) : posted.values;
   // The body parser's char classes (JSON's), when ARGS is the body's arguments alone.
   const keyClasses = fromQuery ? undefined : posted.keyClasses;
-  args.assign(keys, values, fromQuery ? undefined : posted.valueClasses);
+  const valueClasses = fromQuery ? undefined : posted.valueClasses;
+  args.assign(keys, values, valueClasses);
   let size = 0;
   for (let i = 0; i < keys.length; i++) size += keys[i]!.length + values[i]!.length;
   if (!tx.unreadViews.has('ARGS_POST')) {
